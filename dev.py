@@ -1,0 +1,52 @@
+"""Project entry for people and CI: makes the virtualenv, installs the project, then runs the tests.
+
+    python3 dev.py test [pytest args]   install if needed, then run the whole test suite
+
+Needs only Python 3.11+. The virtualenv lives in `.venv/` and is reinstalled when `pyproject.toml` changes.
+"""
+
+import hashlib
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+PYTHON = VENV / "bin" / "python"
+STAMP = VENV / ".installed-from"
+
+
+def _pyproject_digest() -> str:
+    return hashlib.sha256((ROOT / "pyproject.toml").read_bytes()).hexdigest()
+
+
+def ensure_virtualenv() -> None:
+    """Create `.venv` and install the project with its dev extras, unless it is already current."""
+    if sys.version_info < (3, 11):
+        sys.exit(f"Python 3.11 or newer is needed; this is {sys.version.split()[0]}")
+    digest = _pyproject_digest()
+    if STAMP.exists() and STAMP.read_text() == digest and PYTHON.exists():
+        return
+    if not PYTHON.exists():
+        print(f"creating virtualenv in {VENV}", flush=True)
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    print("installing the project and its dependencies", flush=True)
+    pip = [str(PYTHON), "-m", "pip", "--disable-pip-version-check", "-q"]
+    subprocess.run([*pip, "install", "--upgrade", "pip"], check=True)
+    subprocess.run([*pip, "install", "-e", f"{ROOT}[dev]"], check=True)
+    STAMP.write_text(digest)
+
+
+def main() -> None:
+    command, *args = sys.argv[1:] or ["help"]
+    if command == "test":
+        ensure_virtualenv()
+        os.chdir(ROOT)
+        os.execv(PYTHON, [str(PYTHON), "-m", "pytest", *args])
+    sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    main()

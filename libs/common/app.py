@@ -1,0 +1,59 @@
+"""The frame every service shares: lifespan-owned resources, errors, request context, probes, OpenAPI."""
+
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from typing import Any
+
+from litestar import Litestar
+from litestar.di import Provide
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.types import ControllerRouterHandler
+
+from libs.common.db import Database
+from libs.common.errors import exception_handlers
+from libs.common.health import healthz, readyz
+from libs.common.requests import RequestContextMiddleware
+
+MAX_REQUEST_BODY_BYTES = 1024 * 1024
+
+
+def _provide(value: object) -> Provide:
+    return Provide(lambda: value, use_cache=True, sync_to_thread=False)
+
+
+def build_service_app(
+    *,
+    title: str,
+    database: Database,
+    route_handlers: Sequence[ControllerRouterHandler],
+    provides: Mapping[str, object] | None = None,
+    resources: Sequence[Callable[[], AbstractAsyncContextManager[Any]]] = (),
+) -> Litestar:
+    """A Litestar app whose lifespan opens `database` and then each of `resources`, closing them in reverse.
+
+    `database` and each of `provides` are injected into handlers by name (`NamedDependency[T]`).
+    """
+    singletons = {"database": database, **(provides or {})}
+
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        async with AsyncExitStack() as stack:
+            await database.open()
+            stack.push_async_callback(database.close)
+            for resource in resources:
+                await stack.enter_async_context(resource())
+            yield
+
+    return Litestar(
+        route_handlers=[healthz, readyz, *route_handlers],
+        lifespan=[lifespan],
+        dependencies={name: _provide(value) for name, value in singletons.items()},
+        exception_handlers=exception_handlers,
+        middleware=[RequestContextMiddleware()],
+        request_max_body_size=MAX_REQUEST_BODY_BYTES,
+        logging_config=None,  # libs.common.log.configure_logging owns logging
+        openapi_config=OpenAPIConfig(
+            title=title, version="1.0.0", path="/schema", render_plugins=[SwaggerRenderPlugin()]
+        ),
+    )

@@ -1,0 +1,70 @@
+"""The process entry every service shares: `migrate` applies its migrations, `serve` runs it."""
+
+import argparse
+import asyncio
+import os
+import sys
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import uvicorn
+from litestar import Litestar
+
+from libs.common.log import configure_logging
+from libs.common.settings import SettingsError
+
+
+def apply_migrations(piccolo_app: str, piccolo_conf: str, database_url: str) -> None:
+    """Apply the Piccolo app's pending migrations to `database_url`; a second run does nothing."""
+    os.environ["PICCOLO_CONF"] = piccolo_conf
+    os.environ["DATABASE_URL"] = database_url
+    from piccolo.apps.migrations.commands.forwards import run_forwards  # noqa: PLC0415 (needs PICCOLO_CONF)
+
+    result = asyncio.run(run_forwards(app_name=piccolo_app))
+    if not result.success:
+        sys.exit(f"migrations failed: {result.message}")
+
+
+def run_service(
+    *,
+    name: str,
+    piccolo_app: str,
+    piccolo_conf: str,
+    load_settings: Callable[[Mapping[str, str]], Any],
+    create_app: Callable[[Any], Litestar],
+    argv: list[str] | None = None,
+) -> None:
+    """Parse `migrate | serve --host H --port P` and run it; a settings problem exits with status 2."""
+    parser = argparse.ArgumentParser(prog=f"python -m services.{name}")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("migrate", help="apply this service's database migrations to DATABASE_URL")
+    serve = commands.add_parser("serve", help="serve the HTTP API until SIGTERM/SIGINT")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    args = parser.parse_args(argv)
+
+    configure_logging(name, os.environ.get("LOG_LEVEL", "INFO"))
+    if args.command == "migrate":
+        database_url = os.environ.get("DATABASE_URL", "").strip()
+        if not database_url:
+            sys.exit(f"{name} cannot migrate: DATABASE_URL is not set")
+        apply_migrations(piccolo_app, piccolo_conf, database_url)
+        return
+    try:
+        settings = load_settings(os.environ)
+    except SettingsError as error:
+        print(f"{name} cannot start: {error}", file=sys.stderr)
+        sys.exit(2)
+    config = uvicorn.Config(
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        loop="uvloop",
+        http="httptools",
+        lifespan="on",
+        access_log=False,
+        log_config=None,
+        server_header=False,
+        timeout_graceful_shutdown=10,
+    )
+    uvicorn.Server(config).run()

@@ -1,0 +1,83 @@
+"""The PostgreSQL pool a service owns for its lifetime, and the translation of outages into 503s."""
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import asyncpg
+
+from libs.common.errors import ServiceUnavailable
+
+logger = logging.getLogger(__name__)
+
+TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,  # refused, reset, socket file gone
+    TimeoutError,  # pool acquire or statement timeout
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,  # connection closed underneath us
+    asyncpg.exceptions.OperatorInterventionError,  # admin shutdown, crash recovery
+    asyncpg.exceptions.InsufficientResourcesError,  # too many connections, disk full
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.SerializationError,
+    asyncpg.exceptions.DeadlockDetectedError,
+)
+
+
+class DatabaseUnavailable(ServiceUnavailable):
+    slug = "database-unavailable"
+
+
+class Database:
+    """An asyncpg pool opened in the app's lifespan; it starts even while PostgreSQL is down.
+
+    Connections are made on demand (`min_size=0`), so a service comes up, reports not-ready on `/readyz`,
+    and recovers by itself when PostgreSQL returns. Every use goes through `connection()`, which turns a
+    connection-level failure into `DatabaseUnavailable` (503 + Retry-After); nothing half-written survives
+    because writes that belong together run in one transaction.
+    """
+
+    def __init__(self, url: str, *, max_size: int = 10, statement_timeout: float = 5.0) -> None:
+        self.url = url
+        self.max_size = max_size
+        self.statement_timeout = statement_timeout
+        self._pool: asyncpg.Pool | None = None
+
+    async def open(self) -> None:
+        self._pool = await asyncpg.create_pool(
+            dsn=self.url,
+            min_size=0,
+            max_size=self.max_size,
+            command_timeout=self.statement_timeout,
+            max_inactive_connection_lifetime=60,
+        )
+
+    async def close(self) -> None:
+        if self._pool is not None:
+            await asyncio.wait_for(self._pool.close(), timeout=10)
+            self._pool = None
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[asyncpg.Connection]:
+        """A pooled connection; outages and timeouts surface as `DatabaseUnavailable`."""
+        assert self._pool is not None, "Database.open() was not called (is the app's lifespan running?)"
+        try:
+            async with self._pool.acquire(timeout=self.statement_timeout) as conn:
+                yield conn
+        except TRANSIENT_ERRORS as error:
+            logger.warning("database unavailable: %s", type(error).__name__)
+            raise DatabaseUnavailable("The database is unavailable; retry shortly.") from error
+
+    @asynccontextmanager
+    async def transaction(self) -> AsyncIterator[asyncpg.Connection]:
+        """A connection inside one transaction: committed when the block ends, rolled back on any error."""
+        async with self.connection() as conn, conn.transaction():
+            yield conn
+
+    async def is_reachable(self) -> bool:
+        try:
+            async with self.connection() as conn:
+                await conn.fetchval("SELECT 1", timeout=2)
+        except DatabaseUnavailable:
+            return False
+        return True

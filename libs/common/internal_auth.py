@@ -1,0 +1,33 @@
+"""The guard on `/internal/*`: a bearer token from a configured set (several, so tokens can be rotated)."""
+
+import hmac
+from collections.abc import Sequence
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException
+from litestar.handlers import BaseRouteHandler
+from litestar.types import Guard
+
+
+def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
+    scheme, _, token = connection.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return token.strip() or None
+
+
+def internal_token_guard(accepted_tokens: Sequence[str]) -> Guard:
+    """A guard accepting any of `accepted_tokens`, compared in constant time against every one of them."""
+    accepted = [token.encode() for token in accepted_tokens]
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        presented = (bearer_token(connection) or "").encode()
+        matches = [hmac.compare_digest(presented, token) for token in accepted]
+        if not presented or not any(matches):
+            raise NotAuthorizedException(
+                "A valid internal bearer token is required.",
+                headers={"WWW-Authenticate": 'Bearer realm="internal"'},
+            )
+
+    return guard

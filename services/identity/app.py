@@ -1,0 +1,33 @@
+"""The identity service application: owns users, fed by Clerk's webhooks and the ensure-user RPC."""
+
+from litestar import Litestar, Router
+from svix.webhooks import Webhook
+
+from libs.common.app import build_service_app
+from libs.common.db import Database
+from libs.common.internal_auth import internal_token_guard
+from services.identity.clerk import ClerkClient
+from services.identity.routes.internal import InternalUsersController
+from services.identity.routes.webhooks import receive_clerk_webhook
+from services.identity.settings import IdentitySettings
+
+
+def create_app(settings: IdentitySettings) -> Litestar:
+    database = Database(settings.database_url, max_size=settings.database_pool_size)
+    clerk = ClerkClient(
+        settings.clerk_api_url, settings.clerk_secret_key, timeout=settings.clerk_api_timeout_seconds
+    )
+    svix_verifier = Webhook(settings.clerk_webhook_signing_secret)
+
+    internal = Router(
+        path="/",
+        route_handlers=[InternalUsersController],
+        guards=[internal_token_guard(settings.internal_api_tokens)],
+    )
+    return build_service_app(
+        title="identity",
+        database=database,
+        route_handlers=[internal, receive_clerk_webhook],
+        provides={"clerk": clerk, "svix_verifier": svix_verifier},
+        resources=[lambda: clerk],
+    )

@@ -1,0 +1,33 @@
+"""What the identity service can refuse, each with the status a caller sees."""
+
+from libs.common.errors import Problem
+
+
+class MalformedClerkId(Problem):
+    status = 422
+    slug = "malformed-clerk-id"
+    title = "Malformed Clerk user id"
+
+
+class UserNotFound(Problem):
+    status = 404
+    slug = "user-not-found"
+    title = "User not found"
+
+
+class UserDeleted(Problem):
+    status = 410
+    slug = "user-deleted"
+    title = "User deleted"
+
+
+class InvalidWebhookSignature(Problem):
+    status = 401
+    slug = "invalid-webhook-signature"
+    title = "Invalid webhook signature"
+
+
+class MalformedWebhook(Problem):
+    status = 400
+    slug = "malformed-webhook"
+    title = "Malformed webhook payload"

@@ -1,0 +1,32 @@
+"""Clerk's webhooks, delivered by Svix: verified over the raw body, then applied exactly once."""
+
+from typing import Any
+
+import msgspec
+from litestar import Request, post
+from litestar.di import NamedDependency
+from svix.webhooks import Webhook, WebhookVerificationError
+
+from libs.common.db import Database
+from services.identity.errors import InvalidWebhookSignature
+from services.identity.users import WebhookOutcome, apply_clerk_event
+
+
+class WebhookReceipt(msgspec.Struct, frozen=True):
+    outcome: WebhookOutcome
+
+
+@post("/webhooks/clerk", status_code=200, tags=["webhooks"], summary="Receive a Clerk webhook (Svix-signed)")
+async def receive_clerk_webhook(
+    request: Request[Any, Any, Any],
+    database: NamedDependency[Database],
+    svix_verifier: NamedDependency[Webhook],
+) -> WebhookReceipt:
+    """2xx tells Svix "done, do not retry"; 503 (database down) makes it redeliver later."""
+    body = await request.body()
+    try:
+        svix_verifier.verify(body, dict(request.headers))
+    except (WebhookVerificationError, ValueError) as error:
+        raise InvalidWebhookSignature("The Svix signature is missing, wrong or too old.") from error
+    svix_id = request.headers["svix-id"]
+    return WebhookReceipt(outcome=await apply_clerk_event(database, svix_id, body))

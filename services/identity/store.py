@@ -1,0 +1,116 @@
+"""SQL for the identity tables. Every user write is one statement, safe against any number of racers.
+
+The policy (which write wins) lives in the statements' guards, so it holds across processes and replicas:
+an upsert only overwrites a live row whose Clerk `updated_at` is older (or unknown: a pending stub), and
+nothing un-deletes a tombstone.
+"""
+
+import asyncpg
+
+from libs.common.db import Database
+from services.identity.profiles import CreatedVia, User, UserProfile
+
+_USER_COLUMNS = """id, clerk_id, email, phone, username, first_name, last_name, image_url,
+    clerk_created_at, clerk_updated_at, deleted_at, created_via, profile_status, created_at, updated_at"""
+
+_FIND_USER = f"SELECT {_USER_COLUMNS} FROM users WHERE clerk_id = $1"
+
+_UPSERT_PROFILE = f"""
+INSERT INTO users AS u (clerk_id, email, phone, username, first_name, last_name, image_url,
+                        clerk_created_at, clerk_updated_at, created_via, profile_status)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'complete')
+ON CONFLICT (clerk_id) DO UPDATE SET
+    email = EXCLUDED.email, phone = EXCLUDED.phone, username = EXCLUDED.username,
+    first_name = EXCLUDED.first_name, last_name = EXCLUDED.last_name, image_url = EXCLUDED.image_url,
+    clerk_created_at = EXCLUDED.clerk_created_at, clerk_updated_at = EXCLUDED.clerk_updated_at,
+    profile_status = 'complete', updated_at = now()
+WHERE u.deleted_at IS NULL
+  AND (u.clerk_updated_at IS NULL OR u.clerk_updated_at < EXCLUDED.clerk_updated_at)
+RETURNING {_USER_COLUMNS}, (xmax = 0) AS inserted
+"""
+
+# The no-op DO UPDATE makes RETURNING yield the row a concurrent caller inserted first; DO NOTHING would
+# return nothing, and a follow-up SELECT could miss a row whose transaction has not committed yet.
+_INSERT_PENDING = f"""
+INSERT INTO users AS u (clerk_id, created_via, profile_status) VALUES ($1, $2, 'pending')
+ON CONFLICT (clerk_id) DO UPDATE SET clerk_id = EXCLUDED.clerk_id
+RETURNING {_USER_COLUMNS}, (xmax = 0) AS inserted
+"""
+
+# A tombstone keeps the id (so no late event can resurrect the user) and erases the profile.
+_TOMBSTONE = """
+INSERT INTO users AS u (clerk_id, created_via, profile_status, deleted_at) VALUES ($1, $2, 'complete', now())
+ON CONFLICT (clerk_id) DO UPDATE SET
+    deleted_at = now(), updated_at = now(), profile_status = 'complete',
+    email = NULL, phone = NULL, username = NULL, first_name = NULL, last_name = NULL, image_url = NULL
+WHERE u.deleted_at IS NULL
+RETURNING id
+"""
+
+_CLAIM_DELIVERY = """
+INSERT INTO webhook_events (svix_id, event_type, clerk_id, event_timestamp, outcome)
+VALUES ($1, $2, $3, to_timestamp($4::float8 / 1000), 'received')
+ON CONFLICT (svix_id) DO NOTHING
+RETURNING svix_id
+"""
+
+_RECORD_OUTCOME = "UPDATE webhook_events SET outcome = $2 WHERE svix_id = $1"
+
+
+def _user(row: asyncpg.Record) -> User:
+    return User(**{key: row[key] for key in User.__struct_fields__})
+
+
+async def find_user(conn: asyncpg.Connection, clerk_id: str) -> User | None:
+    row = await conn.fetchrow(_FIND_USER, clerk_id)
+    return None if row is None else _user(row)
+
+
+async def find_user_in(database: Database, clerk_id: str) -> User | None:
+    async with database.connection() as conn:
+        return await find_user(conn, clerk_id)
+
+
+async def upsert_profile(
+    conn: asyncpg.Connection, profile: UserProfile, created_via: CreatedVia
+) -> tuple[User, bool] | None:
+    """Write `profile` if it is newer than what is stored: (row, inserted), or None when the guard refused."""
+    row = await conn.fetchrow(
+        _UPSERT_PROFILE,
+        profile.clerk_id,
+        profile.email,
+        profile.phone,
+        profile.username,
+        profile.first_name,
+        profile.last_name,
+        profile.image_url,
+        profile.clerk_created_at,
+        profile.clerk_updated_at,
+        created_via,
+    )
+    return None if row is None else (_user(row), row["inserted"])
+
+
+async def insert_pending(
+    conn: asyncpg.Connection, clerk_id: str, created_via: CreatedVia
+) -> tuple[User, bool]:
+    """Make sure a row exists for `clerk_id`, a pending stub if there was none: (row, inserted)."""
+    row = await conn.fetchrow(_INSERT_PENDING, clerk_id, created_via)
+    assert row is not None  # DO UPDATE always returns the row
+    return _user(row), row["inserted"]
+
+
+async def tombstone(conn: asyncpg.Connection, clerk_id: str, created_via: CreatedVia) -> bool:
+    """Mark `clerk_id` deleted (a tombstone even if the user was never seen); False if it already was."""
+    return await conn.fetchval(_TOMBSTONE, clerk_id, created_via) is not None
+
+
+async def claim_delivery(
+    conn: asyncpg.Connection, svix_id: str, event_type: str, clerk_id: str | None, event_timestamp: int | None
+) -> bool:
+    """Record a webhook delivery; False when this Svix message id was already recorded (a redelivery)."""
+    return await conn.fetchval(_CLAIM_DELIVERY, svix_id, event_type, clerk_id, event_timestamp) is not None
+
+
+async def record_outcome(conn: asyncpg.Connection, svix_id: str, outcome: str) -> None:
+    await conn.execute(_RECORD_OUTCOME, svix_id, outcome)

@@ -1,0 +1,37 @@
+"""The identity schema, as Piccolo tables: the source its migrations are generated from."""
+
+from piccolo.columns import UUID, Text, Timestamptz, Varchar
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.columns.indexes import IndexMethod
+from piccolo.table import Table
+
+
+class Users(Table, tablename="users"):
+    """One row per Clerk user, ever: a deleted user keeps its row as a tombstone (`deleted_at`)."""
+
+    id = UUID(primary_key=True)
+    clerk_id = Varchar(length=64, unique=True, index=False)
+    email = Text(null=True, default=None)
+    phone = Text(null=True, default=None)
+    username = Text(null=True, default=None)
+    first_name = Text(null=True, default=None)
+    last_name = Text(null=True, default=None)
+    image_url = Text(null=True, default=None)
+    clerk_created_at = Timestamptz(null=True, default=None)
+    clerk_updated_at = Timestamptz(null=True, default=None)
+    deleted_at = Timestamptz(null=True, default=None)
+    created_via = Varchar(length=16)  # webhook | ensure | backfill
+    profile_status = Varchar(length=16)  # complete | pending
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class WebhookEvents(Table, tablename="webhook_events"):
+    """Every Clerk webhook applied once, keyed by its Svix message id, with what it did."""
+
+    svix_id = Varchar(length=64, primary_key=True)
+    event_type = Varchar(length=64)
+    clerk_id = Varchar(length=64, null=True, default=None, index=True, index_method=IndexMethod.btree)
+    event_timestamp = Timestamptz(null=True, default=None)
+    received_at = Timestamptz(default=TimestamptzNow(), index=True)
+    outcome = Varchar(length=16)  # applied | stale | ignored
