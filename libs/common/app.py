@@ -13,6 +13,7 @@ from litestar.types import ControllerRouterHandler
 from libs.common.db import Database
 from libs.common.errors import exception_handlers
 from libs.common.health import healthz, readyz
+from libs.common.metrics import request_metrics
 from libs.common.requests import RequestContextMiddleware
 
 MAX_REQUEST_BODY_BYTES = 1024 * 1024
@@ -45,12 +46,13 @@ def build_service_app(
                 await stack.enter_async_context(resource())
             yield
 
+    metrics_middleware, metrics_endpoint = request_metrics(title)
     return Litestar(
-        route_handlers=[healthz, readyz, *route_handlers],
+        route_handlers=[healthz, readyz, metrics_endpoint, *route_handlers],
         lifespan=[lifespan],
         dependencies={name: _provide(value) for name, value in singletons.items()},
         exception_handlers=exception_handlers,
-        middleware=[RequestContextMiddleware()],
+        middleware=[RequestContextMiddleware(), metrics_middleware],
         request_max_body_size=MAX_REQUEST_BODY_BYTES,
         logging_config=None,  # libs.common.log.configure_logging owns logging
         openapi_config=OpenAPIConfig(

@@ -1,10 +1,12 @@
-"""The process entry every service shares: `migrate` applies its migrations, `serve` runs it."""
+"""The process entry every service shares: `migrate` applies its migrations, `serve` runs it, plus any
+commands of the service's own (such as identity's `backfill`)."""
 
 import argparse
 import asyncio
 import os
 import sys
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import uvicorn
@@ -12,6 +14,15 @@ from litestar import Litestar
 
 from libs.common.log import configure_logging
 from libs.common.settings import SettingsError
+
+
+@dataclass(frozen=True)
+class Command:
+    """A service command beyond migrate/serve: `run(settings, args)` returns the exit status."""
+
+    help: str
+    run: Callable[[Any, argparse.Namespace], int]
+    arguments: Callable[[argparse.ArgumentParser], None] = lambda _: None
 
 
 def apply_migrations(piccolo_app: str, piccolo_conf: str, database_url: str) -> None:
@@ -25,6 +36,23 @@ def apply_migrations(piccolo_app: str, piccolo_conf: str, database_url: str) -> 
         sys.exit(f"migrations failed: {result.message}")
 
 
+def serve(app: Litestar, host: str, port: int) -> None:
+    """Serve with uvicorn on uvloop + httptools; SIGTERM/SIGINT drain in-flight requests, then exit 0."""
+    config = uvicorn.Config(
+        app,
+        host=host,
+        port=port,
+        loop="uvloop",
+        http="httptools",
+        lifespan="on",
+        access_log=False,
+        log_config=None,
+        server_header=False,
+        timeout_graceful_shutdown=10,
+    )
+    uvicorn.Server(config).run()
+
+
 def run_service(
     *,
     name: str,
@@ -32,15 +60,18 @@ def run_service(
     piccolo_conf: str,
     load_settings: Callable[[Mapping[str, str]], Any],
     create_app: Callable[[Any], Litestar],
+    commands: Mapping[str, Command] | None = None,
     argv: list[str] | None = None,
 ) -> None:
-    """Parse `migrate | serve --host H --port P` and run it; a settings problem exits with status 2."""
+    """Parse `migrate | serve --host H --port P | <command>` and run it; a settings problem exits with 2."""
     parser = argparse.ArgumentParser(prog=f"python -m services.{name}")
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("migrate", help="apply this service's database migrations to DATABASE_URL")
-    serve = commands.add_parser("serve", help="serve the HTTP API until SIGTERM/SIGINT")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    subparsers.add_parser("migrate", help="apply this service's database migrations to DATABASE_URL")
+    serve_parser = subparsers.add_parser("serve", help="serve the HTTP API until SIGTERM/SIGINT")
+    serve_parser.add_argument("--host", default="127.0.0.1")
+    serve_parser.add_argument("--port", type=int, default=8000)
+    for command_name, command in (commands or {}).items():
+        command.arguments(subparsers.add_parser(command_name, help=command.help))
     args = parser.parse_args(argv)
 
     configure_logging(name, os.environ.get("LOG_LEVEL", "INFO"))
@@ -55,16 +86,7 @@ def run_service(
     except SettingsError as error:
         print(f"{name} cannot start: {error}", file=sys.stderr)
         sys.exit(2)
-    config = uvicorn.Config(
-        create_app(settings),
-        host=args.host,
-        port=args.port,
-        loop="uvloop",
-        http="httptools",
-        lifespan="on",
-        access_log=False,
-        log_config=None,
-        server_header=False,
-        timeout_graceful_shutdown=10,
-    )
-    uvicorn.Server(config).run()
+    if args.command == "serve":
+        serve(create_app(settings), args.host, args.port)
+        return
+    sys.exit((commands or {})[args.command].run(settings, args))

@@ -4,14 +4,17 @@ import asyncio
 import logging
 import random
 from datetime import UTC, datetime
-from typing import Literal, Self
+from typing import Any, Literal, Self, TypeVar
 
 import httpx
 import msgspec
 
+from services.identity.metrics import CLERK_API_REQUESTS
 from services.identity.profiles import UserProfile
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 class ClerkEmailAddress(msgspec.Struct, frozen=True):
@@ -94,14 +97,13 @@ class ClerkUnavailable(Exception):
 
 
 class ClerkClient:
-    """Clerk Backend API over one pooled `httpx.AsyncClient` opened for the app's life.
+    """Clerk Backend API over one pooled `httpx.AsyncClient` opened for the app's (or command's) life.
 
-    `get_user` is coalesced: concurrent calls for one user id share a single request. It retries what is
-    safe (transport errors, 5xx, 429 honouring `Retry-After`) within a time budget that fits a user
-    waiting for their interview to start, then raises `ClerkUnavailable`.
+    Retries what is safe to retry (transport errors, 5xx, and 429 after its `Retry-After`) and raises
+    `ClerkUnavailable` when its patience runs out. `get_user` serves a person waiting for their interview,
+    so its patience is short, and concurrent calls for one user share a single request; `list_users`
+    serves the backfill and waits out rate limits.
     """
-
-    MAX_ATTEMPTS = 3
 
     def __init__(self, base_url: str, secret_key: str, *, timeout: float) -> None:
         self._base_url = base_url.rstrip("/")
@@ -136,44 +138,66 @@ class ClerkClient:
         return await asyncio.shield(task)
 
     async def _fetch_user(self, clerk_id: str) -> ClerkUser | None:
+        response = await self._get(
+            "get_user", f"/v1/users/{clerk_id}", max_attempts=3, patience=2 * self._timeout
+        )
+        if response.status_code == 404:
+            return None
+        return _decode(response.content, ClerkUser)
+
+    async def list_users(self, *, offset: int, limit: int) -> list[ClerkUser]:
+        """One page of users, oldest first (`order_by=created_at`): users signing up meanwhile come last."""
+        params = {"limit": limit, "offset": offset, "order_by": "created_at"}
+        response = await self._get("list_users", "/v1/users", params=params, max_attempts=10, patience=300)
+        return _decode(response.content, list[ClerkUser])
+
+    async def _get(
+        self,
+        operation: str,
+        path: str,
+        *,
+        params: dict[str, Any] | None = None,
+        max_attempts: int,
+        patience: float,
+    ) -> httpx.Response:
+        """GET until Clerk gives a final answer (2xx or 404) or `max_attempts`/`patience` seconds run out."""
         assert self._http is not None, "ClerkClient used outside its lifespan"
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + 2 * self._timeout
+        deadline = loop.time() + patience
         attempt = 0
         while True:
             attempt += 1
             try:
-                response = await self._http.get(f"/v1/users/{clerk_id}")
+                response = await self._http.get(path, params=params)
             except httpx.TransportError as error:
+                CLERK_API_REQUESTS.labels(operation, "error").inc()
                 reason, wait = f"transport error {type(error).__name__}", _backoff(attempt)
             else:
-                if response.status_code == 200:
-                    return _decode_user(response.content, clerk_id)
-                if response.status_code == 404:
-                    return None
-                if response.status_code == 429:
+                status = response.status_code
+                CLERK_API_REQUESTS.labels(operation, str(status)).inc()
+                if status < 300 or status == 404:
+                    return response
+                if status == 429:
                     reason, wait = "rate limited (429)", _retry_after(response, attempt)
-                elif response.status_code >= 500:
-                    reason, wait = f"status {response.status_code}", _backoff(attempt)
+                elif status >= 500:
+                    reason, wait = f"status {status}", _backoff(attempt)
                 else:
                     logger.error(
-                        "Clerk refused GET /v1/users/%s with %s: check CLERK_SECRET_KEY and CLERK_API_URL",
-                        clerk_id,
-                        response.status_code,
+                        "Clerk refused GET %s with %s: check CLERK_SECRET_KEY and CLERK_API_URL", path, status
                     )
-                    raise ClerkUnavailable(f"Clerk answered {response.status_code}")
-            if attempt == self.MAX_ATTEMPTS or loop.time() + wait > deadline:
-                logger.warning("Clerk unavailable for %s after %d attempts: %s", clerk_id, attempt, reason)
+                    raise ClerkUnavailable(f"Clerk answered {status}")
+            if attempt >= max_attempts or loop.time() + wait > deadline:
+                logger.warning("Clerk unavailable for GET %s after %d attempts: %s", path, attempt, reason)
                 raise ClerkUnavailable(reason)
             await asyncio.sleep(wait)
 
 
-def _decode_user(body: bytes, clerk_id: str) -> ClerkUser:
+def _decode(body: bytes, type_: type[T]) -> T:
     try:
-        return msgspec.json.decode(body, type=ClerkUser)
+        return msgspec.json.decode(body, type=type_)
     except msgspec.DecodeError as error:
-        logger.error("Clerk returned an unreadable user for %s: %s", clerk_id, error)
-        raise ClerkUnavailable("unreadable user payload") from error
+        logger.error("Clerk returned a body we cannot read: %s", error)
+        raise ClerkUnavailable("unreadable Clerk payload") from error
 
 
 def _backoff(attempt: int) -> float:

@@ -5,9 +5,11 @@ an upsert only overwrites a live row whose Clerk `updated_at` is older (or unkno
 nothing un-deletes a tombstone.
 """
 
-import asyncpg
+from datetime import datetime
 
-from libs.common.db import Database
+import asyncpg
+import msgspec
+
 from services.identity.profiles import CreatedVia, User, UserProfile
 
 _USER_COLUMNS = """id, clerk_id, email, phone, username, first_name, last_name, image_url,
@@ -54,6 +56,10 @@ ON CONFLICT (svix_id) DO NOTHING
 RETURNING svix_id
 """
 
+_FRESHNESS = """
+SELECT clerk_id, clerk_updated_at, deleted_at IS NOT NULL AS deleted FROM users WHERE clerk_id = ANY($1)
+"""
+
 _RECORD_OUTCOME = "UPDATE webhook_events SET outcome = $2 WHERE svix_id = $1"
 
 
@@ -64,11 +70,6 @@ def _user(row: asyncpg.Record) -> User:
 async def find_user(conn: asyncpg.Connection, clerk_id: str) -> User | None:
     row = await conn.fetchrow(_FIND_USER, clerk_id)
     return None if row is None else _user(row)
-
-
-async def find_user_in(database: Database, clerk_id: str) -> User | None:
-    async with database.connection() as conn:
-        return await find_user(conn, clerk_id)
 
 
 async def upsert_profile(
@@ -114,3 +115,26 @@ async def claim_delivery(
 
 async def record_outcome(conn: asyncpg.Connection, svix_id: str, outcome: str) -> None:
     await conn.execute(_RECORD_OUTCOME, svix_id, outcome)
+
+
+class Freshness(msgspec.Struct, frozen=True):
+    clerk_updated_at: datetime | None
+    deleted: bool
+
+
+async def freshness(conn: asyncpg.Connection, clerk_ids: list[str]) -> dict[str, Freshness]:
+    """What the upsert guard looks at, for each of `clerk_ids` that is stored."""
+    found = await conn.fetch(_FRESHNESS, clerk_ids)
+    return {row["clerk_id"]: Freshness(row["clerk_updated_at"], row["deleted"]) for row in found}
+
+
+def would_refresh(stored: Freshness, profile: UserProfile) -> bool:
+    """The upsert guard of `_UPSERT_PROFILE`, for a dry run that must not write."""
+    return not stored.deleted and (
+        stored.clerk_updated_at is None or stored.clerk_updated_at < profile.clerk_updated_at
+    )
+
+
+async def live_clerk_ids_created_before(conn: asyncpg.Connection, moment: datetime) -> list[str]:
+    rows = await conn.fetch("SELECT clerk_id FROM users WHERE deleted_at IS NULL AND created_at < $1", moment)
+    return [row["clerk_id"] for row in rows]

@@ -6,6 +6,7 @@ arrives first, however often and in whatever order, the table converges to Clerk
 """
 
 import logging
+import time
 from typing import Literal
 
 import msgspec
@@ -21,6 +22,7 @@ from services.identity.clerk import (
     ClerkUserEvent,
 )
 from services.identity.errors import MalformedClerkId, MalformedWebhook, UserDeleted, UserNotFound
+from services.identity.metrics import USERS_CREATED, WEBHOOK_EVENTS, WEBHOOK_LAG
 from services.identity.profiles import CLERK_USER_ID, User
 
 logger = logging.getLogger(__name__)
@@ -60,6 +62,7 @@ async def ensure_user(database: Database, clerk: ClerkClient, clerk_id: str) -> 
         async with database.connection() as conn:
             user, created = await store.insert_pending(conn, clerk_id, "ensure")
         if created:
+            USERS_CREATED.labels("ensure", "clerk_unavailable").inc()
             logger.warning("created %s with a pending profile: Clerk is unavailable", clerk_id)
         return EnsuredUser(user=_live(user), created=created)
     if clerk_user is None:
@@ -111,6 +114,7 @@ async def apply_clerk_event(database: Database, svix_id: str, body: bytes) -> We
         else:
             event = None
     except msgspec.DecodeError as error:
+        WEBHOOK_EVENTS.labels("unknown", "malformed").inc()
         raise MalformedWebhook(f"Webhook {svix_id} does not match Clerk's event schema: {error}") from error
     clerk_id = event.data.id if event is not None else None
     if clerk_id is not None and not CLERK_USER_ID.match(clerk_id):
@@ -118,15 +122,30 @@ async def apply_clerk_event(database: Database, svix_id: str, body: bytes) -> We
 
     async with database.transaction() as conn:
         if not await store.claim_delivery(conn, svix_id, head.type, clerk_id, head.timestamp):
+            WEBHOOK_EVENTS.labels(head.type, "duplicate").inc()
             return "duplicate"
         outcome: WebhookOutcome
+        created = False
         if isinstance(event, ClerkUserEvent):
             written = await store.upsert_profile(conn, event.data.to_profile(), "webhook")
             outcome = "applied" if written is not None else "stale"
+            created = written is not None and written[1]
         elif isinstance(event, ClerkUserDeletedEvent):
             outcome = "applied" if await store.tombstone(conn, event.data.id, "webhook") else "stale"
         else:
             outcome = "ignored"
         await store.record_outcome(conn, svix_id, outcome)
+    if created:
+        USERS_CREATED.labels("webhook", "").inc()
+    _observe_lag(head.timestamp)
+    WEBHOOK_EVENTS.labels(head.type, outcome).inc()
     logger.info("webhook %s %s: %s", svix_id, head.type, outcome, extra={"clerk_id": clerk_id})
     return outcome
+
+
+def _observe_lag(event_timestamp: int | None) -> None:
+    if event_timestamp is None:
+        return
+    # Clerk documents milliseconds; accept seconds too rather than record a lag of decades.
+    seconds = event_timestamp / 1000 if event_timestamp > 10**11 else event_timestamp
+    WEBHOOK_LAG.observe(max(0.0, time.time() - seconds))

@@ -9,6 +9,7 @@ from svix.webhooks import Webhook, WebhookVerificationError
 
 from libs.common.db import Database
 from services.identity.errors import InvalidWebhookSignature
+from services.identity.metrics import WEBHOOK_EVENTS
 from services.identity.users import WebhookOutcome, apply_clerk_event
 
 
@@ -27,6 +28,7 @@ async def receive_clerk_webhook(
     try:
         svix_verifier.verify(body, dict(request.headers))
     except (WebhookVerificationError, ValueError) as error:
+        WEBHOOK_EVENTS.labels("unknown", "rejected").inc()
         raise InvalidWebhookSignature("The Svix signature is missing, wrong or too old.") from error
     svix_id = request.headers["svix-id"]
     return WebhookReceipt(outcome=await apply_clerk_event(database, svix_id, body))

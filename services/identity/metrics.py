@@ -1,0 +1,27 @@
+"""What a person on call watches in the identity service (Prometheus series)."""
+
+from prometheus_client import Counter, Histogram
+
+USERS_CREATED = Counter(
+    "identity_users_created",
+    "Users created, by the path that created them. path=ensure means the user tried to start an interview "
+    "before their webhook arrived: cause=webhook_not_yet_delivered (profile from Clerk) or "
+    "cause=clerk_unavailable (stored with a pending profile). Many of these: check the Clerk webhook.",
+    ["path", "cause"],
+)
+WEBHOOK_EVENTS = Counter(
+    "identity_webhook_events",
+    "Clerk webhook deliveries by event type and outcome "
+    "(applied, duplicate, stale, ignored; rejected: bad signature; malformed: unreadable payload).",
+    ["type", "outcome"],
+)
+WEBHOOK_LAG = Histogram(
+    "identity_webhook_lag_seconds",
+    "Time from Clerk's event timestamp to its receipt here.",
+    buckets=(0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600, 21600, 86400),
+)
+CLERK_API_REQUESTS = Counter(
+    "identity_clerk_api_requests",
+    "Requests to the Clerk Backend API by operation and HTTP status (status=error: no response).",
+    ["operation", "status"],
+)
