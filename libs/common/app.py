@@ -14,7 +14,7 @@ from libs.common.db import Database
 from libs.common.errors import exception_handlers
 from libs.common.health import healthz, readyz
 from libs.common.metrics import request_metrics
-from libs.common.requests import RequestContextMiddleware
+from libs.common.request_context import RequestContextMiddleware
 
 MAX_REQUEST_BODY_BYTES = 1024 * 1024
 
