@@ -21,6 +21,8 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     asyncpg.exceptions.CannotConnectNowError,
     asyncpg.exceptions.SerializationError,
     asyncpg.exceptions.DeadlockDetectedError,
+    # A pooled connection whose server went away mid-protocol (seen on a fast shutdown of PostgreSQL).
+    asyncpg.InternalClientError,
 )
 
 
@@ -63,9 +65,13 @@ class Database:
         assert self._pool is not None, "Database.open() was not called (is the app's lifespan running?)"
         try:
             async with self._pool.acquire(timeout=self.statement_timeout) as conn:
-                yield conn
+                try:
+                    yield conn
+                except TRANSIENT_ERRORS:
+                    conn.terminate()  # never hand a possibly broken connection to the next request
+                    raise
         except TRANSIENT_ERRORS as error:
-            logger.warning("database unavailable: %s", type(error).__name__)
+            logger.warning("database unavailable: %s: %s", type(error).__name__, error)
             raise DatabaseUnavailable("The database is unavailable; retry shortly.") from error
 
     @asynccontextmanager

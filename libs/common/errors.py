@@ -48,9 +48,7 @@ def problem_response(
 
 
 def _on_problem(_: Request[Any, Any, Any], exc: Problem) -> Response[dict[str, Any]]:
-    return problem_response(
-        exc.status, slug=exc.slug, title=exc.title, detail=exc.detail, headers=exc.headers
-    )
+    return problem_response(exc.status, slug=exc.slug, title=exc.title, detail=exc.detail, headers=exc.headers)
 
 
 def _on_http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Response[dict[str, Any]]:

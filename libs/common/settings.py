@@ -40,9 +40,7 @@ def load_settings(cls: type[SettingsT], environ: Mapping[str, str]) -> SettingsT
             if field.required:
                 problems.append(f"{field.encode_name} is not set")
             continue
-        value: Any = (
-            [part.strip() for part in raw.split(",") if part.strip()] if _is_sequence(field.type) else raw
-        )
+        value: Any = [part.strip() for part in raw.split(",") if part.strip()] if _is_sequence(field.type) else raw
         try:
             values[field.name] = msgspec.convert(value, field.type, strict=False)
         except msgspec.ValidationError as error:

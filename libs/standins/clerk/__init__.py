@@ -1,0 +1,1 @@
+"""A local stand-in for Clerk: its Backend API, its session tokens and its Svix-signed webhooks."""

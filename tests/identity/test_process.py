@@ -1,0 +1,107 @@
+"""The identity service as a real process: its start-up checks, its JSON logs and a clean stop."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import httpx
+
+from libs.standins.clerk.payloads import make_user, user_event
+from tests.conftest import CLERK_SECRET_KEY, INTERNAL_TOKEN
+from tests.identity.support import deliver
+from tests.support.processes import ROOT, ServiceProcess
+
+
+def test_missing_and_malformed_settings_stop_start_up_naming_each_variable():
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("CLERK_", "INTERNAL_"))}
+    env |= {"DATABASE_URL": "postgresql://nowhere/db", "CLERK_SECRET_KEY": "not-a-key-but-secret-value"}
+
+    result = subprocess.run(
+        [sys.executable, "-m", "services.identity", "serve", "--port", "1"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 2
+    assert "INTERNAL_API_TOKENS is not set" in result.stderr
+    assert "CLERK_WEBHOOK_SIGNING_SECRET is not set" in result.stderr
+    assert "CLERK_SECRET_KEY is malformed" in result.stderr
+    assert "not-a-key-but-secret-value" not in result.stderr
+
+
+def test_migrate_twice_is_harmless(postgres, identity_template: str):
+    url = postgres.url_for(identity_template)
+
+    result = subprocess.run(
+        [sys.executable, "-m", "services.identity", "migrate"],
+        env={**os.environ, "DATABASE_URL": url},
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "No migrations need to be run" in result.stdout
+
+
+async def test_served_process_logs_json_with_request_ids_and_no_secrets_then_stops_on_sigterm(
+    identity_db: str,
+    clerk_standin: ServiceProcess,
+    clerk: httpx.AsyncClient,
+    svix_secret: str,
+    tmp_path: Path,
+):
+    env = {
+        "DATABASE_URL": identity_db,
+        "INTERNAL_API_TOKENS": INTERNAL_TOKEN,
+        "CLERK_WEBHOOK_SIGNING_SECRET": svix_secret,
+        "CLERK_SECRET_KEY": CLERK_SECRET_KEY,
+        "CLERK_API_URL": clerk_standin.url,
+    }
+    service = ServiceProcess("services.identity", env, tmp_path / "identity.log").start()
+    try:
+        created = await clerk.post("/_standin/users", json={"email": "secret.person@example.com", "deliver": False})
+        clerk_id = created.json()["user"]["id"]
+        async with httpx.AsyncClient(base_url=service.url, timeout=10) as client:
+            ensured = await client.post(
+                "/internal/users/ensure",
+                json={"clerk_id": clerk_id},
+                headers={"Authorization": f"Bearer {INTERNAL_TOKEN}", "X-Request-ID": "trace-abc-123"},
+            )
+            webhook = await deliver(
+                client, svix_secret, user_event("user.created", make_user(email="hook.person@example.com"))
+            )
+    finally:
+        exit_code = service.stop()
+
+    assert ensured.status_code == 200
+    assert ensured.headers["x-request-id"] == "trace-abc-123"
+    assert webhook.status_code == 200
+    assert exit_code in (0, -signal.SIGTERM)  # uvicorn re-raises the signal once it has drained
+    assert "Application shutdown complete" in service.logs()
+    lines = [json.loads(line) for line in service.logs().splitlines() if line.startswith("{")]
+    access = [line for line in lines if line["logger"] == "access"]
+    assert {
+        "method": "POST",
+        "route": "/internal/users/ensure",
+        "status": 200,
+        "request_id": "trace-abc-123",
+    }.items() <= (next(line for line in access if line.get("request_id") == "trace-abc-123").items())
+    text = service.logs()
+    for secret in (
+        INTERNAL_TOKEN,
+        CLERK_SECRET_KEY,
+        svix_secret,
+        "secret.person@example.com",
+        "hook.person@example.com",
+    ):
+        assert secret not in text
