@@ -14,9 +14,7 @@ from services.identity.settings import IdentitySettings
 
 def create_app(settings: IdentitySettings) -> Litestar:
     database = Database(settings.database_url, max_size=settings.database_pool_size)
-    clerk = ClerkClient(
-        settings.clerk_api_url, settings.clerk_secret_key, timeout=settings.clerk_api_timeout_seconds
-    )
+    clerk = ClerkClient(settings.clerk_api_url, settings.clerk_secret_key, timeout=settings.clerk_api_timeout_seconds)
     svix_verifier = Webhook(settings.clerk_webhook_signing_secret)
 
     internal = Router(

@@ -72,9 +72,7 @@ async def reconcile_with_clerk(
     return report
 
 
-async def _apply_page(
-    database: Database, page: list[ClerkUser], report: BackfillReport, *, dry_run: bool
-) -> None:
+async def _apply_page(database: Database, page: list[ClerkUser], report: BackfillReport, *, dry_run: bool) -> None:
     report.seen += len(page)
     profiles = [user.to_profile() for user in page]
     if dry_run:

@@ -44,12 +44,8 @@ class ClerkUser(msgspec.Struct, frozen=True, kw_only=True):
 
     def to_profile(self) -> UserProfile:
         """The primary email and phone are the ones named by `primary_*_id`, wherever they are listed."""
-        email = next(
-            (e.email_address for e in self.email_addresses if e.id == self.primary_email_address_id), None
-        )
-        phone = next(
-            (p.phone_number for p in self.phone_numbers if p.id == self.primary_phone_number_id), None
-        )
+        email = next((e.email_address for e in self.email_addresses if e.id == self.primary_email_address_id), None)
+        phone = next((p.phone_number for p in self.phone_numbers if p.id == self.primary_phone_number_id), None)
         return UserProfile(
             clerk_id=self.id,
             email=email,
@@ -138,9 +134,7 @@ class ClerkClient:
         return await asyncio.shield(task)
 
     async def _fetch_user(self, clerk_id: str) -> ClerkUser | None:
-        response = await self._get(
-            "get_user", f"/v1/users/{clerk_id}", max_attempts=3, patience=2 * self._timeout
-        )
+        response = await self._get("get_user", f"/v1/users/{clerk_id}", max_attempts=3, patience=2 * self._timeout)
         if response.status_code == 404:
             return None
         return _decode(response.content, ClerkUser)
@@ -182,9 +176,7 @@ class ClerkClient:
                 elif status >= 500:
                     reason, wait = f"status {status}", _backoff(attempt)
                 else:
-                    logger.error(
-                        "Clerk refused GET %s with %s: check CLERK_SECRET_KEY and CLERK_API_URL", path, status
-                    )
+                    logger.error("Clerk refused GET %s with %s: check CLERK_SECRET_KEY and CLERK_API_URL", path, status)
                     raise ClerkUnavailable(f"Clerk answered {status}")
             if attempt >= max_attempts or loop.time() + wait > deadline:
                 logger.warning("Clerk unavailable for GET %s after %d attempts: %s", path, attempt, reason)

@@ -10,9 +10,7 @@ from libs.common.settings import NonEmptyStr, load_settings
 
 class IdentitySettings(msgspec.Struct, frozen=True, kw_only=True, rename="upper"):
     database_url: NonEmptyStr
-    internal_api_tokens: Annotated[
-        tuple[Annotated[str, msgspec.Meta(min_length=16)], ...], msgspec.Meta(min_length=1)
-    ]
+    internal_api_tokens: Annotated[tuple[Annotated[str, msgspec.Meta(min_length=16)], ...], msgspec.Meta(min_length=1)]
     clerk_webhook_signing_secret: Annotated[str, msgspec.Meta(pattern=r"^whsec_[A-Za-z0-9+/=]+$")]
     clerk_secret_key: Annotated[str, msgspec.Meta(pattern=r"^sk_(test|live)_\S+$")]
     clerk_api_url: Annotated[str, msgspec.Meta(pattern=r"^https?://\S+$")] = "https://api.clerk.com"

@@ -92,9 +92,7 @@ async def upsert_profile(
     return None if row is None else (_user(row), row["inserted"])
 
 
-async def insert_pending(
-    conn: asyncpg.Connection, clerk_id: str, created_via: CreatedVia
-) -> tuple[User, bool]:
+async def insert_pending(conn: asyncpg.Connection, clerk_id: str, created_via: CreatedVia) -> tuple[User, bool]:
     """Make sure a row exists for `clerk_id`, a pending stub if there was none: (row, inserted)."""
     row = await conn.fetchrow(_INSERT_PENDING, clerk_id, created_via)
     assert row is not None  # DO UPDATE always returns the row

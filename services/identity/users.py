@@ -76,9 +76,7 @@ async def ensure_user(database: Database, clerk: ClerkClient, clerk_id: str) -> 
             written = (current, False)
     user, created = written
     if created:
-        logger.info(
-            "created %s from Clerk before its webhook arrived; check the Clerk webhook if frequent", clerk_id
-        )
+        logger.info("created %s from Clerk before its webhook arrived; check the Clerk webhook if frequent", clerk_id)
     return EnsuredUser(user=_live(user), created=created)
 
 

@@ -99,12 +99,8 @@ def test_every_rule_is_a_complete_alert() -> None:
         assert rule["labels"]["severity"] in SEVERITIES
         annotations = rule["annotations"]
         assert annotations["summary"].strip()
-        assert len(annotations["description"].strip()) > 80, (
-            f"{rule['alert']}: the description says what to check"
-        )
-        assert "check" in annotations["description"].lower(), (
-            f"{rule['alert']}: the description says what to check"
-        )
+        assert len(annotations["description"].strip()) > 80, f"{rule['alert']}: the description says what to check"
+        assert "check" in annotations["description"].lower(), f"{rule['alert']}: the description says what to check"
         for text in annotations.values():
             assert text.count("{{") == text.count("}}"), f"{rule['alert']}: template braces"
 
@@ -166,9 +162,7 @@ def test_identity_series_match_what_the_identity_service_registers() -> None:
     from services.identity import metrics  # noqa: PLC0415 (only this test needs the service)
 
     declared = {
-        f"{collector._name}_total" if collector._type == "counter" else collector._name: set(
-            collector._labelnames
-        )
+        f"{collector._name}_total" if collector._type == "counter" else collector._name: set(collector._labelnames)
         for collector in vars(metrics).values()
         if hasattr(collector, "_labelnames")
     }

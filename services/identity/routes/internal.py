@@ -3,7 +3,7 @@
 import msgspec
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
-from litestar.params import JSONBody
+from litestar.params import FromPath, JSONBody
 
 from libs.common.db import Database
 from services.identity.clerk import ClerkClient
@@ -33,5 +33,5 @@ class InternalUsersController(Controller):
         return await ensure_user(database, clerk, data.clerk_id)
 
     @get("/{clerk_id:str}", summary="Return the stored user, tombstones included")
-    async def read(self, clerk_id: str, database: NamedDependency[Database]) -> UserResponse:
+    async def read(self, clerk_id: FromPath[str], database: NamedDependency[Database]) -> UserResponse:
         return UserResponse(user=await find_user(database, clerk_id))
