@@ -1,0 +1,33 @@
+"""The sessions service application: owns interviews; the frontend calls it with a Clerk session."""
+
+from litestar import Litestar, Router
+from litestar.middleware import DefineMiddleware
+from livekit.api import TokenVerifier, WebhookReceiver
+
+from libs.common.app import build_service_app
+from libs.common.db import Database
+from services.sessions.auth import ClerkAuthenticationMiddleware, session_verifier
+from services.sessions.identity_client import IdentityClient
+from services.sessions.routes.api import InterviewsController, LiveKitController
+from services.sessions.routes.webhooks import receive_livekit_webhook
+from services.sessions.settings import SessionsSettings
+
+
+def create_app(settings: SessionsSettings) -> Litestar:
+    database = Database(settings.database_url, max_size=settings.database_pool_size)
+    identity = IdentityClient(
+        settings.identity_url, settings.internal_api_token, timeout=settings.identity_timeout_seconds
+    )
+    receiver = WebhookReceiver(TokenVerifier(settings.livekit_api_key, settings.livekit_api_secret))
+    api = Router(
+        path="/api",
+        route_handlers=[LiveKitController, InterviewsController],
+        middleware=[DefineMiddleware(ClerkAuthenticationMiddleware, verifier=session_verifier(settings))],
+    )
+    return build_service_app(
+        title="sessions",
+        database=database,
+        route_handlers=[api, receive_livekit_webhook],
+        provides={"settings": settings, "identity": identity, "livekit_receiver": receiver},
+        resources=[lambda: identity],
+    )

@@ -1,0 +1,177 @@
+"""The sessions domain: start (or rejoin) an interview, list and read a user's interviews, and follow
+LiveKit's room lifecycle.
+
+A start is: ensure the user exists (identity RPC), mint the token, then record the interview. The token is
+minted before the row is written, so a failure at any step leaves no interview behind.
+"""
+
+import base64
+import binascii
+import logging
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import msgspec
+from livekit.api import WebhookEvent
+
+from libs.common.db import Database
+from libs.common.errors import Problem
+from services.sessions import store
+from services.sessions.identity_client import IdentityClient
+from services.sessions.livekit_tokens import agent_name, mint_participant_token, parse_room_config
+from services.sessions.metrics import INTERVIEWS_CREATED, INTERVIEWS_ENDED
+from services.sessions.settings import SessionsSettings
+from services.sessions.store import Interview, NewInterview
+
+logger = logging.getLogger(__name__)
+
+
+class InterviewNotFound(Problem):
+    status = 404
+    slug = "interview-not-found"
+    title = "Interview not found"
+
+
+class ForbiddenParticipant(Problem):
+    status = 403
+    slug = "forbidden-participant"
+    title = "Not allowed for this user"
+
+
+class InterviewEnded(Problem):
+    status = 409
+    slug = "interview-ended"
+    title = "Interview has ended"
+
+
+class InvalidCursor(Problem):
+    status = 400
+    slug = "invalid-cursor"
+    title = "Invalid cursor"
+
+
+class StartRequest(msgspec.Struct, frozen=True, kw_only=True):
+    """What a client may ask for when starting or rejoining; anything it may not set is refused."""
+
+    room_name: str | None = None
+    participant_identity: str | None = None
+    participant_name: str | None = None
+    participant_metadata: str | None = None
+    participant_attributes: dict[str, str] | None = None
+    room_config: dict[str, Any] | None = None
+
+
+class StartedInterview(msgspec.Struct, frozen=True, kw_only=True):
+    server_url: str
+    room_name: str
+    participant_name: str
+    participant_token: str
+
+
+async def start_interview(
+    settings: SessionsSettings, database: Database, identity: IdentityClient, clerk_id: str, request: StartRequest
+) -> StartedInterview:
+    """A token for a new interview in a fresh room, or, when `request.room_name` names one of the caller's
+    own interviews, a fresh token for it (rejoin) without a new row."""
+    if request.participant_identity not in (None, clerk_id):
+        raise ForbiddenParticipant("participant_identity must be your own user id.")
+    rejoining: Interview | None = None
+    if request.room_name is not None:
+        async with database.connection() as conn:
+            rejoining = await store.find_owned(conn, clerk_id, room_name=request.room_name)
+        if rejoining is None:
+            raise ForbiddenParticipant("room_name must be one of your own interviews.")
+        if rejoining.status == "ended":
+            raise InterviewEnded(f"Interview room {rejoining.room_name} has ended; start a new one.")
+    room_config = parse_room_config(request.room_config, settings.livekit_default_agent)
+
+    user = await identity.ensure_user(clerk_id)
+    interview_id = rejoining.id if rejoining else uuid.uuid4()
+    room_name = rejoining.room_name if rejoining else f"interview-{interview_id}"
+    name = request.participant_name or user.display_name
+    token, expires_at = mint_participant_token(
+        api_key=settings.livekit_api_key,
+        api_secret=settings.livekit_api_secret,
+        ttl_seconds=settings.livekit_token_ttl_seconds,
+        identity=clerk_id,
+        name=name,
+        room=room_name,
+        room_config=room_config,
+        metadata=request.participant_metadata,
+        attributes=request.participant_attributes,
+    )
+    async with database.connection() as conn:
+        if rejoining:
+            await store.extend_token(conn, interview_id, expires_at)
+        else:
+            new = NewInterview(
+                id=interview_id,
+                user_id=user.id,
+                clerk_id=clerk_id,
+                room_name=room_name,
+                agent_name=agent_name(room_config),
+                token_expires_at=expires_at,
+            )
+            await store.insert_interview(conn, new)
+            INTERVIEWS_CREATED.inc()
+    return StartedInterview(
+        server_url=settings.livekit_url, room_name=room_name, participant_name=name, participant_token=token
+    )
+
+
+class InterviewPage(msgspec.Struct, frozen=True):
+    items: list[Interview]
+    next_cursor: str | None
+
+
+def _encode_cursor(interview: Interview) -> str:
+    raw = f"{interview.created_at.isoformat()}|{interview.id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        created_at, interview_id = raw.split("|")
+        return datetime.fromisoformat(created_at), uuid.UUID(interview_id)
+    except (binascii.Error, UnicodeDecodeError, ValueError) as error:
+        raise InvalidCursor("The cursor is not one this service returned.") from error
+
+
+async def list_interviews(database: Database, clerk_id: str, *, cursor: str | None, limit: int) -> InterviewPage:
+    """The caller's interviews, newest first; `next_cursor` continues after the last item, or is null."""
+    before = _decode_cursor(cursor) if cursor else None
+    async with database.connection() as conn:
+        rows = await store.list_owned(conn, clerk_id, before=before, limit=limit + 1)
+    items = rows[:limit]
+    return InterviewPage(items=items, next_cursor=_encode_cursor(items[-1]) if len(rows) > limit else None)
+
+
+async def get_interview(database: Database, clerk_id: str, interview_id: uuid.UUID) -> Interview:
+    """One of the caller's interviews; anyone else's is indistinguishable from one that does not exist."""
+    async with database.connection() as conn:
+        found = await store.find_owned(conn, clerk_id, interview_id=interview_id)
+    if found is None:
+        raise InterviewNotFound(f"No interview {interview_id} of yours.")
+    return found
+
+
+async def apply_livekit_event(database: Database, event: WebhookEvent) -> str:
+    """Move the interview of the event's room along created → active → ended. Repeats and reordering are
+    harmless (status never moves back); rooms that are not interviews are acknowledged and ignored."""
+    room = event.room.name
+    at = datetime.fromtimestamp(event.created_at, tz=UTC) if event.created_at else datetime.now(UTC)
+    if event.event in ("room_started", "participant_joined"):
+        async with database.connection() as conn:
+            known = await store.mark_active(conn, room, at)
+        return "applied" if known else "unknown_room"
+    if event.event in ("room_finished", "participant_left"):
+        # The candidate leaving ends the interview; the agent or anyone else leaving does not.
+        leaving = event.participant.identity if event.event == "participant_left" else None
+        async with database.connection() as conn:
+            ended = await store.mark_ended(conn, room, at, leaving=leaving)
+        if ended:
+            INTERVIEWS_ENDED.inc()
+        return "ignored" if ended is None else "applied"
+    return "ignored"

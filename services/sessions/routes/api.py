@@ -1,0 +1,113 @@
+"""The frontend's API: start an interview (two LiveKit-compatible shapes), list and read interviews."""
+
+import uuid
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+
+from libs.common.db import Database
+from services.sessions.auth import ClerkSession
+from services.sessions.identity_client import IdentityClient
+from services.sessions.interviews import (
+    InterviewPage,
+    StartRequest,
+    get_interview,
+    list_interviews,
+    start_interview,
+)
+from services.sessions.settings import SessionsSettings
+from services.sessions.store import Interview
+
+AuthedRequest = Request[ClerkSession, None, Any]
+
+
+class ConnectionDetailsRequest(msgspec.Struct, frozen=True, kw_only=True):
+    room_config: dict[str, Any] | None = None
+
+
+class ConnectionDetails(msgspec.Struct, frozen=True, rename="camel"):
+    """The shape LiveKit's agent-starter frontends expect from their connection-details route."""
+
+    server_url: str
+    room_name: str
+    participant_name: str
+    participant_token: str
+
+
+class TokenResponse(msgspec.Struct, frozen=True):
+    """LiveKit's standardized token endpoint response."""
+
+    server_url: str
+    participant_token: str
+
+
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+class LiveKitController(Controller):
+    path = "/livekit"
+    tags = ("interviews",)
+
+    @post("/connection-details", status_code=200, summary="Start an interview (agent-starter frontends)")
+    async def connection_details(
+        self,
+        request: AuthedRequest,
+        settings: NamedDependency[SessionsSettings],
+        database: NamedDependency[Database],
+        identity: NamedDependency[IdentityClient],
+        data: JSONBody[ConnectionDetailsRequest | None] = None,
+    ) -> Response[ConnectionDetails]:
+        started = await start_interview(
+            settings,
+            database,
+            identity,
+            request.user.user_id,
+            StartRequest(room_config=data.room_config if data else None),
+        )
+        details = ConnectionDetails(
+            server_url=started.server_url,
+            room_name=started.room_name,
+            participant_name=started.participant_name,
+            participant_token=started.participant_token,
+        )
+        return Response(details, headers=NO_STORE)
+
+    @post("/token", status_code=201, summary="LiveKit's standardized token endpoint: start or rejoin")
+    async def token(
+        self,
+        request: AuthedRequest,
+        settings: NamedDependency[SessionsSettings],
+        database: NamedDependency[Database],
+        identity: NamedDependency[IdentityClient],
+        data: JSONBody[StartRequest | None] = None,
+    ) -> Response[TokenResponse]:
+        started = await start_interview(settings, database, identity, request.user.user_id, data or StartRequest())
+        return Response(
+            TokenResponse(server_url=started.server_url, participant_token=started.participant_token),
+            status_code=201,
+            headers=NO_STORE,
+        )
+
+
+class InterviewsController(Controller):
+    path = "/interviews"
+    tags = ("interviews",)
+
+    @get("/", summary="Your interviews, newest first")
+    async def list(
+        self,
+        request: AuthedRequest,
+        database: NamedDependency[Database],
+        cursor: FromQuery[str | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
+    ) -> InterviewPage:
+        return await list_interviews(database, request.user.user_id, cursor=cursor, limit=limit)
+
+    @get("/{interview_id:uuid}", summary="One of your interviews")
+    async def read(
+        self, request: AuthedRequest, interview_id: FromPath[uuid.UUID], database: NamedDependency[Database]
+    ) -> Interview:
+        return await get_interview(database, request.user.user_id, interview_id)

@@ -1,0 +1,46 @@
+"""Configuration of the sessions service, read from the environment (names fixed by ARCHITECTURE.md)."""
+
+from collections.abc import Mapping
+from typing import Annotated
+
+import msgspec
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
+from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+from libs.common.settings import NonEmptyStr, SettingsError, load_settings
+
+
+class SessionsSettings(msgspec.Struct, frozen=True, kw_only=True, rename="upper"):
+    database_url: NonEmptyStr
+    internal_api_token: Annotated[str, msgspec.Meta(min_length=16)]
+    identity_url: Annotated[str, msgspec.Meta(pattern=r"^https?://\S+$")]
+    clerk_jwt_key: str = ""
+    clerk_jwks_url: Annotated[str, msgspec.Meta(pattern=r"^(https?://\S+)?$")] = ""
+    clerk_authorized_parties: tuple[str, ...] = ()
+    livekit_url: Annotated[str, msgspec.Meta(pattern=r"^(wss?|https?)://\S+$")] = "ws://localhost:7880"
+    livekit_api_key: NonEmptyStr = "devkey"
+    livekit_api_secret: NonEmptyStr = "secret"  # noqa: S105 (the key pair of `livekit-server --dev`)
+    livekit_token_ttl_seconds: Annotated[int, msgspec.Meta(ge=60, le=86_400)] = 900
+    livekit_default_agent: str = ""
+    identity_timeout_seconds: Annotated[float, msgspec.Meta(gt=0, le=30)] = 3.0
+    database_pool_size: Annotated[int, msgspec.Meta(ge=1, le=200)] = 10
+
+
+def rsa_public_key(pem: str) -> RSAPublicKey:
+    key = load_pem_public_key(pem.replace("\\n", "\n").encode())
+    if not isinstance(key, RSAPublicKey):
+        raise TypeError("not an RSA key")
+    return key
+
+
+def load_sessions_settings(environ: Mapping[str, str]) -> SessionsSettings:
+    """Load and cross-check: exactly one of CLERK_JWT_KEY (a PEM RSA public key) or CLERK_JWKS_URL."""
+    settings = load_settings(SessionsSettings, environ)
+    if bool(settings.clerk_jwt_key) == bool(settings.clerk_jwks_url):
+        raise SettingsError(["exactly one of CLERK_JWT_KEY or CLERK_JWKS_URL must be set"])
+    if settings.clerk_jwt_key:
+        try:
+            rsa_public_key(settings.clerk_jwt_key)
+        except (ValueError, TypeError) as error:
+            raise SettingsError(["CLERK_JWT_KEY is malformed: expected a PEM RSA public key"]) from error
+    return settings

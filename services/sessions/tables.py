@@ -1,0 +1,21 @@
+"""The sessions schema, as Piccolo tables: the source its migrations are generated from."""
+
+from piccolo.columns import UUID, Timestamptz, Varchar
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+
+class Interviews(Table, tablename="interviews"):
+    """One row per interview a user started; its LiveKit room is fresh and unique to it."""
+
+    id = UUID(primary_key=True)
+    user_id = UUID()  # the identity service's user id
+    clerk_id = Varchar(length=64)
+    room_name = Varchar(length=128, unique=True)
+    participant_identity = Varchar(length=64)
+    agent_name = Varchar(length=128, null=True, default=None)
+    status = Varchar(length=16)  # created | active | ended
+    created_at = Timestamptz(default=TimestamptzNow())
+    started_at = Timestamptz(null=True, default=None)
+    ended_at = Timestamptz(null=True, default=None)
+    token_expires_at = Timestamptz()

@@ -1,0 +1,106 @@
+"""Every /api route needs a valid Clerk session token; a bad one is a 401 problem that changes nothing."""
+
+import time
+from collections.abc import Callable
+
+import httpx
+import pytest
+
+from libs.standins.clerk.session_tokens import mint_session_token
+from tests.sessions.conftest import ClerkKeyPair
+from tests.sessions.support import clerk_user, interview_rows
+
+ROUTES = [
+    ("POST", "/api/livekit/connection-details"),
+    ("POST", "/api/livekit/token"),
+    ("GET", "/api/interviews"),
+    ("GET", "/api/interviews/7f9c6a2e-0000-4000-8000-000000000000"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), ROUTES)
+async def test_every_api_route_needs_a_session(sessions: httpx.AsyncClient, method: str, path: str):
+    response = await sessions.request(method, path)
+
+    assert response.status_code == 401
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert response.headers["www-authenticate"].startswith("Bearer")
+
+
+@pytest.mark.parametrize(
+    ("case", "options", "detail"),
+    [
+        ("expired", {"issued_at": time.time() - 120}, "expired"),
+        ("not yet valid", {"issued_at": time.time() + 120}, "not valid yet"),
+        ("another origin", {"authorized_party": "https://evil.example"}, "azp"),
+        ("no origin at all", {"authorized_party": None}, "azp"),
+    ],
+)
+async def test_bad_session_tokens_are_401_and_start_nothing(
+    sessions: httpx.AsyncClient,
+    clerk: httpx.AsyncClient,
+    sessions_db: str,
+    session_token: Callable[..., str],
+    case: str,
+    options: dict[str, object],
+    detail: str,
+):
+    user = await clerk_user(clerk, email=f"{case.replace(' ', '.')}@example.com")
+
+    response = await sessions.post(
+        "/api/livekit/connection-details", headers={"Authorization": f"Bearer {session_token(user['id'], **options)}"}
+    )
+
+    assert response.status_code == 401, case
+    assert detail in response.json()["detail"]
+    assert await interview_rows(sessions_db) == []
+
+
+async def test_token_signed_by_another_key_is_401(
+    sessions: httpx.AsyncClient, clerk: httpx.AsyncClient, sessions_db: str
+):
+    user = await clerk_user(clerk, email="forger@example.com")
+    forged = mint_session_token(ClerkKeyPair().private_pem, subject=user["id"])
+
+    response = await sessions.post("/api/livekit/connection-details", headers={"Authorization": f"Bearer {forged}"})
+
+    assert response.status_code == 401
+    assert await interview_rows(sessions_db) == []
+
+
+@pytest.mark.parametrize("token", ["not-a-jwt", "a.b.c", ""])
+async def test_garbage_tokens_are_401(sessions: httpx.AsyncClient, token: str):
+    response = await sessions.get("/api/interviews", headers={"Authorization": f"Bearer {token}"})
+
+    assert response.status_code == 401
+
+
+async def test_pending_session_is_401(
+    sessions: httpx.AsyncClient, clerk: httpx.AsyncClient, clerk_keys: ClerkKeyPair, sessions_db: str
+):
+    import jwt  # noqa: PLC0415
+
+    user = await clerk_user(clerk, email="pending.session@example.com")
+    now = int(time.time())
+    token = jwt.encode(
+        {"sub": user["id"], "iat": now, "nbf": now, "exp": now + 60, "azp": "http://localhost:3000", "sts": "pending"},
+        clerk_keys.private_pem,
+        algorithm="RS256",
+    )
+
+    response = await sessions.post("/api/livekit/connection-details", headers={"Authorization": f"Bearer {token}"})
+
+    assert response.status_code == 401
+    assert await interview_rows(sessions_db) == []
+
+
+async def test_session_cookie_is_accepted_like_a_bearer_token(
+    sessions: httpx.AsyncClient, clerk: httpx.AsyncClient, session_token: Callable[..., str]
+):
+    user = await clerk_user(clerk, email="cookie@example.com")
+
+    response = await sessions.post(
+        "/api/livekit/connection-details", headers={"Cookie": f"__session={session_token(user['id'])}"}
+    )
+
+    assert response.status_code == 200

@@ -1,0 +1,65 @@
+"""Identity down or failing: the start gets 503 with Retry-After, never a 500, and no interview is recorded."""
+
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import httpx
+import pytest
+
+from services.sessions.app import create_app
+from tests.sessions.conftest import ClerkKeyPair, identity_env, sessions_settings_for
+from tests.sessions.support import clerk_user, interview_rows
+from tests.support.asgi import serve_in_process
+from tests.support.postgres import PostgresServer
+from tests.support.processes import ServiceProcess, free_port
+
+
+@pytest.fixture
+async def own_identity(
+    postgres: PostgresServer, clerk_standin: ServiceProcess, svix_secret: str, tmp_path: Path
+) -> AsyncIterator[ServiceProcess]:
+    """An identity process of this test's own, which the test will stop."""
+    database = postgres.url_for(await postgres.create_database(postgres.migrated_template("identity")))
+    process = ServiceProcess(
+        "services.identity", identity_env(database, clerk_standin.url, svix_secret), tmp_path / "identity.log"
+    ).start(ready_path="/readyz")
+    yield process
+    process.stop()
+
+
+async def test_identity_stopped_gives_503_with_retry_after_and_no_interview(
+    own_identity: ServiceProcess,
+    sessions_db: str,
+    clerk_keys: ClerkKeyPair,
+    clerk: httpx.AsyncClient,
+    session_token: Callable[..., str],
+):
+    user = await clerk_user(clerk, email="outage@example.com")
+    headers = {"Authorization": f"Bearer {session_token(user['id'])}"}
+    settings = sessions_settings_for(sessions_db, own_identity.url, clerk_keys)
+    async with serve_in_process(create_app(settings), "http://sessions") as sessions:
+        assert (await sessions.post("/api/livekit/connection-details", headers=headers)).status_code == 200
+        own_identity.stop()
+
+        details = await sessions.post("/api/livekit/connection-details", headers=headers)
+        token = await sessions.post("/api/livekit/token", headers=headers)
+
+    for response in (details, token):
+        assert response.status_code == 503
+        assert int(response.headers["retry-after"]) > 0
+        assert response.headers["content-type"].startswith("application/problem+json")
+    assert len(await interview_rows(sessions_db)) == 1  # only the start made before the outage
+
+
+async def test_identity_not_listening_at_all_gives_503(
+    sessions_db: str, clerk_keys: ClerkKeyPair, clerk: httpx.AsyncClient, session_token: Callable[..., str]
+):
+    user = await clerk_user(clerk, email="nobody.home@example.com")
+    settings = sessions_settings_for(sessions_db, f"http://127.0.0.1:{free_port()}", clerk_keys)
+    async with serve_in_process(create_app(settings), "http://sessions") as sessions:
+        response = await sessions.post(
+            "/api/livekit/connection-details", headers={"Authorization": f"Bearer {session_token(user['id'])}"}
+        )
+
+    assert response.status_code == 503
+    assert await interview_rows(sessions_db) == []

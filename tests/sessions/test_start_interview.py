@@ -1,0 +1,179 @@
+"""Starting an interview: the user exists afterwards whatever identity knew before, and the LiveKit token
+grants exactly that one room."""
+
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import msgspec
+
+from libs.standins.clerk.payloads import deleted_event
+from tests.conftest import INTERNAL_TOKEN
+from tests.identity.support import deliver
+from tests.sessions.support import clerk_user, interview_rows, verify_livekit_token
+from tests.support.processes import ServiceProcess
+
+
+async def identity_user(identity_service: ServiceProcess, clerk_id: str) -> httpx.Response:
+    async with httpx.AsyncClient(base_url=identity_service.url) as client:
+        return await client.get(f"/internal/users/{clerk_id}", headers={"Authorization": f"Bearer {INTERNAL_TOKEN}"})
+
+
+async def test_user_unknown_to_identity_starts_an_interview_and_exists_afterwards(
+    sessions: httpx.AsyncClient,
+    clerk: httpx.AsyncClient,
+    identity_service: ServiceProcess,
+    sessions_db: str,
+    session_token: Callable[..., str],
+):
+    user = await clerk_user(clerk, email="first.timer@example.com", first_name="Ada", last_name="Lovelace")
+    assert (await identity_user(identity_service, user["id"])).status_code == 404
+
+    response = await sessions.post(
+        "/api/livekit/connection-details", headers={"Authorization": f"Bearer {session_token(user['id'])}"}
+    )
+
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-store"
+    details = response.json()
+    assert details.keys() == {"serverUrl", "roomName", "participantName", "participantToken"}
+    assert details["serverUrl"] == "ws://localhost:7880"
+    assert details["participantName"] == "Ada Lovelace"
+    claims = verify_livekit_token(details["participantToken"])
+    assert claims.identity == user["id"]
+    assert claims.name == "Ada Lovelace"
+    assert claims.video is not None
+    assert (claims.video.room_join, claims.video.room) == (True, details["roomName"])
+    assert (claims.video.can_publish, claims.video.can_subscribe, claims.video.can_publish_data) == (True, True, True)
+    assert not claims.video.room_admin and not claims.video.room_create
+    assert [agent.agent_name for agent in claims.room_config.agents] == ["interviewer"]  # the default agent
+
+    stored = (await identity_user(identity_service, user["id"])).json()["user"]
+    assert stored["created_via"] == "ensure"
+    rows = await interview_rows(sessions_db)
+    assert len(rows) == 1
+    assert (rows[0]["clerk_id"], rows[0]["room_name"], rows[0]["status"]) == (
+        user["id"],
+        details["roomName"],
+        "created",
+    )
+    assert str(rows[0]["user_id"]) == stored["id"]
+    assert rows[0]["agent_name"] == "interviewer"
+
+
+async def test_each_start_gets_a_fresh_room(
+    sessions: httpx.AsyncClient, clerk: httpx.AsyncClient, session_token: Callable[..., str]
+):
+    user = await clerk_user(clerk, email="twice@example.com")
+    headers = {"Authorization": f"Bearer {session_token(user['id'])}"}
+
+    first = (await sessions.post("/api/livekit/connection-details", headers=headers)).json()
+    second = (await sessions.post("/api/livekit/connection-details", headers=headers)).json()
+
+    assert first["roomName"] != second["roomName"]
+
+
+async def test_room_config_from_the_client_passes_through_to_the_token(
+    sessions: httpx.AsyncClient, clerk: httpx.AsyncClient, sessions_db: str, session_token: Callable[..., str]
+):
+    user = await clerk_user(clerk, email="config@example.com")
+    room_config: dict[str, Any] = {
+        "agents": [{"agent_name": "coach", "metadata": '{"role": "backend"}'}],
+        "empty_timeout": 120,
+    }
+
+    response = await sessions.post(
+        "/api/livekit/connection-details",
+        json={"room_config": room_config},
+        headers={"Authorization": f"Bearer {session_token(user['id'])}"},
+    )
+
+    claims = verify_livekit_token(response.json()["participantToken"])
+    assert claims.room_config.empty_timeout == 120
+    assert [(a.agent_name, a.metadata) for a in claims.room_config.agents] == [("coach", '{"role": "backend"}')]
+    assert (await interview_rows(sessions_db))[0]["agent_name"] == "coach"
+
+
+async def test_token_endpoint_starts_then_rejoins_without_a_new_interview(
+    sessions: httpx.AsyncClient, clerk: httpx.AsyncClient, sessions_db: str, session_token: Callable[..., str]
+):
+    user = await clerk_user(clerk, email="token@example.com", first_name="Tok")
+    headers = {"Authorization": f"Bearer {session_token(user['id'])}"}
+
+    started = await sessions.post(
+        "/api/livekit/token",
+        json={"participant_name": "Tok E.", "participant_attributes": {"lang": "en"}},
+        headers=headers,
+    )
+    assert started.status_code == 201
+    assert started.json().keys() == {"server_url", "participant_token"}
+    claims = verify_livekit_token(started.json()["participant_token"])
+    assert (claims.identity, claims.name, claims.attributes) == (user["id"], "Tok E.", {"lang": "en"})
+    room = claims.video.room if claims.video else None
+
+    rejoined = await sessions.post(
+        "/api/livekit/token", json={"room_name": room, "participant_identity": user["id"]}, headers=headers
+    )
+
+    assert rejoined.status_code == 201
+    assert verify_livekit_token(rejoined.json()["participant_token"]).video.room == room  # type: ignore[union-attr]
+    assert len(await interview_rows(sessions_db)) == 1
+
+
+async def test_another_users_identity_or_room_is_refused_and_records_nothing(
+    sessions: httpx.AsyncClient, clerk: httpx.AsyncClient, sessions_db: str, session_token: Callable[..., str]
+):
+    alice = await clerk_user(clerk, email="alice@example.com")
+    mallory = await clerk_user(clerk, email="mallory@example.com")
+    alices = await sessions.post(
+        "/api/livekit/token", headers={"Authorization": f"Bearer {session_token(alice['id'])}"}
+    )
+    alices_room = verify_livekit_token(alices.json()["participant_token"]).video.room  # type: ignore[union-attr]
+    as_mallory = {"Authorization": f"Bearer {session_token(mallory['id'])}"}
+
+    other_identity = await sessions.post(
+        "/api/livekit/token", json={"participant_identity": alice["id"]}, headers=as_mallory
+    )
+    other_room = await sessions.post("/api/livekit/token", json={"room_name": alices_room}, headers=as_mallory)
+    unknown_room = await sessions.post("/api/livekit/token", json={"room_name": "interview-nope"}, headers=as_mallory)
+
+    for response in (other_identity, other_room, unknown_room):
+        assert response.status_code == 403
+        assert response.headers["content-type"].startswith("application/problem+json")
+    assert [row["clerk_id"] for row in await interview_rows(sessions_db)] == [alice["id"]]
+
+
+async def test_malformed_room_config_is_422_and_records_nothing(
+    sessions: httpx.AsyncClient, clerk: httpx.AsyncClient, sessions_db: str, session_token: Callable[..., str]
+):
+    user = await clerk_user(clerk, email="bad.config@example.com")
+
+    response = await sessions.post(
+        "/api/livekit/connection-details",
+        json={"room_config": {"agents": "not-a-list"}},
+        headers={"Authorization": f"Bearer {session_token(user['id'])}"},
+    )
+
+    assert response.status_code == 422
+    assert await interview_rows(sessions_db) == []
+
+
+async def test_user_deleted_in_clerk_is_403_and_records_nothing(
+    sessions: httpx.AsyncClient,
+    clerk: httpx.AsyncClient,
+    identity_service: ServiceProcess,
+    sessions_db: str,
+    svix_secret: str,
+    session_token: Callable[..., str],
+):
+    user = await clerk_user(clerk, email="deleted@example.com")
+    async with httpx.AsyncClient(base_url=identity_service.url) as identity:
+        assert (await deliver(identity, svix_secret, deleted_event(user["id"]))).status_code == 200
+
+    response = await sessions.post(
+        "/api/livekit/connection-details", headers={"Authorization": f"Bearer {session_token(user['id'])}"}
+    )
+
+    assert response.status_code == 403
+    assert msgspec.json.decode(response.content)["status"] == 403
+    assert await interview_rows(sessions_db) == []
