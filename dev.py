@@ -1,6 +1,9 @@
-"""Project entry for people and CI: makes the virtualenv, installs the project, then runs the tests.
+"""Project entry for people and CI: makes the virtualenv and installs the project when needed, then
 
-    python3 dev.py test [pytest args]   install if needed, then run the whole test suite
+    python3 dev.py up                   runs the whole system locally (embedded PostgreSQL, Clerk stand-in,
+                                        identity, sessions) until Ctrl-C
+    python3 dev.py walkthrough          drives the running system through the three start-up scenarios
+    python3 dev.py test [pytest args]   runs the whole test suite
 
 Needs only Python 3.11+. The virtualenv lives in `.venv/` and is reinstalled when `pyproject.toml` changes.
 """
@@ -39,13 +42,16 @@ def ensure_virtualenv() -> None:
     STAMP.write_text(digest)
 
 
+COMMANDS = {"up": ["-m", "deploy.devstack"], "walkthrough": ["-m", "deploy.walkthrough"], "test": ["-m", "pytest"]}
+
+
 def main() -> None:
     command, *args = sys.argv[1:] or ["help"]
-    if command == "test":
-        ensure_virtualenv()
-        os.chdir(ROOT)
-        os.execv(PYTHON, [str(PYTHON), "-m", "pytest", *args])
-    sys.exit(__doc__)
+    if command not in COMMANDS:
+        sys.exit(__doc__)
+    ensure_virtualenv()
+    os.chdir(ROOT)
+    os.execv(PYTHON, [str(PYTHON), *COMMANDS[command], *args])
 
 
 if __name__ == "__main__":

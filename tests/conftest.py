@@ -1,17 +1,16 @@
 """Fixtures shared by every test: a real PostgreSQL, the Clerk stand-in, and services built for real."""
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 
+from libs.standins.clerk.session_tokens import mint_session_token
 from libs.standins.clerk.signing import new_svix_secret
+from tests.support.credentials import CLERK_SECRET_KEY, ClerkKeyPair
 from tests.support.postgres import PostgresServer, embedded_postgres
 from tests.support.processes import ServiceProcess
-
-CLERK_SECRET_KEY = "sk_test_standin0123456789abcdef"
-INTERNAL_TOKEN = "internal-token-for-tests-0123456789"
 
 
 @pytest.fixture(scope="session")
@@ -44,3 +43,18 @@ async def clerk(clerk_standin: ServiceProcess) -> AsyncIterator[httpx.AsyncClien
     async with httpx.AsyncClient(base_url=clerk_standin.url, timeout=10) as client:
         (await client.post("/_standin/reset")).raise_for_status()
         yield client
+
+
+@pytest.fixture(scope="session")
+def clerk_keys() -> ClerkKeyPair:
+    return ClerkKeyPair()
+
+
+@pytest.fixture
+def session_token(clerk_keys: ClerkKeyPair) -> Callable[..., str]:
+    """`session_token(user_id, **options)`: a Clerk session token signed by the instance's key."""
+
+    def mint(user_id: str, **options: object) -> str:
+        return mint_session_token(clerk_keys.private_pem, subject=user_id, **options)  # type: ignore[arg-type]
+
+    return mint

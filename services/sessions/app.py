@@ -1,5 +1,9 @@
 """The sessions service application: owns interviews; the frontend calls it with a Clerk session."""
 
+import logging
+import warnings
+
+from jwt.warnings import InsecureKeyLengthWarning
 from litestar import Litestar, Router
 from litestar.middleware import DefineMiddleware
 from livekit.api import TokenVerifier, WebhookReceiver
@@ -12,8 +16,14 @@ from services.sessions.routes.api import InterviewsController, LiveKitController
 from services.sessions.routes.webhooks import receive_livekit_webhook
 from services.sessions.settings import SessionsSettings
 
+logger = logging.getLogger(__name__)
+
 
 def create_app(settings: SessionsSettings) -> Litestar:
+    if len(settings.livekit_api_secret.encode()) < 32:
+        # `livekit-server --dev` uses "secret"; say so once instead of a PyJWT warning per token.
+        logger.warning("LIVEKIT_API_SECRET is shorter than 32 bytes: fine for livekit-server --dev, not production")
+        warnings.filterwarnings("ignore", category=InsecureKeyLengthWarning)
     database = Database(settings.database_url, max_size=settings.database_pool_size)
     identity = IdentityClient(
         settings.identity_url, settings.internal_api_token, timeout=settings.identity_timeout_seconds

@@ -7,8 +7,8 @@ import pytest
 
 from services.identity.app import create_app
 from services.identity.settings import IdentitySettings
-from tests.conftest import CLERK_SECRET_KEY, INTERNAL_TOKEN
 from tests.support.asgi import serve_in_process
+from tests.support.credentials import CLERK_SECRET_KEY, INTERNAL_TOKEN
 from tests.support.postgres import PostgresServer
 from tests.support.processes import ServiceProcess
 

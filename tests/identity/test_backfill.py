@@ -10,8 +10,8 @@ from typing import Any
 import httpx
 
 from libs.standins.clerk.payloads import make_user, user_event
-from tests.conftest import CLERK_SECRET_KEY, INTERNAL_TOKEN
 from tests.identity.support import deliver, millis, rows
+from tests.support.credentials import CLERK_SECRET_KEY, INTERNAL_TOKEN
 from tests.support.processes import ROOT, ServiceProcess
 
 

@@ -10,9 +10,9 @@ import pytest
 from libs.standins.clerk.payloads import make_user, user_event
 from services.identity.app import create_app
 from services.identity.settings import IdentitySettings
-from tests.conftest import INTERNAL_TOKEN
 from tests.identity.support import deliver, rows
 from tests.support.asgi import serve_in_process
+from tests.support.credentials import INTERNAL_TOKEN
 from tests.support.postgres import StoppablePostgres, private_postgres
 
 

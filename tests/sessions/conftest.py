@@ -1,66 +1,25 @@
-"""Fixtures for the sessions service: a real identity process to call, keys to sign Clerk session tokens,
+"""Fixtures for the sessions service: a real identity process to call,
 and the sessions app over HTTP with its own database."""
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
 import pytest
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
 
-from libs.standins.clerk.session_tokens import mint_session_token
 from services.sessions.app import create_app
 from services.sessions.settings import SessionsSettings
-from tests.conftest import CLERK_SECRET_KEY, INTERNAL_TOKEN
 from tests.support.asgi import serve_in_process
+from tests.support.credentials import (
+    FRONTEND_ORIGIN,
+    INTERNAL_TOKEN,
+    LIVEKIT_KEY,
+    LIVEKIT_SECRET,
+    ClerkKeyPair,
+    identity_env,
+)
 from tests.support.postgres import PostgresServer
 from tests.support.processes import ServiceProcess
-
-LIVEKIT_KEY = "APItestkey"
-LIVEKIT_SECRET = "livekit-test-secret-that-is-long-enough-0123456789"
-FRONTEND_ORIGIN = "http://localhost:3000"
-
-
-class ClerkKeyPair:
-    """The RSA key pair of a Clerk instance: the private half signs session tokens in tests."""
-
-    def __init__(self) -> None:
-        self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        self.private_pem = self._key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        ).decode()
-        self.public_pem = (
-            self._key.public_key()
-            .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-            .decode()
-        )
-
-
-@pytest.fixture(scope="session")
-def clerk_keys() -> ClerkKeyPair:
-    return ClerkKeyPair()
-
-
-@pytest.fixture
-def session_token(clerk_keys: ClerkKeyPair) -> Callable[..., str]:
-    """`session_token(user_id, **claims_options)`: a Clerk session token signed by the instance key."""
-
-    def mint(user_id: str, **options: object) -> str:
-        return mint_session_token(clerk_keys.private_pem, subject=user_id, **options)  # type: ignore[arg-type]
-
-    return mint
-
-
-def identity_env(database_url: str, clerk_url: str, svix_secret: str) -> dict[str, str]:
-    return {
-        "DATABASE_URL": database_url,
-        "INTERNAL_API_TOKENS": INTERNAL_TOKEN,
-        "CLERK_WEBHOOK_SIGNING_SECRET": svix_secret,
-        "CLERK_SECRET_KEY": CLERK_SECRET_KEY,
-        "CLERK_API_URL": clerk_url,
-        "CLERK_API_TIMEOUT_SECONDS": "0.5",
-    }
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,7 @@ from google.protobuf.json_format import MessageToJson
 from livekit.api import AccessToken, ParticipantInfo, Room, TokenVerifier, WebhookEvent
 from livekit.api.access_token import Claims
 
-from tests.sessions.conftest import LIVEKIT_KEY, LIVEKIT_SECRET
+from tests.support.credentials import LIVEKIT_KEY, LIVEKIT_SECRET
 
 
 async def clerk_user(clerk: httpx.AsyncClient, **fields: Any) -> dict[str, Any]:

@@ -7,8 +7,8 @@ import httpx
 import pytest
 
 from libs.standins.clerk.session_tokens import mint_session_token
-from tests.sessions.conftest import ClerkKeyPair
 from tests.sessions.support import clerk_user, interview_rows
+from tests.support.credentials import ClerkKeyPair
 
 ROUTES = [
     ("POST", "/api/livekit/connection-details"),

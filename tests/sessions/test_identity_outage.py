@@ -7,9 +7,10 @@ import httpx
 import pytest
 
 from services.sessions.app import create_app
-from tests.sessions.conftest import ClerkKeyPair, identity_env, sessions_settings_for
+from tests.sessions.conftest import sessions_settings_for
 from tests.sessions.support import clerk_user, interview_rows
 from tests.support.asgi import serve_in_process
+from tests.support.credentials import ClerkKeyPair, identity_env
 from tests.support.postgres import PostgresServer
 from tests.support.processes import ServiceProcess, free_port
 

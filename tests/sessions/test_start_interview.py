@@ -8,9 +8,9 @@ import httpx
 import msgspec
 
 from libs.standins.clerk.payloads import deleted_event
-from tests.conftest import INTERNAL_TOKEN
 from tests.identity.support import deliver
 from tests.sessions.support import clerk_user, interview_rows, verify_livekit_token
+from tests.support.credentials import INTERNAL_TOKEN
 from tests.support.processes import ServiceProcess
 
 
@@ -45,7 +45,8 @@ async def test_user_unknown_to_identity_starts_an_interview_and_exists_afterward
     assert claims.video is not None
     assert (claims.video.room_join, claims.video.room) == (True, details["roomName"])
     assert (claims.video.can_publish, claims.video.can_subscribe, claims.video.can_publish_data) == (True, True, True)
-    assert not claims.video.room_admin and not claims.video.room_create
+    assert not claims.video.room_admin
+    assert not claims.video.room_create
     assert [agent.agent_name for agent in claims.room_config.agents] == ["interviewer"]  # the default agent
 
     stored = (await identity_user(identity_service, user["id"])).json()["user"]

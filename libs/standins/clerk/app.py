@@ -162,7 +162,7 @@ def _answer(standin: Standin, response: Response[Any]) -> Response[Any]:
     return response
 
 
-@get("/v1/users/{user_id:str}", sync_to_thread=False)
+@get("/v1/users/{user_id:str}")
 async def get_user(user_id: FromPath[str], request: Request[Any, Any, Any], state: State) -> Response[Any]:
     standin = _standin(state)
     if (fault := await _misbehave(standin, request, "get_user")) is not None:
@@ -176,7 +176,7 @@ async def get_user(user_id: FromPath[str], request: Request[Any, Any, Any], stat
 _ORDERINGS = {"created_at", "-created_at", "updated_at", "-updated_at"}
 
 
-@get("/v1/users", sync_to_thread=False)
+@get("/v1/users")
 async def list_users(request: Request[Any, Any, Any], state: State) -> Response[Any]:
     """A bare JSON array, as Clerk returns; ties in the ordering are broken by id so paging is stable."""
     standin = _standin(state)

@@ -1,0 +1,141 @@
+"""Drive the running dev stack through the seed's three scenarios over real HTTP, saying what happens.
+
+Run through `python3 dev.py walkthrough` while `python3 dev.py up` is running. Exits non-zero if any
+step does not go as promised.
+"""
+
+import asyncio
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+import asyncpg
+import httpx
+import msgspec
+
+from deploy.devsecrets import DevSecrets
+from deploy.devstack import STATE_DIR, StackInfo
+from libs.standins.clerk.session_tokens import mint_session_token
+
+
+class StepFailed(Exception):
+    pass
+
+
+class Walkthrough:
+    def __init__(self, info: StackInfo, secrets: DevSecrets, http: httpx.AsyncClient) -> None:
+        self.info = info
+        self.secrets = secrets
+        self.http = http
+
+    def say(self, text: str) -> None:
+        print(f"  {text}", flush=True)
+
+    def check(self, ok: bool, text: str) -> None:
+        print(f"  {'✓' if ok else '✗'} {text}", flush=True)
+        if not ok:
+            raise StepFailed(text)
+
+    async def clerk_signup(self, email: str, *, deliver: bool) -> dict[str, Any]:
+        response = await self.http.post(
+            f"{self.info.clerk_url}/_standin/users",
+            json={"email": email, "first_name": email.split("@", maxsplit=1)[0].title(), "deliver": deliver},
+        )
+        response.raise_for_status()
+        return response.json()
+
+    async def identity_user(self, clerk_id: str) -> dict[str, Any] | None:
+        response = await self.http.get(
+            f"{self.info.identity_url}/internal/users/{clerk_id}",
+            headers={"Authorization": f"Bearer {self.secrets.internal_token}"},
+        )
+        return response.json()["user"] if response.status_code == 200 else None
+
+    async def start_interview(self, clerk_id: str) -> dict[str, Any]:
+        token = mint_session_token(self.secrets.jwt_private_pem, subject=clerk_id)
+        response = await self.http.post(
+            f"{self.info.sessions_url}/api/livekit/connection-details",
+            headers={"Authorization": f"Bearer {token}"},
+        )
+        self.check(response.status_code == 200, f"POST /api/livekit/connection-details → {response.status_code}")
+        details = response.json()
+        self.say(f"room {details['roomName']} for participant '{details['participantName']}'")
+        return details
+
+    async def identity_rows(self, clerk_id: str) -> int:
+        conn = await asyncpg.connect(self.info.identity_database_url)
+        try:
+            return int(await conn.fetchval("SELECT count(*) FROM users WHERE clerk_id = $1", clerk_id))
+        finally:
+            await conn.close()
+
+    async def new_user_before_webhook(self) -> None:
+        print("\n1. A new user starts an interview before Clerk's webhook reaches us", flush=True)
+        signup = await self.clerk_signup(f"newcomer-{uuid.uuid4().hex[:6]}@example.com", deliver=False)
+        clerk_id = signup["user"]["id"]
+        self.say(f"signed up in Clerk as {clerk_id}; the user.created webhook is held back")
+        self.check(await self.identity_user(clerk_id) is None, "identity has never heard of this user")
+        await self.start_interview(clerk_id)
+        user = await self.identity_user(clerk_id)
+        self.check(
+            user is not None and user["created_via"] == "ensure",
+            "identity created the user on the fallback path (created_via=ensure)",
+        )
+        events = (await self.http.get(f"{self.info.clerk_url}/_standin/events")).json()
+        svix_id = next(e["svix_id"] for e in events if e["event"]["data"].get("id") == clerk_id)
+        late = await self.http.post(f"{self.info.clerk_url}/_standin/events/{svix_id}/redeliver")
+        self.say(f"the late webhook arrives now; identity answers {late.json()['delivery']['status']}")
+        self.check(await self.identity_rows(clerk_id) == 1, "still exactly one row for the user: no duplicate")
+
+    async def existing_user(self) -> None:
+        print("\n2. An existing user (the webhook arrived first) starts an interview", flush=True)
+        signup = await self.clerk_signup(f"regular-{uuid.uuid4().hex[:6]}@example.com", deliver=True)
+        clerk_id = signup["user"]["id"]
+        self.say(f"signed up in Clerk as {clerk_id}; webhook delivered (status {signup['delivery']['status']})")
+        user = await self.identity_user(clerk_id)
+        self.check(user is not None and user["created_via"] == "webhook", "identity stored the user from the webhook")
+        await self.start_interview(clerk_id)
+        self.check(await self.identity_rows(clerk_id) == 1, "one row, untouched by the start")
+
+    async def deleted_from_our_database(self) -> None:
+        print("\n3. A user deleted from our database but alive in Clerk starts an interview", flush=True)
+        signup = await self.clerk_signup(f"restored-{uuid.uuid4().hex[:6]}@example.com", deliver=True)
+        clerk_id = signup["user"]["id"]
+        conn = await asyncpg.connect(self.info.identity_database_url)
+        try:
+            await conn.execute("DELETE FROM users WHERE clerk_id = $1", clerk_id)
+        finally:
+            await conn.close()
+        self.check(await self.identity_user(clerk_id) is None, f"{clerk_id} removed from the identity database")
+        await self.start_interview(clerk_id)
+        user = await self.identity_user(clerk_id)
+        self.check(
+            user is not None and user["profile_status"] == "complete",
+            "identity fetched the user from Clerk again and stored the full profile",
+        )
+
+
+async def run(info: StackInfo, secrets: DevSecrets) -> None:
+    async with httpx.AsyncClient(timeout=15) as http:
+        walkthrough = Walkthrough(info, secrets, http)
+        await walkthrough.new_user_before_webhook()
+        await walkthrough.existing_user()
+        await walkthrough.deleted_from_our_database()
+
+
+def main() -> None:
+    stack_file, secrets_file = STATE_DIR / "stack.json", STATE_DIR / "secrets.json"
+    if not stack_file.exists():
+        sys.exit(f"no running stack found ({stack_file} is missing): start it with `python3 dev.py up`")
+    info = msgspec.json.decode(stack_file.read_bytes(), type=StackInfo)
+    secrets = msgspec.json.decode(Path(secrets_file).read_bytes(), type=DevSecrets)
+    try:
+        asyncio.run(run(info, secrets))
+    except StepFailed as failure:
+        sys.exit(f"\nwalkthrough failed at: {failure}")
+    print("\nall three scenarios behaved as promised", flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,86 @@
+"""`python3 dev.py up` from a clean state folder: everything comes up, the walkthrough passes, Ctrl-C leaves
+no process behind."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psutil
+
+from tests.support.processes import ROOT, free_port
+
+
+def started_by(pid: int, state_dir: Path) -> list[psutil.Process]:
+    """The runner's descendants, plus PostgreSQL (pg_ctl daemonizes it, so it is nobody's child)."""
+    processes = psutil.Process(pid).children(recursive=True)
+    for process in psutil.process_iter(["cmdline"]):
+        if str(state_dir) in " ".join(process.info["cmdline"] or []):
+            processes.append(process)
+    return processes
+
+
+def wait_ready(urls: list[str], runner: subprocess.Popen[bytes], timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    for url in urls:
+        while True:
+            assert runner.poll() is None, "the dev stack exited during start-up"
+            assert time.monotonic() < deadline, f"{url} not ready in {timeout} s"
+            try:
+                if httpx.get(url, timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+
+
+def test_dev_stack_runs_the_walkthrough_and_stops_cleanly_on_ctrl_c(tmp_path: Path):
+    ports = {name: free_port() for name in ("DEV_IDENTITY_PORT", "DEV_SESSIONS_PORT", "DEV_CLERK_PORT")}
+    state_dir = tmp_path / "state"
+    env = {**os.environ, "DEV_STATE_DIR": str(state_dir), **{k: str(v) for k, v in ports.items()}}
+    log = (tmp_path / "stack.log").open("wb")
+    runner = subprocess.Popen(
+        [sys.executable, str(ROOT / "dev.py"), "up"], env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT
+    )
+    started: list[psutil.Process] = []
+    try:
+        wait_ready(
+            [
+                f"http://127.0.0.1:{ports['DEV_IDENTITY_PORT']}/readyz",
+                f"http://127.0.0.1:{ports['DEV_SESSIONS_PORT']}/readyz",
+            ],
+            runner,
+        )
+        started = started_by(runner.pid, state_dir)
+        commands = " ".join(" ".join(process.cmdline()) for process in started)
+        for expected in ("postgres", "libs.standins.clerk", "services.identity", "services.sessions"):
+            assert expected in commands
+
+        walkthrough = subprocess.run(
+            [sys.executable, str(ROOT / "dev.py"), "walkthrough"],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        assert walkthrough.returncode == 0, walkthrough.stdout + walkthrough.stderr
+        assert walkthrough.stdout.count("✓") >= 8
+        assert "✗" not in walkthrough.stdout
+        assert "all three scenarios behaved as promised" in walkthrough.stdout
+
+        runner.send_signal(signal.SIGINT)
+        assert runner.wait(timeout=60) == 0
+    finally:
+        if runner.poll() is None:
+            runner.kill()
+        log.close()
+    survivors = [process for process in started if process.is_running() and process.status() != "zombie"]
+    assert survivors == [], (tmp_path / "stack.log").read_text()[-3000:]
+    banner = (tmp_path / "stack.log").read_text()
+    assert "/api/livekit/connection-details" in banner
+    assert "stack stopped" in banner

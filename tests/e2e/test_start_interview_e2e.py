@@ -1,0 +1,111 @@
+"""Both services as real processes on loopback, each with its own database, the Clerk stand-in as Clerk."""
+
+import json
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.sessions.support import clerk_user, interview_rows, verify_livekit_token
+from tests.support.credentials import CLERK_SECRET_KEY, INTERNAL_TOKEN, LIVEKIT_SECRET, ClerkKeyPair, identity_env
+from tests.support.postgres import PostgresServer
+from tests.support.processes import ServiceProcess
+
+
+class Stack:
+    def __init__(self, identity: ServiceProcess, sessions: ServiceProcess, sessions_db: str) -> None:
+        self.identity = identity
+        self.sessions = sessions
+        self.sessions_db = sessions_db
+
+
+@pytest.fixture
+def stack(
+    postgres: PostgresServer,
+    clerk_standin: ServiceProcess,
+    svix_secret: str,
+    clerk_keys: ClerkKeyPair,
+    tmp_path: Path,
+) -> Iterator[Stack]:
+    identity_db = postgres.url_for("identity_e2e")
+    sessions_db = postgres.url_for("sessions_e2e")
+    for name, template in (("identity_e2e", "identity"), ("sessions_e2e", "sessions")):
+        source = postgres.migrated_template(template)
+        postgres.execute(f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name} TEMPLATE {source}")
+    identity = ServiceProcess(
+        "services.identity", identity_env(identity_db, clerk_standin.url, svix_secret), tmp_path / "identity.log"
+    ).start(ready_path="/readyz")
+    sessions_env = {
+        "DATABASE_URL": sessions_db,
+        "INTERNAL_API_TOKEN": INTERNAL_TOKEN,
+        "IDENTITY_URL": identity.url,
+        "CLERK_JWT_KEY": clerk_keys.public_pem,
+        "CLERK_AUTHORIZED_PARTIES": "http://localhost:3000",
+        "LIVEKIT_API_KEY": "APItestkey",
+        "LIVEKIT_API_SECRET": LIVEKIT_SECRET,
+        "LIVEKIT_DEFAULT_AGENT": "interviewer",
+    }
+    sessions = ServiceProcess("services.sessions", sessions_env, tmp_path / "sessions.log").start(ready_path="/readyz")
+    yield Stack(identity, sessions, sessions_db)
+    sessions.stop()
+    identity.stop()
+
+
+async def test_new_user_starts_an_interview_across_both_processes_with_one_request_id_and_clean_logs(
+    stack: Stack, clerk: httpx.AsyncClient, session_token: Callable[..., str], svix_secret: str
+):
+    user = await clerk_user(clerk, email="e2e.person@example.com", first_name="Grace", last_name="Hopper")
+    token = session_token(user["id"])
+
+    async with httpx.AsyncClient(base_url=stack.sessions.url, timeout=10) as sessions:
+        response = await sessions.post(
+            "/api/livekit/connection-details",
+            headers={"Authorization": f"Bearer {token}", "X-Request-ID": "e2e-start-0001"},
+        )
+        listing = await sessions.get("/api/interviews", headers={"Authorization": f"Bearer {token}"})
+
+    assert response.status_code == 200
+    assert response.headers["x-request-id"] == "e2e-start-0001"
+    claims = verify_livekit_token(response.json()["participantToken"])
+    assert (claims.identity, claims.name) == (user["id"], "Grace Hopper")
+    assert claims.video is not None
+    assert claims.video.room == response.json()["roomName"]
+    assert [agent.agent_name for agent in claims.room_config.agents] == ["interviewer"]
+    assert [item["room_name"] for item in listing.json()["items"]] == [response.json()["roomName"]]
+    async with httpx.AsyncClient(base_url=stack.identity.url) as identity:
+        stored = await identity.get(
+            f"/internal/users/{user['id']}", headers={"Authorization": f"Bearer {INTERNAL_TOKEN}"}
+        )
+    assert stored.json()["user"]["created_via"] == "ensure"
+
+    stack.sessions.stop()
+    stack.identity.stop()
+    lines = {
+        name: [json.loads(line) for line in process.logs().splitlines() if line.startswith("{")]
+        for name, process in (("sessions", stack.sessions), ("identity", stack.identity))
+    }
+    for name, route in (("sessions", "/api/livekit/connection-details"), ("identity", "/internal/users/ensure")):
+        assert any(line.get("request_id") == "e2e-start-0001" and line.get("route") == route for line in lines[name]), (
+            f"{name} logged no {route} line with the caller's request id"
+        )
+    everything = stack.sessions.logs() + stack.identity.logs()
+    for secret in (INTERNAL_TOKEN, CLERK_SECRET_KEY, svix_secret, LIVEKIT_SECRET, token, "e2e.person@example.com"):
+        assert secret not in everything
+
+
+async def test_identity_stopped_means_503_and_no_interview(
+    stack: Stack, clerk: httpx.AsyncClient, session_token: Callable[..., str]
+):
+    user = await clerk_user(clerk, email="e2e.outage@example.com")
+    stack.identity.stop()
+
+    async with httpx.AsyncClient(base_url=stack.sessions.url, timeout=10) as sessions:
+        response = await sessions.post(
+            "/api/livekit/token", headers={"Authorization": f"Bearer {session_token(user['id'])}"}
+        )
+
+    assert response.status_code == 503
+    assert int(response.headers["retry-after"]) > 0
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert await interview_rows(stack.sessions_db) == []

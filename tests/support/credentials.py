@@ -1,0 +1,36 @@
+"""Credentials and environments shared by tests: a Clerk instance's key pair, the identity service's env."""
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+CLERK_SECRET_KEY = "sk_test_standin0123456789abcdef"
+INTERNAL_TOKEN = "internal-token-for-tests-0123456789"
+LIVEKIT_KEY = "APItestkey"
+LIVEKIT_SECRET = "livekit-test-secret-that-is-long-enough-0123456789"
+FRONTEND_ORIGIN = "http://localhost:3000"
+
+
+class ClerkKeyPair:
+    """The RSA key pair of a Clerk instance: the private half signs session tokens in tests."""
+
+    def __init__(self) -> None:
+        self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.private_pem = self._key.private_bytes(
+            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+        ).decode()
+        self.public_pem = (
+            self._key.public_key()
+            .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+            .decode()
+        )
+
+
+def identity_env(database_url: str, clerk_url: str, svix_secret: str) -> dict[str, str]:
+    return {
+        "DATABASE_URL": database_url,
+        "INTERNAL_API_TOKENS": INTERNAL_TOKEN,
+        "CLERK_WEBHOOK_SIGNING_SECRET": svix_secret,
+        "CLERK_SECRET_KEY": CLERK_SECRET_KEY,
+        "CLERK_API_URL": clerk_url,
+        "CLERK_API_TIMEOUT_SECONDS": "0.5",
+    }
