@@ -62,8 +62,10 @@ class IdentityClient:
         self._http = httpx.AsyncClient(
             base_url=self._base_url,
             headers={"Authorization": f"Bearer {self._token}"},
-            timeout=httpx.Timeout(self._timeout, connect=min(self._timeout, 0.5)),
-            limits=httpx.Limits(max_connections=100, max_keepalive_connections=50),
+            # A burst queues for one of a few warm connections (pool timeout: local queueing, so generous)
+            # rather than opening hundreds; connect and read timeouts are about identity itself.
+            timeout=httpx.Timeout(self._timeout, connect=min(self._timeout, 1.0), pool=10.0),
+            limits=httpx.Limits(max_connections=32, max_keepalive_connections=32),
         )
         return self
 
@@ -86,14 +88,19 @@ class IdentityClient:
         for attempt in range(1, self.ATTEMPTS + 1):
             try:
                 response = await self._http.post("/internal/users/ensure", json={"clerk_id": clerk_id}, headers=headers)
-            except httpx.TimeoutException:
-                # Identity may still finish the write; retrying would only stack up load. Let the client retry.
-                raise _unavailable("timeout", "The identity service did not answer in time.") from None
-            except httpx.TransportError:
+            except httpx.PoolTimeout:
+                raise _unavailable("busy", "Too many starts are waiting on the identity service.") from None
+            except (httpx.ConnectError, httpx.ConnectTimeout, httpx.RemoteProtocolError):
+                # Nothing reached identity (or a kept-alive connection had closed): safe to try once more.
                 if attempt < self.ATTEMPTS:
                     await asyncio.sleep(0.05)
                     continue
                 raise _unavailable("unreachable", "The identity service is unreachable.") from None
+            except httpx.TimeoutException:
+                # Identity may still finish the write; retrying would only stack up load. Let the client retry.
+                raise _unavailable("timeout", "The identity service did not answer in time.") from None
+            except httpx.TransportError:
+                raise _unavailable("unreachable", "The identity service connection failed.") from None
             if response.status_code == 200:
                 return msgspec.json.decode(response.content, type=_Ensured).user
             if response.status_code in (404, 410, 422):
@@ -111,4 +118,5 @@ class IdentityClient:
 
 def _unavailable(reason: str, detail: str) -> ServiceUnavailable:
     IDENTITY_RPC_FAILURES.labels(reason).inc()
+    logger.warning("ensure-user failed (%s): %s", reason, detail)
     return ServiceUnavailable(detail, retry_after=2)

@@ -1,4 +1,4 @@
-"""Both services as real processes on loopback, each with its own database, the Clerk stand-in as Clerk."""
+"""End to end: both services as real processes on loopback, the Clerk stand-in as Clerk."""
 
 import json
 from collections.abc import Callable, Iterator
@@ -8,48 +8,18 @@ import httpx
 import pytest
 
 from tests.sessions.support import clerk_user, interview_rows, verify_livekit_token
-from tests.support.credentials import CLERK_SECRET_KEY, INTERNAL_TOKEN, LIVEKIT_SECRET, ClerkKeyPair, identity_env
+from tests.support.credentials import CLERK_SECRET_KEY, INTERNAL_TOKEN, LIVEKIT_SECRET, ClerkKeyPair
 from tests.support.postgres import PostgresServer
 from tests.support.processes import ServiceProcess
-
-
-class Stack:
-    def __init__(self, identity: ServiceProcess, sessions: ServiceProcess, sessions_db: str) -> None:
-        self.identity = identity
-        self.sessions = sessions
-        self.sessions_db = sessions_db
+from tests.support.stack import Stack, running_stack
 
 
 @pytest.fixture
 def stack(
-    postgres: PostgresServer,
-    clerk_standin: ServiceProcess,
-    svix_secret: str,
-    clerk_keys: ClerkKeyPair,
-    tmp_path: Path,
+    postgres: PostgresServer, clerk_standin: ServiceProcess, svix_secret: str, clerk_keys: ClerkKeyPair, tmp_path: Path
 ) -> Iterator[Stack]:
-    identity_db = postgres.url_for("identity_e2e")
-    sessions_db = postgres.url_for("sessions_e2e")
-    for name, template in (("identity_e2e", "identity"), ("sessions_e2e", "sessions")):
-        source = postgres.migrated_template(template)
-        postgres.execute(f"DROP DATABASE IF EXISTS {name}", f"CREATE DATABASE {name} TEMPLATE {source}")
-    identity = ServiceProcess(
-        "services.identity", identity_env(identity_db, clerk_standin.url, svix_secret), tmp_path / "identity.log"
-    ).start(ready_path="/readyz")
-    sessions_env = {
-        "DATABASE_URL": sessions_db,
-        "INTERNAL_API_TOKEN": INTERNAL_TOKEN,
-        "IDENTITY_URL": identity.url,
-        "CLERK_JWT_KEY": clerk_keys.public_pem,
-        "CLERK_AUTHORIZED_PARTIES": "http://localhost:3000",
-        "LIVEKIT_API_KEY": "APItestkey",
-        "LIVEKIT_API_SECRET": LIVEKIT_SECRET,
-        "LIVEKIT_DEFAULT_AGENT": "interviewer",
-    }
-    sessions = ServiceProcess("services.sessions", sessions_env, tmp_path / "sessions.log").start(ready_path="/readyz")
-    yield Stack(identity, sessions, sessions_db)
-    sessions.stop()
-    identity.stop()
+    with running_stack(postgres, clerk_standin.url, svix_secret, clerk_keys, tmp_path, "e2e") as stack:
+        yield stack
 
 
 async def test_new_user_starts_an_interview_across_both_processes_with_one_request_id_and_clean_logs(

@@ -49,6 +49,13 @@ class ServiceProcess:
         self.stop()
         raise RuntimeError(f"{self.module} did not become ready:\n{self.log_path.read_text()[-4000:]}")
 
+    def kill(self, signum: int) -> None:
+        """Send `signum` (SIGKILL: a crash) and reap the process; `start()` brings it back on the same port."""
+        if self._process is not None:
+            self._process.send_signal(signum)
+            self._process.wait(timeout=10)
+            self._process = None
+
     def stop(self) -> int | None:
         """SIGTERM, then SIGKILL after 10 s; returns the exit code."""
         if self._process is None:

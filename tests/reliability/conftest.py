@@ -1,0 +1,19 @@
+"""Fixtures for the reliability tests: the whole system as real processes."""
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.support.credentials import ClerkKeyPair
+from tests.support.postgres import PostgresServer
+from tests.support.processes import ServiceProcess
+from tests.support.stack import Stack, running_stack
+
+
+@pytest.fixture
+def stack(
+    postgres: PostgresServer, clerk_standin: ServiceProcess, svix_secret: str, clerk_keys: ClerkKeyPair, tmp_path: Path
+) -> Iterator[Stack]:
+    with running_stack(postgres, clerk_standin.url, svix_secret, clerk_keys, tmp_path, "reliability") as stack:
+        yield stack
