@@ -76,6 +76,7 @@ async def ensure_user(database: Database, clerk: ClerkClient, clerk_id: str) -> 
             written = (current, False)
     user, created = written
     if created:
+        USERS_CREATED.labels("ensure", "webhook_not_yet_delivered").inc()
         logger.info("created %s from Clerk before its webhook arrived; check the Clerk webhook if frequent", clerk_id)
     return EnsuredUser(user=_live(user), created=created)
 

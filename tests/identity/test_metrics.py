@@ -1,0 +1,35 @@
+"""/metrics tells a person on call how users are being created and how webhooks fare."""
+
+import httpx
+
+from libs.standins.clerk.payloads import make_user, user_event
+from tests.identity.support import deliver
+from tests.support.metrics import sample
+
+
+async def test_metrics_count_fallback_creations_webhook_outcomes_and_clerk_calls(
+    identity: httpx.AsyncClient, clerk: httpx.AsyncClient, svix_secret: str
+):
+    before = (await identity.get("/metrics")).text
+    late = (await clerk.post("/_standin/users", json={"email": "m1@example.com", "deliver": False})).json()["user"]
+    await identity.post("/internal/users/ensure", json={"clerk_id": late["id"]})
+    await clerk.put("/_standin/faults", json={"fail_status": 503})
+    outage = (await clerk.post("/_standin/users", json={"email": "m2@example.com", "deliver": False})).json()["user"]
+    await identity.post("/internal/users/ensure", json={"clerk_id": outage["id"]})
+    await deliver(identity, svix_secret, user_event("user.created", make_user(email="m3@example.com")))
+    await identity.post("/webhooks/clerk", content=b"{}", headers={"svix-id": "msg_x"})
+
+    after = (await identity.get("/metrics")).text
+
+    def grew(name: str, **labels: str) -> float:
+        return sample(after, name, **labels) - sample(before, name, **labels)
+
+    assert grew("identity_users_created_total", path="ensure", cause="webhook_not_yet_delivered") == 1
+    assert grew("identity_users_created_total", path="ensure", cause="clerk_unavailable") == 1
+    assert grew("identity_users_created_total", path="webhook", cause="") == 1
+    assert grew("identity_webhook_events_total", type="user.created", outcome="applied") == 1
+    assert grew("identity_webhook_events_total", type="unknown", outcome="rejected") == 1
+    assert grew("identity_clerk_api_requests_total", operation="get_user", status="200") == 1
+    assert grew("identity_clerk_api_requests_total", operation="get_user", status="503") == 3
+    assert grew("identity_webhook_lag_seconds_count") == 1
+    assert 'identity_requests_total{app_name="identity",method="POST",path="/internal/users/ensure"' in after
