@@ -11,19 +11,12 @@ import httpx
 
 from libs.standins.clerk.payloads import make_user, user_event
 from tests.identity.support import deliver, millis, rows
-from tests.support.credentials import CLERK_SECRET_KEY, INTERNAL_TOKEN
+from tests.support.credentials import CLERK_SECRET_KEY, identity_env
 from tests.support.processes import ROOT, ServiceProcess
 
 
 def backfill_env(identity_db: str, clerk_standin: ServiceProcess, svix_secret: str) -> dict[str, str]:
-    return {
-        **os.environ,
-        "DATABASE_URL": identity_db,
-        "INTERNAL_API_TOKENS": INTERNAL_TOKEN,
-        "CLERK_WEBHOOK_SIGNING_SECRET": svix_secret,
-        "CLERK_SECRET_KEY": CLERK_SECRET_KEY,
-        "CLERK_API_URL": clerk_standin.url,
-    }
+    return {**os.environ, **identity_env(identity_db, clerk_standin.url, svix_secret)}
 
 
 def run_backfill(env: dict[str, str], *args: str) -> dict[str, Any]:
