@@ -35,6 +35,12 @@ class EnsuredUser(msgspec.Struct, frozen=True):
     created: bool
 
 
+def _checked(clerk_id: str) -> str:
+    if not CLERK_USER_ID.match(clerk_id):
+        raise MalformedClerkId("A Clerk user id looks like 'user_' followed by letters and digits.")
+    return clerk_id
+
+
 def _live(user: User) -> User:
     if user.deleted_at is not None:
         raise UserDeleted(f"User {user.clerk_id} was deleted in Clerk.")
@@ -49,10 +55,8 @@ async def ensure_user(database: Database, clerk: ClerkClient, clerk_id: str) -> 
     the caller can go on, and a later webhook or backfill fills the profile in. Raises `MalformedClerkId`,
     `UserNotFound` (Clerk has no such user) or `UserDeleted` (tombstoned).
     """
-    if not CLERK_USER_ID.match(clerk_id):
-        raise MalformedClerkId("A Clerk user id looks like 'user_' followed by letters and digits.")
     async with database.connection() as conn:
-        existing = await store.find_user(conn, clerk_id)
+        existing = await store.find_user(conn, _checked(clerk_id))
     if existing is not None:
         return EnsuredUser(user=_live(existing), created=False)
 
@@ -83,10 +87,8 @@ async def ensure_user(database: Database, clerk: ClerkClient, clerk_id: str) -> 
 
 async def find_user(database: Database, clerk_id: str) -> User:
     """The stored user, tombstones included. Raises `MalformedClerkId` or `UserNotFound`."""
-    if not CLERK_USER_ID.match(clerk_id):
-        raise MalformedClerkId("A Clerk user id looks like 'user_' followed by letters and digits.")
     async with database.connection() as conn:
-        user = await store.find_user(conn, clerk_id)
+        user = await store.find_user(conn, _checked(clerk_id))
     if user is None:
         raise UserNotFound(f"No user {clerk_id} is stored here.")
     return user

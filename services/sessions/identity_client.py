@@ -85,7 +85,9 @@ class IdentityClient:
     async def _ensure_user(self, clerk_id: str) -> IdentityUser:
         assert self._http is not None, "IdentityClient used outside the app's lifespan"
         headers = {REQUEST_ID_HEADER: request_id_var.get() or uuid.uuid4().hex}
-        for attempt in range(1, self.ATTEMPTS + 1):
+        attempt = 0
+        while True:
+            attempt += 1
             try:
                 response = await self._http.post("/internal/users/ensure", json={"clerk_id": clerk_id}, headers=headers)
             except httpx.PoolTimeout:
@@ -113,7 +115,6 @@ class IdentityClient:
                 raise _unavailable("rejected_token", "The identity service refused this service's credentials.")
             logger.error("identity answered ensure-user for %s with %s", clerk_id, response.status_code)
             raise _unavailable("server_error", "The identity service failed; retry shortly.")
-        raise AssertionError("unreachable")
 
 
 def _unavailable(reason: str, detail: str) -> ServiceUnavailable:

@@ -97,7 +97,7 @@ class InterviewsController(Controller):
     tags = ("interviews",)
 
     @get("/", summary="Your interviews, newest first")
-    async def list(
+    async def list_mine(
         self,
         request: AuthedRequest,
         database: NamedDependency[Database],
@@ -107,7 +107,7 @@ class InterviewsController(Controller):
         return await list_interviews(database, request.user.user_id, cursor=cursor, limit=limit)
 
     @get("/{interview_id:uuid}", summary="One of your interviews")
-    async def read(
+    async def read_mine(
         self, request: AuthedRequest, interview_id: FromPath[uuid.UUID], database: NamedDependency[Database]
     ) -> Interview:
         return await get_interview(database, request.user.user_id, interview_id)
