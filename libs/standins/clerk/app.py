@@ -89,9 +89,11 @@ class Standin:
     rate_limits_left: int = 0
     requests: Counter[str] = field(default_factory=Counter)
     statuses: Counter[str] = field(default_factory=Counter)
+    jwks: dict[str, Any] = field(default_factory=lambda: {"keys": []})
     http: httpx.AsyncClient | None = None
 
     def reset(self) -> None:
+        self.jwks = {"keys": []}
         self.users.clear()
         self.events.clear()
         self.set_faults(Faults())
@@ -198,6 +200,21 @@ async def list_users(request: Request[Any, Any, Any], state: State) -> Response[
     return _answer(standin, Response(ordered[offset : offset + limit]))
 
 
+@get(["/.well-known/jwks.json", "/v1/jwks"], sync_to_thread=False)
+def jwks(state: State) -> dict[str, Any]:
+    """The instance's public signing keys, as Clerk's Frontend API serves them (no auth needed)."""
+    standin = _standin(state)
+    standin.requests["jwks"] += 1
+    return standin.jwks
+
+
+@put("/_standin/jwks", sync_to_thread=False)
+def set_jwks(data: JSONBody[dict[str, Any]], state: State) -> dict[str, Any]:
+    """Replace the served keys (a JWKS document), e.g. to play a key rotation."""
+    _standin(state).jwks = data
+    return data
+
+
 @post("/_standin/users", status_code=201)
 async def create_user(data: JSONBody[NewUser], state: State) -> dict[str, Any]:
     standin = _standin(state)
@@ -299,6 +316,8 @@ def create_app(config: StandinConfig) -> Litestar:
         route_handlers=[
             get_user,
             list_users,
+            jwks,
+            set_jwks,
             create_user,
             create_users,
             change_user,
