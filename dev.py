@@ -27,7 +27,7 @@ def _pyproject_digest() -> str:
 
 def ensure_virtualenv() -> None:
     """Create `.venv` and install the project with its dev extras, unless it is already current."""
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 (this file may be started by an older python3)
         sys.exit(f"Python 3.11 or newer is needed; this is {sys.version.split()[0]}")
     digest = _pyproject_digest()
     if STAMP.exists() and STAMP.read_text() == digest and PYTHON.exists():
@@ -51,7 +51,7 @@ def main() -> None:
         sys.exit(__doc__)
     ensure_virtualenv()
     os.chdir(ROOT)
-    os.execv(PYTHON, [str(PYTHON), *COMMANDS[command], *args])
+    os.execv(PYTHON, [str(PYTHON), *COMMANDS[command], *args])  # noqa: S606 (our own venv interpreter)
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Write each service's OpenAPI document to `deploy/openapi/<service>.json` (a test fails when they drift).
 
-    python -m deploy.openapi
+python -m deploy.openapi
 """
 
 import json

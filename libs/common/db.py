@@ -4,6 +4,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import cast
 
 import asyncpg
 
@@ -66,7 +67,7 @@ class Database:
         try:
             async with self._pool.acquire(timeout=self.statement_timeout) as conn:
                 try:
-                    yield conn
+                    yield cast(asyncpg.Connection, conn)  # a pool proxy that behaves as the connection
                 except TRANSIENT_ERRORS:
                     conn.terminate()  # never hand a possibly broken connection to the next request
                     raise

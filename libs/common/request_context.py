@@ -54,7 +54,7 @@ class RequestContextMiddleware(ASGIMiddleware):
             access_logger.info(
                 "request",
                 extra={
-                    "method": scope["method"],
+                    "method": scope.get("method", "?"),
                     "route": scope.get("path_template") or "?",
                     "status": status,
                     "duration_ms": round((time.perf_counter() - started) * 1000, 2),

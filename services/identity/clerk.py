@@ -193,7 +193,7 @@ def _decode(body: bytes, type_: type[T]) -> T:
 
 
 def _backoff(attempt: int) -> float:
-    return random.uniform(0.05, 0.1) * 2**attempt  # noqa: S311 (jitter, not cryptography)
+    return float(random.uniform(0.05, 0.1) * 2**attempt)  # noqa: S311 (jitter, not cryptography)
 
 
 def _retry_after(response: httpx.Response, attempt: int) -> float:
