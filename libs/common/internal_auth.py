@@ -21,7 +21,8 @@ def internal_token_guard(accepted_tokens: Sequence[str]) -> Guard:
     """A guard accepting any of `accepted_tokens`, compared in constant time against every one of them."""
     accepted = [token.encode() for token in accepted_tokens]
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        # async on purpose: Litestar runs a sync guard in a worker thread, on every request
         presented = (bearer_token(connection) or "").encode()
         matches = [hmac.compare_digest(presented, token) for token in accepted]
         if not presented or not any(matches):
