@@ -63,9 +63,10 @@ class IdentityClient:
             base_url=self._base_url,
             headers={"Authorization": f"Bearer {self._token}"},
             # A burst queues for one of a few warm connections (pool timeout: local queueing, so generous)
-            # rather than opening hundreds; connect and read timeouts are about identity itself.
+            # rather than opening hundreds; connect and read timeouts are about identity itself. Few, too,
+            # because httpcore polls every pooled connection on each request (profiled: 16% of CPU at 32).
             timeout=httpx.Timeout(self._timeout, connect=min(self._timeout, 1.0), pool=10.0),
-            limits=httpx.Limits(max_connections=32, max_keepalive_connections=32),
+            limits=httpx.Limits(max_connections=8, max_keepalive_connections=8),
         )
         return self
 
