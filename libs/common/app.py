@@ -5,6 +5,7 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 from typing import Any
 
 from litestar import Litestar
+from litestar._asgi.utils import wrap_in_exception_handler
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
@@ -52,7 +53,10 @@ def build_service_app(
         lifespan=[lifespan],
         dependencies={name: _provide(value) for name, value in singletons.items()},
         exception_handlers=exception_handlers,
-        middleware=[RequestContextMiddleware(), metrics_middleware],
+        # Litestar turns an exception raised by a middleware (authentication) into a response only outside the
+        # whole middleware stack, so the access log and the metrics would never see it. This innermost app-level
+        # boundary renders it first: every response, 401s included, passes through both under its real status.
+        middleware=[RequestContextMiddleware(), metrics_middleware, wrap_in_exception_handler],
         request_max_body_size=MAX_REQUEST_BODY_BYTES,
         logging_config=None,  # libs.common.log.configure_logging owns logging
         openapi_config=OpenAPIConfig(

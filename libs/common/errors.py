@@ -67,6 +67,15 @@ def _on_http_exception(_: Request[Any, Any, Any], exc: HTTPException) -> Respons
     )
 
 
+def _on_too_deep(request: Request[Any, Any, Any], _: RecursionError) -> Response[dict[str, Any]]:
+    # Only input nests deep enough for this (a JSON body of a thousand nested arrays, which msgspec and the
+    # json module both decode recursively); our own code has no unbounded recursion.
+    logger.warning("refused a request nested too deeply to read on %s", request.scope.get("path_template", "?"))
+    return problem_response(
+        400, slug="bad-request", title="Bad Request", detail="The request is nested too deeply to be read."
+    )
+
+
 def _on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[dict[str, Any]]:
     logger.error(
         "unhandled error on %s %s",
@@ -82,6 +91,7 @@ def _on_unexpected(request: Request[Any, Any, Any], exc: Exception) -> Response[
 exception_handlers: ExceptionHandlersMap = {
     Problem: _on_problem,
     HTTPException: _on_http_exception,
+    RecursionError: _on_too_deep,
     Exception: _on_unexpected,
 }
 """Pass to `Litestar(exception_handlers=...)`: every error leaves as problem+json, never a stack trace."""

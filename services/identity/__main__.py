@@ -17,7 +17,8 @@ from services.identity.settings import IdentitySettings, load_identity_settings
 def _print_progress(report: BackfillReport) -> None:
     print(
         f"backfill: seen {report.seen}  created {report.created}  updated {report.updated}  "
-        f"unchanged {report.unchanged}  tombstoned {report.tombstoned}" + ("  (dry run)" if report.dry_run else ""),
+        f"unchanged {report.unchanged}  tombstoned {report.tombstoned}  skipped {report.skipped}"
+        + ("  (dry run)" if report.dry_run else ""),
         file=sys.stderr,
         flush=True,
     )

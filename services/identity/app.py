@@ -10,6 +10,7 @@ from services.identity.clerk import ClerkClient
 from services.identity.routes.internal import InternalUsersController
 from services.identity.routes.webhooks import receive_clerk_webhook
 from services.identity.settings import IdentitySettings
+from services.identity.users import UserCreations
 
 
 def create_app(settings: IdentitySettings) -> Litestar:
@@ -26,6 +27,6 @@ def create_app(settings: IdentitySettings) -> Litestar:
         title="identity",
         database=database,
         route_handlers=[internal, receive_clerk_webhook],
-        provides={"clerk": clerk, "svix_verifier": svix_verifier},
+        provides={"clerk": clerk, "svix_verifier": svix_verifier, "user_creations": UserCreations()},
         resources=[lambda: clerk],
     )

@@ -12,7 +12,8 @@ import msgspec
 
 from libs.common.db import Database
 from services.identity import store
-from services.identity.clerk import ClerkClient, ClerkUser
+from services.identity.clerk import ClerkClient, ClerkUserUnreadable
+from services.identity.clerk_payloads import ClerkUser
 from services.identity.metrics import USERS_CREATED
 
 PAGE_SIZE = 500  # Clerk's maximum `limit`
@@ -27,6 +28,7 @@ class BackfillReport(msgspec.Struct, kw_only=True):
     updated: int = 0
     unchanged: int = 0
     tombstoned: int = 0
+    skipped: int = 0  # listed by Clerk in a shape we cannot read (logged by id); everyone else goes on
 
 
 async def reconcile_with_clerk(
@@ -40,7 +42,8 @@ async def reconcile_with_clerk(
     """Walk every Clerk user (oldest first), create missing ones, refresh stale ones, then tombstone the
     users we hold that Clerk no longer has (each confirmed with Clerk one by one before it is touched).
 
-    Rows created after the walk began are never tombstoned: they came from live traffic.
+    Rows created after the walk began are never tombstoned: they came from live traffic. A user Clerk lists
+    in a shape we cannot read is skipped and counted, never tombstoned, and does not stop the walk.
     """
     report = BackfillReport(dry_run=dry_run)
     async with database.connection() as conn:
@@ -49,17 +52,24 @@ async def reconcile_with_clerk(
     offset = 0
     while True:
         page = await clerk.list_users(offset=offset, limit=page_size)
-        await _apply_page(database, page, report, dry_run=dry_run)
-        seen.update(user.id for user in page)
-        offset += len(page)
+        await _apply_page(database, page.users, report, dry_run=dry_run)
+        report.seen += len(page.unreadable)
+        report.skipped += len(page.unreadable)
+        seen.update(user.id for user in page.users)
+        seen.update(page.unreadable)
+        offset += page.listed
         on_progress(report)
-        if len(page) < page_size:
+        if page.listed < page_size:
             break
 
     async with database.connection() as conn:
         candidates = await store.live_clerk_ids_created_before(conn, walk_started)
     for clerk_id in sorted(set(candidates) - seen):
-        confirmed = await clerk.get_user(clerk_id)
+        try:
+            confirmed = await clerk.get_user(clerk_id)
+        except ClerkUserUnreadable:
+            report.skipped += 1
+            continue
         if confirmed is not None:  # listed late or skipped by a shifting offset: still alive
             await _apply_page(database, [confirmed], report, dry_run=dry_run)
             continue

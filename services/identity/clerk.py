@@ -1,95 +1,37 @@
-"""Clerk's wire formats (Backend API user, webhook events) and the Backend API client."""
+"""The Clerk Backend API client: one user by id, and the user list page by page."""
 
 import asyncio
 import logging
 import random
-from datetime import UTC, datetime
-from typing import Any, Literal, Self, TypeVar
+from typing import Any, Self
 
 import httpx
 import msgspec
 
+from services.identity.clerk_payloads import ClerkObjectId, ClerkUser, decode
 from services.identity.metrics import CLERK_API_REQUESTS
-from services.identity.profiles import UserProfile
 
 logger = logging.getLogger(__name__)
-
-T = TypeVar("T")
-
-
-class ClerkEmailAddress(msgspec.Struct, frozen=True):
-    id: str
-    email_address: str
-
-
-class ClerkPhoneNumber(msgspec.Struct, frozen=True):
-    id: str
-    phone_number: str
-
-
-class ClerkUser(msgspec.Struct, frozen=True, kw_only=True):
-    """Clerk's User object (Backend API and `user.created`/`user.updated` data); other fields are ignored."""
-
-    id: str
-    username: str | None = None
-    first_name: str | None = None
-    last_name: str | None = None
-    image_url: str | None = None
-    primary_email_address_id: str | None = None
-    primary_phone_number_id: str | None = None
-    email_addresses: list[ClerkEmailAddress] = []
-    phone_numbers: list[ClerkPhoneNumber] = []
-    created_at: int  # unix milliseconds
-    updated_at: int  # unix milliseconds
-
-    def to_profile(self) -> UserProfile:
-        """The primary email and phone are the ones named by `primary_*_id`, wherever they are listed."""
-        email = next((e.email_address for e in self.email_addresses if e.id == self.primary_email_address_id), None)
-        phone = next((p.phone_number for p in self.phone_numbers if p.id == self.primary_phone_number_id), None)
-        return UserProfile(
-            clerk_id=self.id,
-            email=email,
-            phone=phone,
-            username=self.username,
-            first_name=self.first_name,
-            last_name=self.last_name,
-            image_url=self.image_url,
-            clerk_created_at=_from_millis(self.created_at),
-            clerk_updated_at=_from_millis(self.updated_at),
-        )
-
-
-class ClerkDeletedObject(msgspec.Struct, frozen=True):
-    id: str
-    deleted: bool = True
-
-
-class ClerkEventHead(msgspec.Struct, frozen=True):
-    """The part of every webhook envelope we read before knowing the event's type."""
-
-    type: str
-    timestamp: int | None = None
-
-
-class ClerkUserEvent(msgspec.Struct, frozen=True):
-    type: Literal["user.created", "user.updated"]
-    data: ClerkUser
-
-
-class ClerkUserDeletedEvent(msgspec.Struct, frozen=True):
-    type: Literal["user.deleted"]
-    data: ClerkDeletedObject
-
-
-USER_EVENT_TYPES = frozenset({"user.created", "user.updated"})
-
-
-def _from_millis(millis: int) -> datetime:
-    return datetime.fromtimestamp(millis / 1000, tz=UTC)
 
 
 class ClerkUnavailable(Exception):
     """Clerk could not answer in time (down, slow, rate-limited or refusing our key)."""
+
+
+class ClerkUserUnreadable(ClerkUnavailable):
+    """Clerk answered with a user object we cannot read (a value out of any sane range)."""
+
+
+class ClerkUsersPage(msgspec.Struct, frozen=True):
+    """One page of the user list: the users we can read, and the ids of those we cannot (`?` if even the id
+    is unreadable). `listed` counts both, for paging."""
+
+    users: list[ClerkUser]
+    unreadable: list[str]
+
+    @property
+    def listed(self) -> int:
+        return len(self.users) + len(self.unreadable)
 
 
 class ClerkClient:
@@ -97,8 +39,8 @@ class ClerkClient:
 
     Retries what is safe to retry (transport errors, 5xx, and 429 after its `Retry-After`) and raises
     `ClerkUnavailable` when its patience runs out. `get_user` serves a person waiting for their interview,
-    so its patience is short, and concurrent calls for one user share a single request; `list_users`
-    serves the backfill and waits out rate limits.
+    so its patience is short (concurrent calls for one user are joined upstream, in `users.ensure_user`);
+    `list_users` serves the backfill and waits out rate limits.
     """
 
     def __init__(self, base_url: str, secret_key: str, *, timeout: float) -> None:
@@ -106,7 +48,6 @@ class ClerkClient:
         self._secret_key = secret_key
         self._timeout = timeout
         self._http: httpx.AsyncClient | None = None
-        self._in_flight: dict[str, asyncio.Task[ClerkUser | None]] = {}
 
     async def __aenter__(self) -> Self:
         self._http = httpx.AsyncClient(
@@ -118,32 +59,40 @@ class ClerkClient:
         return self
 
     async def __aexit__(self, *_: object) -> None:
-        for task in self._in_flight.values():
-            task.cancel()
         if self._http is not None:
             await self._http.aclose()
 
     async def get_user(self, clerk_id: str) -> ClerkUser | None:
         """The user as Clerk has it now, or None when Clerk says no such user exists."""
-        task = self._in_flight.get(clerk_id)
-        if task is None:
-            task = asyncio.create_task(self._fetch_user(clerk_id))
-            self._in_flight[clerk_id] = task
-            task.add_done_callback(lambda _: self._in_flight.pop(clerk_id, None))
-        # One caller going away (client disconnect) must not cancel the request the others wait on.
-        return await asyncio.shield(task)
-
-    async def _fetch_user(self, clerk_id: str) -> ClerkUser | None:
         response = await self._get("get_user", f"/v1/users/{clerk_id}", max_attempts=3, patience=2 * self._timeout)
         if response.status_code == 404:
             return None
-        return _decode(response.content, ClerkUser)
+        try:
+            return decode(_user, response.content)
+        except msgspec.DecodeError as error:
+            logger.error("Clerk returned user %s in a shape we cannot read: %s", clerk_id, error)
+            raise ClerkUserUnreadable(f"unreadable Clerk user {clerk_id}") from error
 
-    async def list_users(self, *, offset: int, limit: int) -> list[ClerkUser]:
-        """One page of users, oldest first (`order_by=created_at`): users signing up meanwhile come last."""
+    async def list_users(self, *, offset: int, limit: int) -> ClerkUsersPage:
+        """One page of users, oldest first (`order_by=created_at`): users signing up meanwhile come last.
+
+        Each user is read on its own, so one we cannot read is reported, not fatal to the page."""
         params = {"limit": limit, "offset": offset, "order_by": "created_at"}
         response = await self._get("list_users", "/v1/users", params=params, max_attempts=10, patience=300)
-        return _decode(response.content, list[ClerkUser])
+        try:
+            listed = decode(_raw_list, response.content)
+        except msgspec.DecodeError as error:
+            logger.error("Clerk returned a user list we cannot read: %s", error)
+            raise ClerkUnavailable("unreadable Clerk user list") from error
+        users: list[ClerkUser] = []
+        unreadable: list[str] = []
+        for raw in listed:
+            try:
+                users.append(decode(_user, raw))
+            except msgspec.DecodeError as error:
+                unreadable.append(_object_id(raw))
+                logger.warning("skipped Clerk user %s: %s", unreadable[-1], error)
+        return ClerkUsersPage(users=users, unreadable=unreadable)
 
     async def _get(
         self,
@@ -184,12 +133,16 @@ class ClerkClient:
             await asyncio.sleep(wait)
 
 
-def _decode(body: bytes, type_: type[T]) -> T:
+_user = msgspec.json.Decoder(ClerkUser)
+_raw_list = msgspec.json.Decoder(list[msgspec.Raw])
+_object_id_decoder = msgspec.json.Decoder(ClerkObjectId)
+
+
+def _object_id(raw: bytes) -> str:
     try:
-        return msgspec.json.decode(body, type=type_)
-    except msgspec.DecodeError as error:
-        logger.error("Clerk returned a body we cannot read: %s", error)
-        raise ClerkUnavailable("unreadable Clerk payload") from error
+        return decode(_object_id_decoder, raw).id
+    except msgspec.DecodeError:
+        return "?"
 
 
 def _backoff(attempt: int) -> float:

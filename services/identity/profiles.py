@@ -1,13 +1,10 @@
 """The shapes of a user inside the identity service: the profile Clerk gives us and the row we store."""
 
-import re
 import uuid
 from datetime import datetime
 from typing import Literal
 
 import msgspec
-
-CLERK_USER_ID = re.compile(r"^user_[A-Za-z0-9]{1,59}$")
 
 CreatedVia = Literal["webhook", "ensure", "backfill"]
 ProfileStatus = Literal["complete", "pending"]

@@ -6,24 +6,27 @@ arrives first, however often and in whatever order, the table converges to Clerk
 """
 
 import logging
+import re
 import time
 from typing import Literal
 
 import msgspec
 
+from libs.common.clerk_ids import is_clerk_user_id
 from libs.common.db import Database
+from libs.common.single_flight import SingleFlight
 from services.identity import store
-from services.identity.clerk import (
+from services.identity.clerk import ClerkClient, ClerkUnavailable
+from services.identity.clerk_payloads import (
     USER_EVENT_TYPES,
-    ClerkClient,
     ClerkEventHead,
-    ClerkUnavailable,
     ClerkUserDeletedEvent,
     ClerkUserEvent,
+    decode,
 )
 from services.identity.errors import MalformedClerkId, MalformedWebhook, UserDeleted, UserNotFound
 from services.identity.metrics import USERS_CREATED, WEBHOOK_EVENTS, WEBHOOK_LAG
-from services.identity.profiles import CLERK_USER_ID, User
+from services.identity.profiles import User
 
 logger = logging.getLogger(__name__)
 
@@ -36,7 +39,7 @@ class EnsuredUser(msgspec.Struct, frozen=True):
 
 
 def _checked(clerk_id: str) -> str:
-    if not CLERK_USER_ID.match(clerk_id):
+    if not is_clerk_user_id(clerk_id):
         raise MalformedClerkId("A Clerk user id looks like 'user_' followed by letters and digits.")
     return clerk_id
 
@@ -47,19 +50,33 @@ def _live(user: User) -> User:
     return user
 
 
-async def ensure_user(database: Database, clerk: ClerkClient, clerk_id: str) -> EnsuredUser:
+UserCreations = SingleFlight[str, EnsuredUser]
+"""The creations of unknown users under way in this process, one per Clerk id."""
+
+
+async def ensure_user(database: Database, clerk: ClerkClient, creations: UserCreations, clerk_id: str) -> EnsuredUser:
     """Return the user, creating it first if it is unknown here. Idempotent and race-safe.
 
-    A known user costs one indexed read. An unknown one is fetched from Clerk (one request per process for
-    any number of concurrent callers) and inserted; if Clerk cannot answer, a pending stub is inserted so
-    the caller can go on, and a later webhook or backfill fills the profile in. Raises `MalformedClerkId`,
+    A known user costs one indexed read. An unknown one is fetched from Clerk and inserted, one Clerk request
+    per process for any burst of callers: they join one creation, which reads the row again before asking
+    Clerk, so a caller that missed the row just before another's write committed does not ask again. If Clerk
+    cannot answer, a pending stub is inserted so the caller can go on, and a later webhook or backfill fills
+    the profile in. `created` is true for the one call that created the row. Raises `MalformedClerkId`,
     `UserNotFound` (Clerk has no such user) or `UserDeleted` (tombstoned).
     """
     async with database.connection() as conn:
         existing = await store.find_user(conn, _checked(clerk_id))
     if existing is not None:
         return EnsuredUser(user=_live(existing), created=False)
+    ensured, started = await creations.run(clerk_id, lambda: _create_from_clerk(database, clerk, clerk_id))
+    return EnsuredUser(user=_live(ensured.user), created=ensured.created and started)
 
+
+async def _create_from_clerk(database: Database, clerk: ClerkClient, clerk_id: str) -> EnsuredUser:
+    async with database.connection() as conn:
+        existing = await store.find_user(conn, clerk_id)
+    if existing is not None:  # written by a creation that ended between our caller's read and now
+        return EnsuredUser(user=existing, created=False)
     try:
         clerk_user = await clerk.get_user(clerk_id)
     except ClerkUnavailable:
@@ -68,7 +85,7 @@ async def ensure_user(database: Database, clerk: ClerkClient, clerk_id: str) -> 
         if created:
             USERS_CREATED.labels("ensure", "clerk_unavailable").inc()
             logger.warning("created %s with a pending profile: Clerk is unavailable", clerk_id)
-        return EnsuredUser(user=_live(user), created=created)
+        return EnsuredUser(user=user, created=created)
     if clerk_user is None:
         raise UserNotFound(f"Clerk has no user {clerk_id}.")
 
@@ -82,7 +99,7 @@ async def ensure_user(database: Database, clerk: ClerkClient, clerk_id: str) -> 
     if created:
         USERS_CREATED.labels("ensure", "webhook_not_yet_delivered").inc()
         logger.info("created %s from Clerk before its webhook arrived; check the Clerk webhook if frequent", clerk_id)
-    return EnsuredUser(user=_live(user), created=created)
+    return EnsuredUser(user=user, created=created)
 
 
 async def find_user(database: Database, clerk_id: str) -> User:
@@ -97,6 +114,7 @@ async def find_user(database: Database, clerk_id: str) -> User:
 _user_event = msgspec.json.Decoder(ClerkUserEvent)
 _deleted_event = msgspec.json.Decoder(ClerkUserDeletedEvent)
 _event_head = msgspec.json.Decoder(ClerkEventHead)
+_SVIX_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")  # what webhook_events.svix_id holds
 
 
 async def apply_clerk_event(database: Database, svix_id: str, body: bytes) -> WebhookOutcome:
@@ -106,20 +124,21 @@ async def apply_clerk_event(database: Database, svix_id: str, body: bytes) -> We
     any event about a tombstoned user, is `stale`; types other than user.created/updated/deleted are
     `ignored`. If the database fails midway nothing is kept, and the error (503) makes Svix redeliver.
     """
+    if not _SVIX_ID.fullmatch(svix_id):
+        WEBHOOK_EVENTS.labels("unknown", "malformed").inc()
+        raise MalformedWebhook("The svix-id header is not a Svix message id.")
     try:
-        head = _event_head.decode(body)
+        head = decode(_event_head, body)
         if head.type in USER_EVENT_TYPES:
-            event: ClerkUserEvent | ClerkUserDeletedEvent | None = _user_event.decode(body)
+            event: ClerkUserEvent | ClerkUserDeletedEvent | None = decode(_user_event, body)
         elif head.type == "user.deleted":
-            event = _deleted_event.decode(body)
+            event = decode(_deleted_event, body)
         else:
             event = None
     except msgspec.DecodeError as error:
         WEBHOOK_EVENTS.labels("unknown", "malformed").inc()
         raise MalformedWebhook(f"Webhook {svix_id} does not match Clerk's event schema: {error}") from error
     clerk_id = event.data.id if event is not None else None
-    if clerk_id is not None and not CLERK_USER_ID.match(clerk_id):
-        raise MalformedWebhook(f"Webhook {svix_id} names a malformed Clerk user id.")
 
     async with database.transaction() as conn:
         if not await store.claim_delivery(conn, svix_id, head.type, clerk_id, head.timestamp):

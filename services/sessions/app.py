@@ -6,7 +6,7 @@ import warnings
 from jwt.warnings import InsecureKeyLengthWarning
 from litestar import Litestar, Router
 from litestar.middleware import DefineMiddleware
-from livekit.api import TokenVerifier, WebhookReceiver
+from livekit.api import TokenVerifier
 
 from libs.common.app import build_service_app
 from libs.common.db import Database
@@ -28,7 +28,7 @@ def create_app(settings: SessionsSettings) -> Litestar:
     identity = IdentityClient(
         settings.identity_url, settings.internal_api_token, timeout=settings.identity_timeout_seconds
     )
-    receiver = WebhookReceiver(TokenVerifier(settings.livekit_api_key, settings.livekit_api_secret))
+    livekit_verifier = TokenVerifier(settings.livekit_api_key, settings.livekit_api_secret)
     api = Router(
         path="/api",
         route_handlers=[LiveKitController, InterviewsController],
@@ -38,6 +38,6 @@ def create_app(settings: SessionsSettings) -> Litestar:
         title="sessions",
         database=database,
         route_handlers=[api, receive_livekit_webhook],
-        provides={"settings": settings, "identity": identity, "livekit_receiver": receiver},
+        provides={"settings": settings, "identity": identity, "livekit_verifier": livekit_verifier},
         resources=[lambda: identity],
     )

@@ -1,8 +1,9 @@
 """Clerk session tokens: RS256 JWTs verified locally (a PEM key or a cached JWKS), never a call per request.
 
 Checks what Clerk's own SDK checks: signature, `exp`/`nbf` with a small leeway, `azp` against the
-configured origins (a token without `azp` is refused when origins are configured), and a session that is
-fully signed in (`sts` other than `pending`).
+configured origins (a token without `azp` is refused when origins are configured), a session that is
+fully signed in (`sts` other than `pending`), and a session id (`sid`): tokens from JWT templates, signed by
+the same keys but without one, are not sessions.
 """
 
 import asyncio
@@ -14,9 +15,11 @@ import httpx
 import jwt
 import msgspec
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotAuthorizedException
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
+from libs.common.clerk_ids import is_clerk_user_id
+from libs.common.internal_auth import bearer_token
+from services.sessions.errors import CrossSiteRequest, InvalidSessionToken
 from services.sessions.settings import SessionsSettings, rsa_public_key
 
 logger = logging.getLogger(__name__)
@@ -29,12 +32,7 @@ class ClerkSession(msgspec.Struct, frozen=True):
     """Who is calling: the Clerk user id (`sub`) and session id (`sid`)."""
 
     user_id: str
-    session_id: str | None
-
-
-class InvalidSessionToken(NotAuthorizedException):
-    def __init__(self, detail: str) -> None:
-        super().__init__(detail, headers={"WWW-Authenticate": 'Bearer realm="api"'})
+    session_id: str
 
 
 class ClerkKeys:
@@ -79,57 +77,94 @@ class ClerkKeys:
 class SessionVerifier:
     def __init__(self, keys: ClerkKeys, authorized_parties: tuple[str, ...]) -> None:
         self._keys = keys
-        self._authorized_parties = frozenset(authorized_parties)
+        self.authorized_parties = frozenset(authorized_parties)
 
     async def verify(self, token: str) -> ClerkSession:
-        """The session the token proves, or `InvalidSessionToken` (401) saying what is wrong with it."""
+        """The session the token proves, or `InvalidSessionToken` (401) saying what is wrong with it.
+
+        Every header and claim is checked by type before it is used, so no value of any JSON type can turn
+        into anything but a 401.
+        """
         try:
-            header = jwt.get_unverified_header(token)
-        except jwt.DecodeError as error:
-            raise InvalidSessionToken("The session token is not a JWT.") from error
-        key = await self._keys.key_for(header.get("kid"))
+            header = jwt.get_unverified_header(token)  # also refuses a non-string kid and unknown `crit`
+        except jwt.InvalidTokenError as error:
+            raise InvalidSessionToken("The session token is not a well-formed JWT.") from error
+        kid = header.get("kid")
+        key = await self._keys.key_for(kid if isinstance(kid, str) else None)
         try:
             claims = jwt.decode(
                 token,
                 key,
                 algorithms=["RS256"],
                 leeway=LEEWAY_SECONDS,
-                options={"require": ["exp", "iat", "sub"], "verify_aud": False},
+                options={"require": ["exp", "iat", "sub", "sid"], "verify_aud": False},
             )
         except jwt.ExpiredSignatureError as error:
             raise InvalidSessionToken("The session token has expired.") from error
         except jwt.ImmatureSignatureError as error:
             raise InvalidSessionToken("The session token is not valid yet.") from error
+        except jwt.MissingRequiredClaimError as error:
+            if error.claim == "sid":
+                raise InvalidSessionToken(
+                    "The token carries no session id (sid): a JWT-template token is not a session."
+                ) from error
+            raise InvalidSessionToken(f"The session token lacks the {error.claim} claim.") from error
         except jwt.InvalidTokenError as error:
             raise InvalidSessionToken("The session token is invalid.") from error
-        if self._authorized_parties and claims.get("azp") not in self._authorized_parties:
+        azp = claims.get("azp")
+        if self.authorized_parties and not (isinstance(azp, str) and azp in self.authorized_parties):
             raise InvalidSessionToken("The session token was issued for another origin (azp).")
         if claims.get("sts") == "pending":
             raise InvalidSessionToken("The session is not fully signed in yet.")
-        if not isinstance(claims["sub"], str):
-            raise InvalidSessionToken("The session token names no user.")
-        return ClerkSession(user_id=claims["sub"], session_id=claims.get("sid"))
+        if not is_clerk_user_id(claims["sub"]):
+            raise InvalidSessionToken("The session token's subject is not a Clerk user id.")
+        if not (isinstance(claims["sid"], str) and claims["sid"]):
+            raise InvalidSessionToken("The session token's session id (sid) is not a string.")
+        return ClerkSession(user_id=claims["sub"], session_id=claims["sid"])
 
 
-def session_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
-    """The token from `Authorization: Bearer`, else from Clerk's `__session` cookie (same-origin apps)."""
-    scheme, _, value = connection.headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        return value.strip()
-    return connection.cookies.get("__session") or None
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def refuse_cross_site_cookie_request(
+    connection: ASGIConnection[Any, Any, Any, Any], authorized_origins: frozenset[str]
+) -> None:
+    """A request that proves itself by the `__session` cookie alone could have been sent by any site the user
+    visits (the browser attaches the cookie). It is served only when it demonstrably comes from the app:
+    an `Origin` it sends must be an authorized one, and a write must carry an authorized `Origin` (when origins
+    are configured) and a JSON body, which no cross-site form or simple request can send without a preflight.
+    A read without `Origin` is a same-origin read (browsers omit it there) and changes nothing, so it passes.
+    """
+    origin = connection.headers.get("origin")
+    if authorized_origins and origin is not None and origin not in authorized_origins:
+        raise CrossSiteRequest("This origin may not use the session cookie; send the token as a Bearer header.")
+    if connection.scope.get("method") in SAFE_METHODS:
+        return
+    if authorized_origins and origin is None:
+        raise CrossSiteRequest("A write authenticated by the session cookie must send an authorized Origin.")
+    media_type = connection.headers.get("content-type", "").partition(";")[0].strip().lower()
+    if media_type != "application/json":
+        raise CrossSiteRequest("A write authenticated by the session cookie must send a JSON body.")
 
 
 class ClerkAuthenticationMiddleware(AbstractAuthenticationMiddleware):
-    """Every `/api/*` request carries a valid Clerk session; `request.user` is its `ClerkSession`."""
+    """Every `/api/*` request carries a valid Clerk session; `request.user` is its `ClerkSession`.
+
+    The `Authorization: Bearer` header wins over the `__session` cookie; a cookie-only request must also pass
+    `refuse_cross_site_cookie_request`.
+    """
 
     def __init__(self, app: Any, verifier: SessionVerifier, **kwargs: Any) -> None:
         super().__init__(app, **kwargs)
         self._verifier = verifier
 
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
-        token = session_token(connection)
+        token = bearer_token(connection)
         if token is None:
-            raise InvalidSessionToken("A Clerk session token is required (Authorization: Bearer or __session).")
+            token = connection.cookies.get("__session") or None
+            if token is None:
+                raise InvalidSessionToken("A Clerk session token is required (Authorization: Bearer or __session).")
+            refuse_cross_site_cookie_request(connection, self._verifier.authorized_parties)
         return AuthenticationResult(user=await self._verifier.verify(token), auth=None)
 
 

@@ -9,9 +9,10 @@ from typing import Self
 import httpx
 import msgspec
 
-from libs.common.errors import Problem, ServiceUnavailable
+from libs.common.errors import ServiceUnavailable
 from libs.common.log import request_id_var
 from libs.common.request_context import REQUEST_ID_HEADER
+from services.sessions.errors import UserNotAllowed
 from services.sessions.metrics import IDENTITY_RPC_DURATION, IDENTITY_RPC_FAILURES
 
 logger = logging.getLogger(__name__)
@@ -35,12 +36,6 @@ class IdentityUser(msgspec.Struct, frozen=True, kw_only=True):
 class _Ensured(msgspec.Struct, frozen=True):
     user: IdentityUser
     created: bool
-
-
-class UserNotAllowed(Problem):
-    status = 403
-    slug = "user-not-allowed"
-    title = "User may not start interviews"
 
 
 class IdentityClient:

@@ -8,47 +8,37 @@ minted before the row is written, so a failure at any step leaves no interview b
 import base64
 import binascii
 import logging
+import re
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import msgspec
 from livekit.api import WebhookEvent
 
+from libs.common.clerk_ids import is_clerk_user_id
 from libs.common.db import Database
-from libs.common.errors import Problem
 from services.sessions import store
+from services.sessions.errors import ForbiddenParticipant, InterviewEnded, InterviewNotFound, InvalidCursor
 from services.sessions.identity_client import IdentityClient
 from services.sessions.livekit_tokens import agent_name, mint_participant_token, parse_room_config
 from services.sessions.metrics import INTERVIEWS_CREATED, INTERVIEWS_ENDED
+from services.sessions.participant_fields import check_attributes, check_metadata, check_name
 from services.sessions.settings import SessionsSettings
 from services.sessions.store import Interview, NewInterview
 
 logger = logging.getLogger(__name__)
 
-
-class InterviewNotFound(Problem):
-    status = 404
-    slug = "interview-not-found"
-    title = "Interview not found"
+_INTERVIEW_ROOM = re.compile(r"interview-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
 
-class ForbiddenParticipant(Problem):
-    status = 403
-    slug = "forbidden-participant"
-    title = "Not allowed for this user"
+def room_name_for(interview_id: uuid.UUID) -> str:
+    """Each interview has a fresh room of its own (reused rooms would skip LiveKit's agent dispatch)."""
+    return f"interview-{interview_id}"
 
 
-class InterviewEnded(Problem):
-    status = 409
-    slug = "interview-ended"
-    title = "Interview has ended"
-
-
-class InvalidCursor(Problem):
-    status = 400
-    slug = "invalid-cursor"
-    title = "Invalid cursor"
+def is_interview_room(name: str) -> bool:
+    return _INTERVIEW_ROOM.fullmatch(name) is not None
 
 
 class StartRequest(msgspec.Struct, frozen=True, kw_only=True):
@@ -76,8 +66,13 @@ async def start_interview(
     own interviews, a fresh token for it (rejoin) without a new row."""
     if request.participant_identity not in (None, clerk_id):
         raise ForbiddenParticipant("participant_identity must be your own user id.")
+    check_name("participant_name", request.participant_name)
+    check_metadata("participant_metadata", request.participant_metadata)
+    check_attributes("participant_attributes", request.participant_attributes)
     rejoining: Interview | None = None
     if request.room_name is not None:
+        if not is_interview_room(request.room_name):
+            raise ForbiddenParticipant("room_name must be one of your own interviews.")
         async with database.connection() as conn:
             rejoining = await store.find_owned(conn, clerk_id, room_name=request.room_name)
         if rejoining is None:
@@ -88,7 +83,7 @@ async def start_interview(
 
     user = await identity.ensure_user(clerk_id)
     interview_id = rejoining.id if rejoining else uuid.uuid4()
-    room_name = rejoining.room_name if rejoining else f"interview-{interview_id}"
+    room_name = rejoining.room_name if rejoining else room_name_for(interview_id)
     name = request.participant_name or user.display_name
     token, expires_at = mint_participant_token(
         api_key=settings.livekit_api_key,
@@ -134,9 +129,13 @@ def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         created_at, interview_id = raw.split("|")
-        return datetime.fromisoformat(created_at), uuid.UUID(interview_id)
+        position = datetime.fromisoformat(created_at), uuid.UUID(interview_id)
     except (binascii.Error, UnicodeDecodeError, ValueError) as error:
         raise InvalidCursor("The cursor is not one this service returned.") from error
+    # Ours are always UTC; another offset can carry a date past what PostgreSQL or datetime can hold.
+    if position[0].utcoffset() != timedelta(0):
+        raise InvalidCursor("The cursor is not one this service returned.")
+    return position
 
 
 async def list_interviews(database: Database, clerk_id: str, *, cursor: str | None, limit: int) -> InterviewPage:
@@ -161,6 +160,8 @@ async def apply_livekit_event(database: Database, event: WebhookEvent) -> str:
     """Move the interview of the event's room along created → active → ended. Repeats and reordering are
     harmless (status never moves back); rooms that are not interviews are acknowledged and ignored."""
     room = event.room.name
+    if not is_interview_room(room):
+        return "unknown_room"
     at = datetime.fromtimestamp(event.created_at, tz=UTC) if event.created_at else datetime.now(UTC)
     if event.event in ("room_started", "participant_joined"):
         async with database.connection() as conn:
@@ -169,6 +170,8 @@ async def apply_livekit_event(database: Database, event: WebhookEvent) -> str:
     if event.event in ("room_finished", "participant_left"):
         # The candidate leaving ends the interview; the agent or anyone else leaving does not.
         leaving = event.participant.identity if event.event == "participant_left" else None
+        if leaving is not None and not is_clerk_user_id(leaving):
+            return "ignored"  # not a candidate: agents and other participants
         async with database.connection() as conn:
             ended = await store.mark_ended(conn, room, at, leaving=leaving)
         if ended:

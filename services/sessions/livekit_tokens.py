@@ -6,13 +6,7 @@ from typing import Any
 from google.protobuf import json_format
 from livekit.api import AccessToken, RoomAgentDispatch, RoomConfiguration, VideoGrants
 
-from libs.common.errors import Problem
-
-
-class InvalidRoomConfig(Problem):
-    status = 422
-    slug = "invalid-room-config"
-    title = "Invalid room_config"
+from services.sessions.errors import InvalidRoomConfig
 
 
 def parse_room_config(data: dict[str, Any] | None, default_agent: str) -> RoomConfiguration | None:

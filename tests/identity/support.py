@@ -14,13 +14,14 @@ from libs.standins.clerk.signing import sign_webhook
 async def deliver(
     identity: httpx.AsyncClient,
     secret: str,
-    event: dict[str, Any],
+    event: dict[str, Any] | bytes,
     *,
     svix_id: str | None = None,
     timestamp: datetime | None = None,
 ) -> httpx.Response:
-    """POST `event` to the webhook endpoint exactly as Svix would, signed with `secret`."""
-    body = msgspec.json.encode(event)
+    """POST `event` (a dict, or a body sent byte for byte) to the webhook endpoint exactly as Svix would,
+    signed with `secret`."""
+    body = event if isinstance(event, bytes) else msgspec.json.encode(event)
     headers = sign_webhook(secret, body, msg_id=svix_id or f"msg_{uuid.uuid4().hex}", timestamp=timestamp)
     return await identity.post("/webhooks/clerk", content=body, headers={**headers, "Content-Type": "application/json"})
 

@@ -173,7 +173,9 @@ async def test_deleted_user_is_410(
     assert await clerk_requests(clerk) == 0
 
 
-@pytest.mark.parametrize("clerk_id", ["", "bob", "user_", "user_abc/../x", "org_2abc", "user_" + "a" * 80])
+@pytest.mark.parametrize(
+    "clerk_id", ["", "bob", "user_", "user_abc/../x", "org_2abc", "user_" + "a" * 80, "user_abc\n", "user_a\u0000b"]
+)
 async def test_malformed_ids_are_422_and_write_nothing(
     identity: httpx.AsyncClient, clerk: httpx.AsyncClient, identity_db: str, clerk_id: str
 ):

@@ -79,3 +79,18 @@ def sessions_settings(sessions_db: str, identity_service: ServiceProcess, clerk_
 async def sessions(sessions_settings: SessionsSettings) -> AsyncIterator[httpx.AsyncClient]:
     async with serve_in_process(create_app(sessions_settings), "http://sessions") as client:
         yield client
+
+
+@pytest.fixture
+async def sessions_with_jwks(
+    sessions_db: str, identity_service: ServiceProcess, clerk_standin: ServiceProcess, clerk_keys: ClerkKeyPair
+) -> AsyncIterator[httpx.AsyncClient]:
+    settings = sessions_settings_for(
+        sessions_db,
+        identity_service.url,
+        clerk_keys,
+        clerk_jwt_key="",
+        clerk_jwks_url=f"{clerk_standin.url}/.well-known/jwks.json",
+    )
+    async with serve_in_process(create_app(settings), "http://sessions") as client:
+        yield client

@@ -8,7 +8,7 @@ import pytest
 
 from libs.standins.clerk.session_tokens import mint_session_token
 from tests.sessions.support import clerk_user, interview_rows
-from tests.support.credentials import ClerkKeyPair
+from tests.support.credentials import FRONTEND_ORIGIN, ClerkKeyPair
 
 ROUTES = [
     ("POST", "/api/livekit/connection-details"),
@@ -30,8 +30,9 @@ async def test_every_api_route_needs_a_session(sessions: httpx.AsyncClient, meth
 @pytest.mark.parametrize(
     ("case", "options", "detail"),
     [
-        ("expired", {"issued_at": time.time() - 120}, "expired"),
-        ("not yet valid", {"issued_at": time.time() + 120}, "not valid yet"),
+        # issued_at is an offset from the moment the test runs (never from collection time)
+        ("expired", {"issued_at": -120}, "expired"),
+        ("not yet valid", {"issued_at": 120}, "not valid yet"),
         ("another origin", {"authorized_party": "https://evil.example"}, "azp"),
         ("no origin at all", {"authorized_party": None}, "azp"),
     ],
@@ -46,6 +47,8 @@ async def test_bad_session_tokens_are_401_and_start_nothing(
     detail: str,
 ):
     user = await clerk_user(clerk, email=f"{case.replace(' ', '.')}@example.com")
+    if "issued_at" in options:
+        options = {**options, "issued_at": time.time() + float(options["issued_at"])}  # type: ignore[arg-type]
 
     response = await sessions.post(
         "/api/livekit/connection-details", headers={"Authorization": f"Bearer {session_token(user['id'], **options)}"}
@@ -83,7 +86,8 @@ async def test_pending_session_is_401(
     user = await clerk_user(clerk, email="pending.session@example.com")
     now = int(time.time())
     token = jwt.encode(
-        {"sub": user["id"], "iat": now, "nbf": now, "exp": now + 60, "azp": "http://localhost:3000", "sts": "pending"},
+        {"sub": user["id"], "sid": "sess_2pending", "iat": now, "nbf": now, "exp": now + 60}
+        | {"azp": "http://localhost:3000", "sts": "pending"},
         clerk_keys.private_pem,
         algorithm="RS256",
     )
@@ -91,16 +95,71 @@ async def test_pending_session_is_401(
     response = await sessions.post("/api/livekit/connection-details", headers={"Authorization": f"Bearer {token}"})
 
     assert response.status_code == 401
+    assert "not fully signed in" in response.json()["detail"]
     assert await interview_rows(sessions_db) == []
 
 
-async def test_session_cookie_is_accepted_like_a_bearer_token(
+async def test_session_cookie_is_accepted_from_the_app_s_origin(
     sessions: httpx.AsyncClient, clerk: httpx.AsyncClient, session_token: Callable[..., str]
 ):
     user = await clerk_user(clerk, email="cookie@example.com")
+    cookie = {"Cookie": f"__session={session_token(user['id'])}"}
+
+    started = await sessions.post(
+        "/api/livekit/connection-details",
+        headers={**cookie, "Origin": FRONTEND_ORIGIN, "Content-Type": "application/json"},
+        content=b"{}",
+    )
+    same_origin_read = await sessions.get("/api/interviews", headers=cookie)  # browsers send no Origin here
+
+    assert started.status_code == 200
+    assert same_origin_read.status_code == 200
+    assert len(same_origin_read.json()["items"]) == 1
+
+
+@pytest.mark.parametrize(
+    ("method", "headers"),
+    [
+        pytest.param("POST", {"Origin": FRONTEND_ORIGIN, "Content-Type": "text/plain"}, id="write-as-text-plain"),
+        pytest.param("POST", {"Origin": FRONTEND_ORIGIN}, id="write-without-content-type"),
+        pytest.param("POST", {"Content-Type": "application/json"}, id="write-without-origin"),
+        pytest.param(
+            "POST", {"Origin": "https://evil.example", "Content-Type": "application/json"}, id="foreign-write"
+        ),
+        pytest.param("GET", {"Origin": "https://evil.example"}, id="foreign-read"),
+    ],
+)
+async def test_cookie_requests_that_another_site_could_forge_are_403_and_start_nothing(
+    sessions: httpx.AsyncClient,
+    clerk: httpx.AsyncClient,
+    sessions_db: str,
+    session_token: Callable[..., str],
+    method: str,
+    headers: dict[str, str],
+):
+    user = await clerk_user(clerk, email="csrf@example.com")
+    path = "/api/livekit/connection-details" if method == "POST" else "/api/interviews"
+
+    response = await sessions.request(
+        method,
+        path,
+        headers={"Cookie": f"__session={session_token(user['id'])}", **headers},
+        content=b"{}" if method == "POST" else None,
+    )
+
+    assert response.status_code == 403
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert await interview_rows(sessions_db) == []
+
+
+async def test_the_authorization_header_wins_over_the_cookie(
+    sessions: httpx.AsyncClient, clerk: httpx.AsyncClient, session_token: Callable[..., str]
+):
+    user = await clerk_user(clerk, email="header.wins@example.com")
 
     response = await sessions.post(
-        "/api/livekit/connection-details", headers={"Cookie": f"__session={session_token(user['id'])}"}
+        "/api/livekit/connection-details",
+        headers={"Authorization": f"Bearer {session_token(user['id'])}", "Cookie": "__session=garbage"},
     )
 
     assert response.status_code == 200

@@ -2,34 +2,13 @@
 key rotation), never per request."""
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import httpx
-import pytest
 
 from libs.standins.clerk.session_tokens import mint_session_token
-from services.sessions.app import create_app
 from services.sessions.auth import JWKS_REFETCH_INTERVAL_SECONDS
-from tests.sessions.conftest import sessions_settings_for
 from tests.sessions.support import clerk_user
-from tests.support.asgi import serve_in_process
 from tests.support.credentials import ClerkKeyPair, jwk
-from tests.support.processes import ServiceProcess
-
-
-@pytest.fixture
-async def sessions_with_jwks(
-    sessions_db: str, identity_service: ServiceProcess, clerk_standin: ServiceProcess, clerk_keys: ClerkKeyPair
-) -> AsyncIterator[httpx.AsyncClient]:
-    settings = sessions_settings_for(
-        sessions_db,
-        identity_service.url,
-        clerk_keys,
-        clerk_jwt_key="",
-        clerk_jwks_url=f"{clerk_standin.url}/.well-known/jwks.json",
-    )
-    async with serve_in_process(create_app(settings), "http://sessions") as client:
-        yield client
 
 
 async def jwks_fetches(clerk: httpx.AsyncClient) -> int:

@@ -64,6 +64,9 @@ class UserChanges(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True)
     username: str | None = None
     first_name: str | None = None
     last_name: str | None = None
+    # What a user's own browser may write (Clerk allows 8 KB), as JSON text: kept and sent verbatim, so any
+    # nesting depth reaches the identity service unparsed.
+    unsafe_metadata_json: str | None = None
     deliver: bool = True
 
 
@@ -251,7 +254,10 @@ async def change_user(user_id: FromPath[str], data: JSONBody[UserChanges], state
         return Response({"detail": f"no user {user_id}"}, status_code=404)
     changes = msgspec.structs.asdict(data)
     deliver = changes.pop("deliver")
+    metadata = changes.pop("unsafe_metadata_json")
     changes = {key: value for key, value in changes.items() if value is not None}
+    if metadata is not None:
+        changes["unsafe_metadata"] = msgspec.Raw(metadata.encode())
     user = standin.users[user_id] = update_user(standin.users[user_id], **changes)
     return Response({"user": user, **await standin.record(user_event("user.updated", user), deliver=deliver)})
 

@@ -8,7 +8,7 @@ from litestar.params import FromPath, JSONBody
 from libs.common.db import Database
 from services.identity.clerk import ClerkClient
 from services.identity.profiles import User
-from services.identity.users import EnsuredUser, ensure_user, find_user
+from services.identity.users import EnsuredUser, UserCreations, ensure_user, find_user
 
 
 class EnsureUserRequest(msgspec.Struct, frozen=True):
@@ -29,8 +29,9 @@ class InternalUsersController(Controller):
         data: JSONBody[EnsureUserRequest],
         database: NamedDependency[Database],
         clerk: NamedDependency[ClerkClient],
+        user_creations: NamedDependency[UserCreations],
     ) -> EnsuredUser:
-        return await ensure_user(database, clerk, data.clerk_id)
+        return await ensure_user(database, clerk, user_creations, data.clerk_id)
 
     @get("/{clerk_id:str}", summary="Return the stored user, tombstones included")
     async def read(self, clerk_id: FromPath[str], database: NamedDependency[Database]) -> UserResponse:

@@ -1,0 +1,74 @@
+"""What the sessions service can refuse, each with the status a caller sees."""
+
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+
+from libs.common.errors import Problem
+
+
+class InvalidSessionToken(NotAuthorizedException):
+    """Anything wrong with the Clerk session token (401, with the challenge clients expect)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, headers={"WWW-Authenticate": 'Bearer realm="api"'})
+
+
+class CrossSiteRequest(PermissionDeniedException):
+    """A cookie-authenticated request that may have been forged by another site (403)."""
+
+
+class UserNotAllowed(Problem):
+    status = 403
+    slug = "user-not-allowed"
+    title = "User may not start interviews"
+
+
+class ForbiddenParticipant(Problem):
+    status = 403
+    slug = "forbidden-participant"
+    title = "Not allowed for this user"
+
+
+class InterviewNotFound(Problem):
+    status = 404
+    slug = "interview-not-found"
+    title = "Interview not found"
+
+
+class InterviewEnded(Problem):
+    status = 409
+    slug = "interview-ended"
+    title = "Interview has ended"
+
+
+class InvalidCursor(Problem):
+    status = 400
+    slug = "invalid-cursor"
+    title = "Invalid cursor"
+
+
+class InvalidParticipantField(Problem):
+    """A participant field beyond its bounds; `detail` names the field."""
+
+    status = 422
+    slug = "invalid-participant-field"
+    title = "Invalid participant field"
+
+
+class InvalidRoomConfig(Problem):
+    status = 422
+    slug = "invalid-room-config"
+    title = "Invalid room_config"
+
+
+class InvalidLiveKitWebhook(Problem):
+    status = 401
+    slug = "invalid-livekit-webhook"
+    title = "Invalid LiveKit webhook"
+
+
+class MalformedLiveKitWebhook(Problem):
+    """Signed correctly, but not a LiveKit event we can read (a value out of range, a body that is not JSON)."""
+
+    status = 400
+    slug = "malformed-livekit-webhook"
+    title = "Malformed LiveKit webhook"
