@@ -21,11 +21,11 @@ from typing import Any
 import httpx
 import msgspec
 
+from deploy.dev.standins.clerk.payloads import make_user, user_event
+from deploy.dev.standins.clerk.session_tokens import mint_session_token, signing_key
+from deploy.dev.standins.clerk.signing import sign_webhook
 from deploy.devsecrets import load_or_create_secrets
 from deploy.devstack import Children, database_url, ensure_databases, migrate, start_postgres, wait_until_ready
-from libs.standins.clerk.payloads import make_user, user_event
-from libs.standins.clerk.session_tokens import mint_session_token
-from libs.standins.clerk.signing import sign_webhook
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench-results"
@@ -93,7 +93,14 @@ class Stack:
         secrets = self.secrets
         self.children.start(
             "clerk",
-            ["libs.standins.clerk", "serve", "--port", str(ports["clerk"]), "--secret-key", secrets.clerk_secret_key],
+            [
+                "deploy.dev.standins.clerk",
+                "serve",
+                "--port",
+                str(ports["clerk"]),
+                "--secret-key",
+                secrets.clerk_secret_key,
+            ],
             {},
             log,
         )
@@ -279,8 +286,10 @@ def main() -> None:  # noqa: PLR0915 (one linear script: set up, measure each pa
         secrets = stack.secrets
         seed_users(stack, 1, users)
 
+        key = signing_key(secrets.jwt_private_pem)
+
         def session(clerk_id: str) -> dict[str, str]:
-            token = mint_session_token(secrets.jwt_private_pem, subject=clerk_id, lifetime_seconds=3600)
+            token = mint_session_token(key, subject=clerk_id, lifetime_seconds=3600)
             return {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
         existing = [("/api/livekit/connection-details", session(bench_id(n)), "{}") for n in range(1, users + 1)]

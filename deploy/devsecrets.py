@@ -7,7 +7,7 @@ import msgspec
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from libs.standins.clerk.signing import new_svix_secret
+from deploy.dev.standins.clerk.signing import new_svix_secret
 
 
 class DevSecrets(msgspec.Struct, frozen=True, kw_only=True):

@@ -17,8 +17,8 @@ from typing import IO
 import httpx
 import msgspec
 
+from deploy.dev.standins.clerk.session_tokens import mint_session_token
 from deploy.devsecrets import DevSecrets, load_or_create_secrets
-from libs.standins.clerk.session_tokens import mint_session_token
 
 ROOT = Path(__file__).resolve().parents[1]
 STATE_DIR = Path(os.environ.get("DEV_STATE_DIR", ROOT / ".dev")).resolve()
@@ -195,7 +195,7 @@ def main() -> None:
     environments = service_environments(secrets, info)
     try:
         for name, url in (("clerk", info.clerk_url), ("identity", info.identity_url), ("sessions", info.sessions_url)):
-            module = "libs.standins.clerk" if name == "clerk" else f"services.{name}"
+            module = "deploy.dev.standins.clerk" if name == "clerk" else f"services.{name}"
             port = url.rsplit(":", 1)[1]
             children.start(name, [module, "serve", "--host", HOST, "--port", port], environments[name])
         wait_until_ready(

@@ -6,11 +6,24 @@ from pathlib import Path
 import httpx
 import pytest
 
-from libs.standins.clerk.session_tokens import mint_session_token
-from libs.standins.clerk.signing import new_svix_secret
+from deploy.dev.standins.clerk.session_tokens import mint_session_token
+from deploy.dev.standins.clerk.signing import new_svix_secret
 from tests.support.credentials import CLERK_SECRET_KEY, ClerkKeyPair
 from tests.support.postgres import PostgresServer, embedded_postgres
 from tests.support.processes import ServiceProcess
+
+SLOW = ("reliability", "devstack", "deploy", "test_static_checks.py")
+TESTS = Path(__file__).parent
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tiers by folder: `-m unit` runs the pure logic in seconds, `-m "not slow"` every service test too."""
+    for item in items:
+        top = item.path.relative_to(TESTS).parts[0]
+        if top == "unit":
+            item.add_marker(pytest.mark.unit)
+        elif top in SLOW:
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="session")
@@ -29,7 +42,7 @@ def clerk_standin(tmp_path_factory: pytest.TempPathFactory, svix_secret: str) ->
     """The Clerk stand-in as a real process (Backend API + control API), shared by the run."""
     log = Path(tmp_path_factory.mktemp("clerk")) / "clerk.log"
     process = ServiceProcess(
-        "libs.standins.clerk",
+        "deploy.dev.standins.clerk",
         {"CLERK_SECRET_KEY": CLERK_SECRET_KEY, "CLERK_WEBHOOK_SIGNING_SECRET": svix_secret},
         log,
     ).start(ready_path="/_standin/stats")
@@ -55,6 +68,6 @@ def session_token(clerk_keys: ClerkKeyPair) -> Callable[..., str]:
     """`session_token(user_id, **options)`: a Clerk session token signed by the instance's key."""
 
     def mint(user_id: str, **options: object) -> str:
-        return mint_session_token(clerk_keys.private_pem, subject=user_id, **options)  # type: ignore[arg-type]
+        return mint_session_token(clerk_keys.private_key, subject=user_id, **options)  # type: ignore[arg-type]
 
     return mint

@@ -56,7 +56,7 @@ def test_dev_stack_runs_the_walkthrough_and_stops_cleanly_on_ctrl_c(tmp_path: Pa
         )
         started = started_by(runner.pid, state_dir)
         commands = " ".join(" ".join(process.cmdline()) for process in started)
-        for expected in ("postgres", "libs.standins.clerk", "services.identity", "services.sessions"):
+        for expected in ("postgres", "deploy.dev.standins.clerk", "services.identity", "services.sessions"):
             assert expected in commands
 
         walkthrough = subprocess.run(

@@ -7,10 +7,12 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.sessions.support import clerk_user, interview_rows, verify_livekit_token
-from tests.support.credentials import CLERK_SECRET_KEY, INTERNAL_TOKEN, LIVEKIT_SECRET, ClerkKeyPair
+from tests.support.clerk import clerk_user
+from tests.support.credentials import CLERK_SECRET_KEY, INTERNAL_TOKEN, LIVEKIT_SECRET, ClerkKeyPair, bearer
+from tests.support.livekit import verify_livekit_token
 from tests.support.postgres import PostgresServer
 from tests.support.processes import ServiceProcess
+from tests.support.rows import interview_rows
 from tests.support.stack import Stack, running_stack
 
 
@@ -33,7 +35,7 @@ async def test_new_user_starts_an_interview_across_both_processes_with_one_reque
             "/api/livekit/connection-details",
             headers={"Authorization": f"Bearer {token}", "X-Request-ID": "e2e-start-0001"},
         )
-        listing = await sessions.get("/api/interviews", headers={"Authorization": f"Bearer {token}"})
+        listing = await sessions.get("/api/interviews", headers=bearer(token))
 
     assert response.status_code == 200
     assert response.headers["x-request-id"] == "e2e-start-0001"
@@ -44,9 +46,7 @@ async def test_new_user_starts_an_interview_across_both_processes_with_one_reque
     assert [agent.agent_name for agent in claims.room_config.agents] == ["interviewer"]
     assert [item["room_name"] for item in listing.json()["items"]] == [response.json()["roomName"]]
     async with httpx.AsyncClient(base_url=stack.identity.url) as identity:
-        stored = await identity.get(
-            f"/internal/users/{user['id']}", headers={"Authorization": f"Bearer {INTERNAL_TOKEN}"}
-        )
+        stored = await identity.get(f"/internal/users/{user['id']}", headers=bearer(INTERNAL_TOKEN))
     assert stored.json()["user"]["created_via"] == "ensure"
 
     stack.sessions.stop()
@@ -71,9 +71,7 @@ async def test_identity_stopped_means_503_and_no_interview(
     stack.identity.stop()
 
     async with httpx.AsyncClient(base_url=stack.sessions.url, timeout=10) as sessions:
-        response = await sessions.post(
-            "/api/livekit/token", headers={"Authorization": f"Bearer {session_token(user['id'])}"}
-        )
+        response = await sessions.post("/api/livekit/token", headers=bearer(session_token(user["id"])))
 
     assert response.status_code == 503
     assert int(response.headers["retry-after"]) > 0

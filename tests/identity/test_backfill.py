@@ -9,10 +9,11 @@ from typing import Any
 
 import httpx
 
-from libs.standins.clerk.payloads import make_user, user_event
-from tests.identity.support import deliver, millis, rows
-from tests.support.credentials import CLERK_SECRET_KEY, identity_env
+from deploy.dev.standins.clerk.payloads import make_user, user_event
+from tests.support.clerk import deliver
+from tests.support.credentials import CLERK_SECRET_KEY, bearer, identity_env
 from tests.support.processes import ROOT, ServiceProcess
+from tests.support.rows import millis, rows
 
 
 def backfill_env(identity_db: str, clerk_standin: ServiceProcess, svix_secret: str) -> dict[str, str]:
@@ -36,9 +37,7 @@ def run_backfill(env: dict[str, str], *args: str) -> dict[str, Any]:
 
 async def clerk_users(clerk_standin: ServiceProcess) -> dict[str, dict[str, Any]]:
     users: dict[str, dict[str, Any]] = {}
-    async with httpx.AsyncClient(
-        base_url=clerk_standin.url, headers={"Authorization": f"Bearer {CLERK_SECRET_KEY}"}
-    ) as client:
+    async with httpx.AsyncClient(base_url=clerk_standin.url, headers=bearer(CLERK_SECRET_KEY)) as client:
         offset = 0
         while page := (await client.get("/v1/users", params={"limit": 500, "offset": offset})).json():
             users |= {user["id"]: user for user in page}

@@ -5,9 +5,10 @@ from datetime import UTC, datetime, timedelta
 import httpx
 import msgspec
 
-from libs.standins.clerk.payloads import deleted_event, make_user, other_event, update_user, user_event
-from libs.standins.clerk.signing import sign_webhook
-from tests.identity.support import deliver, millis, rows, user_row
+from deploy.dev.standins.clerk.payloads import deleted_event, make_user, other_event, update_user, user_event
+from deploy.dev.standins.clerk.signing import sign_webhook
+from tests.support.clerk import deliver
+from tests.support.rows import millis, rows, user_row
 
 
 async def test_user_created_webhook_stores_the_profile(identity: httpx.AsyncClient, identity_db: str, svix_secret: str):
@@ -176,7 +177,7 @@ async def test_bad_signature_is_rejected_and_writes_nothing(
 
 
 async def test_signature_with_another_secret_is_rejected(identity: httpx.AsyncClient, identity_db: str):
-    from libs.standins.clerk.signing import new_svix_secret  # noqa: PLC0415
+    from deploy.dev.standins.clerk.signing import new_svix_secret  # noqa: PLC0415
 
     response = await deliver(identity, new_svix_secret(), user_event("user.created", make_user(email="a@b.co")))
 

@@ -7,15 +7,9 @@ from typing import Any
 import httpx
 import pytest
 
-from libs.standins.clerk.payloads import deleted_event, make_user, update_user, user_event
-from tests.identity.support import deliver, millis, rows, user_row
-
-
-async def clerk_user(clerk: httpx.AsyncClient, **fields: Any) -> dict[str, Any]:
-    """A user that exists in the Clerk stand-in; its webhook is not delivered (it is 'late')."""
-    response = await clerk.post("/_standin/users", json={**fields, "deliver": False})
-    response.raise_for_status()
-    return response.json()["user"]
+from deploy.dev.standins.clerk.payloads import deleted_event, make_user, update_user, user_event
+from tests.support.clerk import clerk_user, deliver
+from tests.support.rows import millis, rows, user_row
 
 
 async def clerk_requests(clerk: httpx.AsyncClient) -> int:

@@ -2,8 +2,8 @@
 
 import httpx
 
-from libs.standins.clerk.payloads import make_user, user_event
-from tests.identity.support import deliver
+from deploy.dev.standins.clerk.payloads import make_user, user_event
+from tests.support.clerk import deliver
 from tests.support.metrics import sample
 
 

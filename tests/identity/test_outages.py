@@ -7,13 +7,14 @@ import httpx
 import msgspec
 import pytest
 
-from libs.standins.clerk.payloads import make_user, user_event
+from deploy.dev.standins.clerk.payloads import make_user, user_event
 from services.identity.app import create_app
 from services.identity.settings import IdentitySettings
-from tests.identity.support import deliver, rows
 from tests.support.asgi import serve_in_process
+from tests.support.clerk import deliver
 from tests.support.credentials import INTERNAL_TOKEN
 from tests.support.postgres import StoppablePostgres, private_postgres
+from tests.support.rows import rows
 
 
 @pytest.fixture

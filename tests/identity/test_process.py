@@ -9,8 +9,8 @@ from pathlib import Path
 
 import httpx
 
-from libs.standins.clerk.payloads import make_user, user_event
-from tests.identity.support import deliver
+from deploy.dev.standins.clerk.payloads import make_user, user_event
+from tests.support.clerk import deliver
 from tests.support.credentials import CLERK_SECRET_KEY, INTERNAL_TOKEN
 from tests.support.processes import ROOT, ServiceProcess
 

@@ -8,7 +8,9 @@ from collections.abc import Callable
 
 import httpx
 
-from tests.sessions.support import clerk_user, interview_rows
+from tests.support.clerk import clerk_user
+from tests.support.credentials import bearer
+from tests.support.rows import interview_rows
 from tests.support.stack import Stack
 
 
@@ -22,9 +24,7 @@ async def test_identity_killed_and_restarted_under_load(
 
     async def worker(n: int, client: httpx.AsyncClient) -> None:
         while not stop.is_set():
-            response = await client.post(
-                "/api/livekit/connection-details", headers={"Authorization": f"Bearer {tokens[n % 10]}"}
-            )
+            response = await client.post("/api/livekit/connection-details", headers=bearer(tokens[n % 10]))
             results.append((time.monotonic(), response.status_code, response.headers.get("retry-after")))
             await asyncio.sleep(0.01)
 

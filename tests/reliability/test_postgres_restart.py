@@ -9,8 +9,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.sessions.support import clerk_user
-from tests.support.credentials import ClerkKeyPair
+from tests.support.clerk import clerk_user
+from tests.support.credentials import ClerkKeyPair, bearer
 from tests.support.postgres import StoppablePostgres, private_postgres
 from tests.support.processes import ServiceProcess
 from tests.support.stack import Stack, running_stack
@@ -38,9 +38,7 @@ async def test_postgres_restart_under_load(
 
     async def worker(n: int, client: httpx.AsyncClient) -> None:
         while not stop.is_set():
-            response = await client.post(
-                "/api/livekit/connection-details", headers={"Authorization": f"Bearer {tokens[n % 10]}"}
-            )
+            response = await client.post("/api/livekit/connection-details", headers=bearer(tokens[n % 10]))
             statuses.append((time.monotonic(), response.status_code, response.headers.get("retry-after")))
             await asyncio.sleep(0.02)
 

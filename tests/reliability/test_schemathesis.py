@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.sessions.support import clerk_user
+from tests.support.clerk import clerk_user
 from tests.support.credentials import INTERNAL_TOKEN
 from tests.support.stack import Stack
 

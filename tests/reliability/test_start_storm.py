@@ -5,8 +5,9 @@ from collections.abc import Callable
 
 import httpx
 
-from tests.identity.support import rows
-from tests.sessions.support import clerk_user, interview_rows
+from tests.support.clerk import clerk_user
+from tests.support.credentials import bearer
+from tests.support.rows import interview_rows, rows
 from tests.support.stack import Stack
 
 
@@ -19,7 +20,7 @@ async def test_500_concurrent_starts_for_50_unknown_users_all_succeed_with_one_r
 
     async def start(n: int, client: httpx.AsyncClient) -> int:
         path = "/api/livekit/connection-details" if n % 2 else "/api/livekit/token"
-        response = await client.post(path, headers={"Authorization": f"Bearer {tokens[n % 50]}"})
+        response = await client.post(path, headers=bearer(tokens[n % 50]))
         return response.status_code
 
     limits = httpx.Limits(max_connections=500)

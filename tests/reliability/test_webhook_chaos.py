@@ -13,12 +13,12 @@ import httpx
 import msgspec
 import pytest
 
-from libs.standins.clerk.payloads import deleted_event, make_user, update_user, user_event
-from libs.standins.clerk.signing import sign_webhook
-from tests.identity.support import millis, rows
+from deploy.dev.standins.clerk.payloads import deleted_event, make_user, update_user, user_event
+from deploy.dev.standins.clerk.signing import sign_webhook
 from tests.support.credentials import identity_env
 from tests.support.postgres import PostgresServer
 from tests.support.processes import ServiceProcess
+from tests.support.rows import millis, rows
 
 USERS = 2_000
 CONNECTIONS = 8

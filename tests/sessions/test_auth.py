@@ -6,9 +6,10 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from libs.standins.clerk.session_tokens import mint_session_token
-from tests.sessions.support import clerk_user, interview_rows
-from tests.support.credentials import FRONTEND_ORIGIN, ClerkKeyPair
+from deploy.dev.standins.clerk.session_tokens import mint_session_token
+from tests.support.clerk import clerk_user
+from tests.support.credentials import FRONTEND_ORIGIN, ClerkKeyPair, bearer
+from tests.support.rows import interview_rows
 
 ROUTES = [
     ("POST", "/api/livekit/connection-details"),
@@ -51,7 +52,7 @@ async def test_bad_session_tokens_are_401_and_start_nothing(
         options = {**options, "issued_at": time.time() + float(options["issued_at"])}  # type: ignore[arg-type]
 
     response = await sessions.post(
-        "/api/livekit/connection-details", headers={"Authorization": f"Bearer {session_token(user['id'], **options)}"}
+        "/api/livekit/connection-details", headers=bearer(session_token(user["id"], **options))
     )
 
     assert response.status_code == 401, case
@@ -65,7 +66,7 @@ async def test_token_signed_by_another_key_is_401(
     user = await clerk_user(clerk, email="forger@example.com")
     forged = mint_session_token(ClerkKeyPair().private_pem, subject=user["id"])
 
-    response = await sessions.post("/api/livekit/connection-details", headers={"Authorization": f"Bearer {forged}"})
+    response = await sessions.post("/api/livekit/connection-details", headers=bearer(forged))
 
     assert response.status_code == 401
     assert await interview_rows(sessions_db) == []
@@ -73,7 +74,7 @@ async def test_token_signed_by_another_key_is_401(
 
 @pytest.mark.parametrize("token", ["not-a-jwt", "a.b.c", ""])
 async def test_garbage_tokens_are_401(sessions: httpx.AsyncClient, token: str):
-    response = await sessions.get("/api/interviews", headers={"Authorization": f"Bearer {token}"})
+    response = await sessions.get("/api/interviews", headers=bearer(token))
 
     assert response.status_code == 401
 
@@ -92,7 +93,7 @@ async def test_pending_session_is_401(
         algorithm="RS256",
     )
 
-    response = await sessions.post("/api/livekit/connection-details", headers={"Authorization": f"Bearer {token}"})
+    response = await sessions.post("/api/livekit/connection-details", headers=bearer(token))
 
     assert response.status_code == 401
     assert "not fully signed in" in response.json()["detail"]

@@ -14,9 +14,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from livekit.api import AccessToken
 
-from tests.sessions.support import clerk_user, interview_rows, livekit_webhook
-from tests.support.credentials import LIVEKIT_KEY, LIVEKIT_SECRET
-from tests.support.hostile import HOSTILE, bearer, json_values, nested
+from tests.support.clerk import clerk_user
+from tests.support.credentials import LIVEKIT_KEY, LIVEKIT_SECRET, bearer
+from tests.support.hostile import HOSTILE, json_values, nested
+from tests.support.livekit import livekit_webhook
+from tests.support.rows import interview_rows
 
 
 @pytest.fixture

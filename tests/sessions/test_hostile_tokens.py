@@ -9,10 +9,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.sessions.support import interview_rows
-from tests.support.credentials import FRONTEND_ORIGIN, ClerkKeyPair
-from tests.support.hostile import HOSTILE, bearer, json_values, signed_jwt, unsigned_jwt
+from tests.support.credentials import FRONTEND_ORIGIN, ClerkKeyPair, bearer
+from tests.support.hostile import HOSTILE, json_values, signed_jwt, unsigned_jwt
 from tests.support.metrics import sample
+from tests.support.rows import interview_rows
 
 ROUTES = [
     ("POST", "/api/livekit/connection-details"),

@@ -8,11 +8,12 @@ import pytest
 
 from services.sessions.app import create_app
 from tests.sessions.conftest import sessions_settings_for
-from tests.sessions.support import clerk_user, interview_rows
 from tests.support.asgi import serve_in_process
-from tests.support.credentials import ClerkKeyPair, identity_env
+from tests.support.clerk import clerk_user
+from tests.support.credentials import ClerkKeyPair, bearer, identity_env
 from tests.support.postgres import PostgresServer
 from tests.support.processes import ServiceProcess, free_port
+from tests.support.rows import interview_rows
 
 
 @pytest.fixture
@@ -36,7 +37,7 @@ async def test_identity_stopped_gives_503_with_retry_after_and_no_interview(
     session_token: Callable[..., str],
 ):
     user = await clerk_user(clerk, email="outage@example.com")
-    headers = {"Authorization": f"Bearer {session_token(user['id'])}"}
+    headers = bearer(session_token(user["id"]))
     settings = sessions_settings_for(sessions_db, own_identity.url, clerk_keys)
     async with serve_in_process(create_app(settings), "http://sessions") as sessions:
         assert (await sessions.post("/api/livekit/connection-details", headers=headers)).status_code == 200
@@ -58,9 +59,7 @@ async def test_identity_not_listening_at_all_gives_503(
     user = await clerk_user(clerk, email="nobody.home@example.com")
     settings = sessions_settings_for(sessions_db, f"http://127.0.0.1:{free_port()}", clerk_keys)
     async with serve_in_process(create_app(settings), "http://sessions") as sessions:
-        response = await sessions.post(
-            "/api/livekit/connection-details", headers={"Authorization": f"Bearer {session_token(user['id'])}"}
-        )
+        response = await sessions.post("/api/livekit/connection-details", headers=bearer(session_token(user["id"])))
 
     assert response.status_code == 503
     assert await interview_rows(sessions_db) == []

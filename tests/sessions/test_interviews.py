@@ -5,11 +5,12 @@ from collections.abc import Callable
 
 import httpx
 
-from tests.sessions.support import clerk_user
+from tests.support.clerk import clerk_user
+from tests.support.credentials import bearer
 
 
 async def start(sessions: httpx.AsyncClient, token: str) -> str:
-    response = await sessions.post("/api/livekit/connection-details", headers={"Authorization": f"Bearer {token}"})
+    response = await sessions.post("/api/livekit/connection-details", headers=bearer(token))
     assert response.status_code == 200
     return response.json()["roomName"]
 
@@ -28,9 +29,7 @@ async def test_pages_cover_every_interview_once_newest_first(
     pages = 0
     while True:
         params = {"limit": 10} | ({"cursor": cursor} if cursor else {})
-        page = (
-            await sessions.get("/api/interviews", params=params, headers={"Authorization": f"Bearer {token}"})
-        ).json()
+        page = (await sessions.get("/api/interviews", params=params, headers=bearer(token))).json()
         seen += page["items"]
         pages += 1
         cursor = page["next_cursor"]
@@ -49,18 +48,12 @@ async def test_reading_one_interview_and_someone_elses_is_404(
     owner = await clerk_user(clerk, email="reader@example.com")
     snoop = await clerk_user(clerk, email="snoop@example.com")
     room = await start(sessions, session_token(owner["id"]))
-    listing = await sessions.get("/api/interviews", headers={"Authorization": f"Bearer {session_token(owner['id'])}"})
+    listing = await sessions.get("/api/interviews", headers=bearer(session_token(owner["id"])))
     interview_id = listing.json()["items"][0]["id"]
 
-    mine = await sessions.get(
-        f"/api/interviews/{interview_id}", headers={"Authorization": f"Bearer {session_token(owner['id'])}"}
-    )
-    theirs = await sessions.get(
-        f"/api/interviews/{interview_id}", headers={"Authorization": f"Bearer {session_token(snoop['id'])}"}
-    )
-    missing = await sessions.get(
-        f"/api/interviews/{uuid.uuid4()}", headers={"Authorization": f"Bearer {session_token(owner['id'])}"}
-    )
+    mine = await sessions.get(f"/api/interviews/{interview_id}", headers=bearer(session_token(owner["id"])))
+    theirs = await sessions.get(f"/api/interviews/{interview_id}", headers=bearer(session_token(snoop["id"])))
+    missing = await sessions.get(f"/api/interviews/{uuid.uuid4()}", headers=bearer(session_token(owner["id"])))
 
     assert mine.status_code == 200
     assert (mine.json()["room_name"], mine.json()["status"]) == (room, "created")
@@ -72,7 +65,7 @@ async def test_bad_cursor_and_limit_are_400(
     sessions: httpx.AsyncClient, clerk: httpx.AsyncClient, session_token: Callable[..., str]
 ):
     user = await clerk_user(clerk, email="cursor@example.com")
-    headers = {"Authorization": f"Bearer {session_token(user['id'])}"}
+    headers = bearer(session_token(user["id"]))
 
     bad_cursor = await sessions.get("/api/interviews", params={"cursor": "definitely-not"}, headers=headers)
     bad_limit = await sessions.get("/api/interviews", params={"limit": 0}, headers=headers)

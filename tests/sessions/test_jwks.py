@@ -5,10 +5,10 @@ import asyncio
 
 import httpx
 
-from libs.standins.clerk.session_tokens import mint_session_token
+from deploy.dev.standins.clerk.session_tokens import mint_session_token
 from services.sessions.auth import JWKS_REFETCH_INTERVAL_SECONDS
-from tests.sessions.support import clerk_user
-from tests.support.credentials import ClerkKeyPair, jwk
+from tests.support.clerk import clerk_user
+from tests.support.credentials import ClerkKeyPair, bearer, jwk
 
 
 async def jwks_fetches(clerk: httpx.AsyncClient) -> int:
@@ -23,7 +23,7 @@ async def test_jwks_is_cached_refetched_for_a_rotated_key_and_not_hammered_by_un
 
     async def start(keys: ClerkKeyPair) -> int:
         token = mint_session_token(keys.private_pem, subject=user["id"], key_id=keys.key_id)
-        response = await sessions_with_jwks.get("/api/interviews", headers={"Authorization": f"Bearer {token}"})
+        response = await sessions_with_jwks.get("/api/interviews", headers=bearer(token))
         return response.status_code
 
     assert [await start(clerk_keys) for _ in range(5)] == [200] * 5

@@ -4,7 +4,10 @@ from collections.abc import Callable
 
 import httpx
 
-from tests.sessions.support import clerk_user, interview_rows, livekit_webhook
+from tests.support.clerk import clerk_user
+from tests.support.credentials import bearer
+from tests.support.livekit import livekit_webhook
+from tests.support.rows import interview_rows
 
 
 async def send(sessions: httpx.AsyncClient, body: bytes, auth: str) -> httpx.Response:
@@ -17,9 +20,7 @@ async def started_room(
     sessions: httpx.AsyncClient, clerk: httpx.AsyncClient, token: Callable[..., str]
 ) -> tuple[str, str]:
     user = await clerk_user(clerk, email="lifecycle@example.com")
-    response = await sessions.post(
-        "/api/livekit/connection-details", headers={"Authorization": f"Bearer {token(user['id'])}"}
-    )
+    response = await sessions.post("/api/livekit/connection-details", headers=bearer(token(user["id"])))
     return user["id"], response.json()["roomName"]
 
 

@@ -4,7 +4,9 @@ from collections.abc import Callable
 
 import httpx
 
-from tests.sessions.support import clerk_user, livekit_webhook
+from tests.support.clerk import clerk_user
+from tests.support.credentials import bearer
+from tests.support.livekit import livekit_webhook
 from tests.support.metrics import sample
 
 
@@ -13,9 +15,7 @@ async def test_metrics_count_interviews_and_rpc_calls(
 ):
     before = (await sessions.get("/metrics")).text
     user = await clerk_user(clerk, email="metrics@example.com")
-    started = await sessions.post(
-        "/api/livekit/connection-details", headers={"Authorization": f"Bearer {session_token(user['id'])}"}
-    )
+    started = await sessions.post("/api/livekit/connection-details", headers=bearer(session_token(user["id"])))
     body, auth = livekit_webhook("room_finished", started.json()["roomName"])
     await sessions.post("/webhooks/livekit", content=body, headers={"Authorization": auth})
 

@@ -7,16 +7,17 @@ from typing import Any
 import httpx
 import msgspec
 
-from libs.standins.clerk.payloads import deleted_event
-from tests.identity.support import deliver
-from tests.sessions.support import clerk_user, interview_rows, verify_livekit_token
-from tests.support.credentials import INTERNAL_TOKEN
+from deploy.dev.standins.clerk.payloads import deleted_event
+from tests.support.clerk import clerk_user, deliver
+from tests.support.credentials import INTERNAL_TOKEN, bearer
+from tests.support.livekit import verify_livekit_token
 from tests.support.processes import ServiceProcess
+from tests.support.rows import interview_rows
 
 
 async def identity_user(identity_service: ServiceProcess, clerk_id: str) -> httpx.Response:
     async with httpx.AsyncClient(base_url=identity_service.url) as client:
-        return await client.get(f"/internal/users/{clerk_id}", headers={"Authorization": f"Bearer {INTERNAL_TOKEN}"})
+        return await client.get(f"/internal/users/{clerk_id}", headers=bearer(INTERNAL_TOKEN))
 
 
 async def test_user_unknown_to_identity_starts_an_interview_and_exists_afterwards(
@@ -29,9 +30,7 @@ async def test_user_unknown_to_identity_starts_an_interview_and_exists_afterward
     user = await clerk_user(clerk, email="first.timer@example.com", first_name="Ada", last_name="Lovelace")
     assert (await identity_user(identity_service, user["id"])).status_code == 404
 
-    response = await sessions.post(
-        "/api/livekit/connection-details", headers={"Authorization": f"Bearer {session_token(user['id'])}"}
-    )
+    response = await sessions.post("/api/livekit/connection-details", headers=bearer(session_token(user["id"])))
 
     assert response.status_code == 200
     assert response.headers["cache-control"] == "no-store"
@@ -66,7 +65,7 @@ async def test_each_start_gets_a_fresh_room(
     sessions: httpx.AsyncClient, clerk: httpx.AsyncClient, session_token: Callable[..., str]
 ):
     user = await clerk_user(clerk, email="twice@example.com")
-    headers = {"Authorization": f"Bearer {session_token(user['id'])}"}
+    headers = bearer(session_token(user["id"]))
 
     first = (await sessions.post("/api/livekit/connection-details", headers=headers)).json()
     second = (await sessions.post("/api/livekit/connection-details", headers=headers)).json()
@@ -86,7 +85,7 @@ async def test_room_config_from_the_client_passes_through_to_the_token(
     response = await sessions.post(
         "/api/livekit/connection-details",
         json={"room_config": room_config},
-        headers={"Authorization": f"Bearer {session_token(user['id'])}"},
+        headers=bearer(session_token(user["id"])),
     )
 
     claims = verify_livekit_token(response.json()["participantToken"])
@@ -99,7 +98,7 @@ async def test_token_endpoint_starts_then_rejoins_without_a_new_interview(
     sessions: httpx.AsyncClient, clerk: httpx.AsyncClient, sessions_db: str, session_token: Callable[..., str]
 ):
     user = await clerk_user(clerk, email="token@example.com", first_name="Tok")
-    headers = {"Authorization": f"Bearer {session_token(user['id'])}"}
+    headers = bearer(session_token(user["id"]))
 
     started = await sessions.post(
         "/api/livekit/token",
@@ -126,11 +125,9 @@ async def test_another_users_identity_or_room_is_refused_and_records_nothing(
 ):
     alice = await clerk_user(clerk, email="alice@example.com")
     mallory = await clerk_user(clerk, email="mallory@example.com")
-    alices = await sessions.post(
-        "/api/livekit/token", headers={"Authorization": f"Bearer {session_token(alice['id'])}"}
-    )
+    alices = await sessions.post("/api/livekit/token", headers=bearer(session_token(alice["id"])))
     alices_room = verify_livekit_token(alices.json()["participant_token"]).video.room  # type: ignore[union-attr]
-    as_mallory = {"Authorization": f"Bearer {session_token(mallory['id'])}"}
+    as_mallory = bearer(session_token(mallory["id"]))
 
     other_identity = await sessions.post(
         "/api/livekit/token", json={"participant_identity": alice["id"]}, headers=as_mallory
@@ -152,7 +149,7 @@ async def test_malformed_room_config_is_422_and_records_nothing(
     response = await sessions.post(
         "/api/livekit/connection-details",
         json={"room_config": {"agents": "not-a-list"}},
-        headers={"Authorization": f"Bearer {session_token(user['id'])}"},
+        headers=bearer(session_token(user["id"])),
     )
 
     assert response.status_code == 422
@@ -171,9 +168,7 @@ async def test_user_deleted_in_clerk_is_403_and_records_nothing(
     async with httpx.AsyncClient(base_url=identity_service.url) as identity:
         assert (await deliver(identity, svix_secret, deleted_event(user["id"]))).status_code == 200
 
-    response = await sessions.post(
-        "/api/livekit/connection-details", headers={"Authorization": f"Bearer {session_token(user['id'])}"}
-    )
+    response = await sessions.post("/api/livekit/connection-details", headers=bearer(session_token(user["id"])))
 
     assert response.status_code == 403
     assert msgspec.json.decode(response.content)["status"] == 403

@@ -19,12 +19,12 @@ class ClerkKeyPair:
 
     def __init__(self, key_id: str = "ins_standin") -> None:
         self.key_id = key_id
-        self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-        self.private_pem = self._key.private_bytes(
+        self.private_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        self.private_pem = self.private_key.private_bytes(
             serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
         ).decode()
         self.public_pem = (
-            self._key.public_key()
+            self.private_key.public_key()
             .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
             .decode()
         )
@@ -45,3 +45,8 @@ def jwk(keys: ClerkKeyPair) -> dict[str, Any]:
     """The public half as a JWK, the way Clerk publishes it in its JWKS."""
     public = json.loads(RSAAlgorithm.to_jwk(serialization.load_pem_public_key(keys.public_pem.encode())))
     return {**public, "kid": keys.key_id, "use": "sig", "alg": "RS256"}
+
+
+def bearer(token: str) -> dict[str, str]:
+    """The Authorization header carrying `token`."""
+    return {"Authorization": f"Bearer {token}"}

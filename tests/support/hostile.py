@@ -55,7 +55,3 @@ def signed_jwt(private_pem: str, header: Any, claims: Any) -> str:
 def unsigned_jwt(header: Any, claims: Any = None) -> str:
     """A JWT with no signature at all (what anyone can send)."""
     return f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(claims or {}).encode())}."
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}

@@ -4,12 +4,22 @@ import secrets
 import time
 
 import jwt
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 DEV_ISSUER = "https://dev-standin.clerk.accounts.dev"
 
 
+def signing_key(private_pem: str) -> RSAPrivateKey:
+    """The instance's private key, parsed once: parsing a PEM costs more than signing with it."""
+    key = load_pem_private_key(private_pem.encode(), password=None)
+    if not isinstance(key, RSAPrivateKey):
+        raise TypeError("a Clerk instance signs with an RSA key")
+    return key
+
+
 def mint_session_token(
-    private_pem: str,
+    key: str | RSAPrivateKey,
     *,
     subject: str,
     lifetime_seconds: int = 60,
@@ -19,7 +29,8 @@ def mint_session_token(
     issuer: str = DEV_ISSUER,
 ) -> str:
     """A session token for `subject` (a Clerk user id): Clerk's claims (`sid`, `iss`, `azp`, `v`, `sts`...),
-    60 s lifetime by default like Clerk's, signed with the instance's RSA private key."""
+    60 s lifetime by default like Clerk's, signed with the instance's RSA private key (a PEM, or parsed once
+    with `signing_key` by callers that mint many)."""
     now = int(time.time() if issued_at is None else issued_at)
     claims = {
         "sub": subject,
@@ -34,4 +45,4 @@ def mint_session_token(
     }
     if authorized_party is not None:
         claims["azp"] = authorized_party
-    return jwt.encode(claims, private_pem, algorithm="RS256", headers={"kid": key_id})
+    return jwt.encode(claims, key, algorithm="RS256", headers={"kid": key_id})

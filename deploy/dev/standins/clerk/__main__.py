@@ -1,15 +1,15 @@
-"""`python -m libs.standins.clerk serve --host H --port P`: the Clerk stand-in as a process."""
+"""`python -m deploy.dev.standins.clerk serve --host H --port P`: the Clerk stand-in as a process."""
 
 import argparse
 import os
 
 import uvicorn
 
-from libs.standins.clerk.app import StandinConfig, create_app
+from deploy.dev.standins.clerk.app import StandinConfig, create_app
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m libs.standins.clerk")
+    parser = argparse.ArgumentParser(prog="python -m deploy.dev.standins.clerk")
     commands = parser.add_subparsers(dest="command", required=True)
     serve = commands.add_parser("serve", help="serve Clerk's Backend API and the control API")
     serve.add_argument("--host", default="127.0.0.1")

@@ -20,7 +20,7 @@ from litestar import Litestar, Request, Response, delete, get, patch, post, put
 from litestar.datastructures import State
 from litestar.params import FromPath, FromQuery, JSONBody
 
-from libs.standins.clerk.payloads import (
+from deploy.dev.standins.clerk.payloads import (
     clerk_error,
     deleted_event,
     make_user,
@@ -28,7 +28,7 @@ from libs.standins.clerk.payloads import (
     update_user,
     user_event,
 )
-from libs.standins.clerk.signing import new_svix_id, sign_webhook
+from deploy.dev.standins.clerk.signing import new_svix_id, sign_webhook
 
 
 class StandinConfig(msgspec.Struct, frozen=True, kw_only=True):

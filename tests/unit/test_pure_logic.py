@@ -1,0 +1,126 @@
+"""The pure logic, without a database or a process: runs in well under a second."""
+
+import base64
+import uuid
+from datetime import UTC, datetime
+
+import msgspec
+import pytest
+
+from libs.common.clerk_ids import is_clerk_user_id
+from libs.common.settings import SettingsError
+from services.identity.clerk_payloads import ClerkUser, decode
+from services.identity.settings import load_identity_settings
+from services.sessions.errors import InvalidCursor, InvalidParticipantField, InvalidRoomConfig
+from services.sessions.interviews import _decode_cursor, _encode_cursor, is_interview_room, room_name_for
+from services.sessions.livekit_tokens import agent_name, parse_room_config
+from services.sessions.participant_fields import check_attributes, check_metadata, check_name
+from services.sessions.store import Interview
+from tests.support.hostile import nested
+
+
+def test_a_cursor_decodes_to_the_position_it_was_made_from():
+    interview = Interview(
+        id=uuid.uuid4(),
+        room_name="interview-x",
+        status="created",
+        agent_name=None,
+        created_at=datetime(2026, 11, 25, 3, 50, 1, 123456, tzinfo=UTC),
+        started_at=None,
+        ended_at=None,
+    )
+
+    assert _decode_cursor(_encode_cursor(interview)) == (interview.created_at, interview.id)
+
+
+SOME_ID = "7f9c6a2e-0000-4000-8000-000000000000"
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        "",
+        "2026-01-01T00:00:00+00:00",  # no id
+        "2026-01-01T00:00:00+00:00|not-a-uuid",
+        f"2026-01-01T00:00:00+01:00|{SOME_ID}",  # ours are UTC
+        f"2026-01-01T00:00:00|{SOME_ID}",  # no offset
+        f"9999-12-31T23:59:59-23:59|{SOME_ID}",  # past year 9999 in UTC
+    ],
+)
+def test_cursors_that_are_not_ours_are_refused(raw: str):
+    with pytest.raises(InvalidCursor):
+        _decode_cursor(base64.urlsafe_b64encode(raw.encode()).decode())
+
+
+def test_room_config_is_livekit_s_own_message_with_the_default_agent_when_none_is_named():
+    named = parse_room_config({"agents": [{"agent_name": "coach"}]}, "interviewer")
+    defaulted = parse_room_config(None, "interviewer")
+
+    assert (agent_name(named), agent_name(defaulted)) == ("coach", "interviewer")
+    assert parse_room_config(None, "") is None
+    assert agent_name(parse_room_config({"agents": [{"agent_name": "x"}], "fromTheFuture": 1}, "")) == "x"
+    with pytest.raises(InvalidRoomConfig):
+        parse_room_config({"agents": "not a list"}, "")
+
+
+def clerk_user(**changes: object) -> bytes:
+    user = {"id": "user_2abc", "created_at": 1_700_000_000_000, "updated_at": 1_700_000_001_000}
+    user |= {"primary_email_address_id": "idn_2", "email_addresses": [{"id": "idn_1", "email_address": "old@x.io"}]}
+    user["email_addresses"].append({"id": "idn_2", "email_address": "primary@x.io"})  # type: ignore[attr-defined]
+    return msgspec.json.encode(user | changes)
+
+
+def test_a_clerk_user_becomes_a_profile_with_the_email_its_primary_id_names():
+    profile = decode(msgspec.json.Decoder(ClerkUser), clerk_user()).to_profile()
+
+    assert (profile.clerk_id, profile.email) == ("user_2abc", "primary@x.io")
+    assert profile.clerk_updated_at == datetime(2023, 11, 14, 22, 13, 21, tzinfo=UTC)
+
+
+def test_a_clerk_user_with_metadata_nested_beyond_any_decoder_is_still_read():
+    body = clerk_user()[:-1] + b',"unsafe_metadata":' + nested(100_000).encode() + b',"name":"[{"}'
+
+    assert decode(msgspec.json.Decoder(ClerkUser), body).id == "user_2abc"
+
+
+@pytest.mark.parametrize(
+    "changes", [{"updated_at": 10**18}, {"created_at": -1}, {"first_name": "a\x00b"}, {"id": "user_2abc\n"}]
+)
+def test_clerk_values_out_of_range_are_refused_when_read(changes: dict[str, object]):
+    with pytest.raises(msgspec.ValidationError):
+        decode(msgspec.json.Decoder(ClerkUser), clerk_user(**changes))
+
+
+@pytest.mark.parametrize(
+    ("value", "valid"),
+    [("user_2abc", True), ("user_", False), ("user_abc\n", False), ("user_a\x00b", False), (42, False)],
+)
+def test_clerk_user_ids_match_in_full(value: object, valid: bool):
+    assert is_clerk_user_id(value) is valid
+
+
+def test_interview_rooms_are_fresh_per_interview_and_recognisable():
+    interview_id = uuid.uuid4()
+
+    assert is_interview_room(room_name_for(interview_id))
+    assert not is_interview_room(room_name_for(interview_id) + "\n")
+    assert not is_interview_room("someone-elses-room")
+
+
+def test_participant_bounds_count_utf8_bytes_and_refuse_controls():
+    check_name("participant_name", "Zoë 🎙")
+    check_metadata("participant_metadata", "é" * 2048)
+    check_attributes("participant_attributes", {f"k{n}": "v" for n in range(32)})
+    for bad in (lambda: check_metadata("m", "é" * 2049), lambda: check_name("n", "a\u202eb")):
+        with pytest.raises(InvalidParticipantField):
+            bad()
+
+
+def test_settings_name_every_missing_or_malformed_variable_and_never_its_value():
+    with pytest.raises(SettingsError) as refused:
+        load_identity_settings({"INTERNAL_API_TOKENS": "short", "CLERK_SECRET_KEY": "not-a-key-at-all"})
+
+    message = str(refused.value)
+    for name in ("DATABASE_URL", "INTERNAL_API_TOKENS", "CLERK_WEBHOOK_SIGNING_SECRET", "CLERK_SECRET_KEY"):
+        assert name in message
+    assert "not-a-key-at-all" not in message
