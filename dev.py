@@ -44,8 +44,8 @@ def ensure_virtualenv() -> None:
 
 
 COMMANDS = {
-    "up": ["-m", "deploy.devstack"],
-    "walkthrough": ["-m", "deploy.walkthrough"],
+    "up": ["-m", "deploy.dev.devstack"],
+    "walkthrough": ["-m", "deploy.dev.walkthrough"],
     "test": ["-m", "pytest"],
     "bench": ["-m", "bench.run"],
 }

@@ -14,6 +14,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -21,11 +23,12 @@ from typing import Any
 import httpx
 import msgspec
 
+from deploy.dev.secrets import DevSecrets, load_or_create_secrets
+from deploy.dev.stack import SERVICES, EmbeddedPostgres, Stack, embedded_postgres
 from deploy.dev.standins.clerk.payloads import make_user, user_event
 from deploy.dev.standins.clerk.session_tokens import mint_session_token, signing_key
 from deploy.dev.standins.clerk.signing import sign_webhook
-from deploy.devsecrets import load_or_create_secrets
-from deploy.devstack import Children, database_url, ensure_databases, migrate, start_postgres, wait_until_ready
+from services.identity.store import USER_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "bench-results"
@@ -41,11 +44,9 @@ FROM generate_series($1::int, $2::int) AS g
 """
 
 # The SQL each path runs, as pgbench scripts (the same statements as services/*/store.py).
-FIND_USER = """\\set n random(1, :users)
-SELECT id, clerk_id, email, phone, username, first_name, last_name, image_url, clerk_created_at,
- clerk_updated_at, deleted_at, created_via, profile_status, created_at, updated_at
- FROM users WHERE clerk_id = 'user_bench' || lpad(:n::text, 10, '0');
-"""
+FIND_USER = f"""\\set n random(1, :users)
+SELECT {USER_COLUMNS} FROM users WHERE clerk_id = 'user_bench' || lpad(:n::text, 10, '0');
+"""  # noqa: S608 (the columns come from the code, not from input)
 INSERT_INTERVIEW = """INSERT INTO interviews (id, user_id, clerk_id, room_name, participant_identity, agent_name,
  status, token_expires_at) VALUES (gen_random_uuid(), gen_random_uuid(), 'user_pgbench', 'interview-' ||
  gen_random_uuid(), 'user_pgbench', NULL, 'created', now() + interval '15 minutes');
@@ -73,111 +74,35 @@ COMMIT;
 """
 
 
-class Stack:
-    """The system under test, on a throwaway state folder and free ports."""
+class Bench:
+    """The system under test (`deploy.dev.stack`) on a throwaway embedded PostgreSQL, and its databases."""
 
-    def __init__(self, state: Path) -> None:
+    def __init__(self, state: Path, postgres: EmbeddedPostgres, stack: Stack, secrets: DevSecrets) -> None:
         self.state = state
-        self.children = Children()
-        self.secrets = load_or_create_secrets(state / "secrets.json")
-        self.server, admin_url = start_postgres(state)
-        ensure_databases(self.server, ["identity", "sessions"])
-        self.identity_db = database_url(admin_url, "identity")
-        self.sessions_db = database_url(admin_url, "sessions")
-        self.pg_host = admin_url.split("host=")[1]
-        for service, url in (("identity", self.identity_db), ("sessions", self.sessions_db)):
-            migrate(service, url)
-        ports = {name: _free_port() for name in ("clerk", "identity", "sessions")}
-        self.urls = {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
-        log = (state / "services.log").open("ab")
-        secrets = self.secrets
-        self.children.start(
-            "clerk",
-            [
-                "deploy.dev.standins.clerk",
-                "serve",
-                "--port",
-                str(ports["clerk"]),
-                "--secret-key",
-                secrets.clerk_secret_key,
-            ],
-            {},
-            log,
-        )
-        identity_env = {
-            "DATABASE_URL": self.identity_db,
-            "INTERNAL_API_TOKENS": secrets.internal_token,
-            "CLERK_WEBHOOK_SIGNING_SECRET": secrets.svix_secret,
-            "CLERK_SECRET_KEY": secrets.clerk_secret_key,
-            "CLERK_API_URL": self.urls["clerk"],
-        }
-        self.children.start("identity", _serve("services.identity", ports["identity"]), identity_env, log)
-        sessions_env = {
-            "DATABASE_URL": self.sessions_db,
-            "INTERNAL_API_TOKEN": secrets.internal_token,
-            "IDENTITY_URL": self.urls["identity"],
-            "CLERK_JWT_KEY": secrets.jwt_public_pem,
-            "LIVEKIT_API_SECRET": "bench-livekit-secret-of-at-least-32-bytes",
-        }
-        self.children.start("sessions", _serve("services.sessions", ports["sessions"]), sessions_env, log)
-        wait_until_ready(
-            [
-                f"{self.urls['clerk']}/_standin/stats",
-                f"{self.urls['identity']}/readyz",
-                f"{self.urls['sessions']}/readyz",
-            ],
-            self.children,
-        )
-
-    def psql(self, database: str, sql: str, *args: Any) -> None:
-        import asyncio  # noqa: PLC0415
-
-        import asyncpg  # noqa: PLC0415
-
-        async def run() -> None:
-            conn = await asyncpg.connect(self.identity_db if database == "identity" else self.sessions_db)
-            try:
-                await conn.execute(sql, *args)
-            finally:
-                await conn.close()
-
-        asyncio.run(run())
+        self.postgres = postgres
+        self.stack = stack
+        self.secrets = secrets
+        self.urls = {"clerk": stack.clerk_url, "identity": stack.identity.url, "sessions": stack.sessions.url}
+        self.pg_host = postgres.admin_url.split("host=")[1]
 
     def count(self, database: str, sql: str) -> int:
-        import asyncio  # noqa: PLC0415
-
-        import asyncpg  # noqa: PLC0415
-
-        async def run() -> int:
-            conn = await asyncpg.connect(self.identity_db if database == "identity" else self.sessions_db)
-            try:
-                return int(await conn.fetchval(sql))
-            finally:
-                await conn.close()
-
-        return asyncio.run(run())
-
-    def stop(self) -> None:
-        self.children.stop()
-        self.server.cleanup()  # type: ignore[attr-defined]
+        return int(self.postgres.execute(sql, database=database)[0][0])
 
 
-def _free_port() -> int:
-    import socket  # noqa: PLC0415
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _serve(module: str, port: int) -> list[str]:
-    return [module, "serve", "--host", "127.0.0.1", "--port", str(port)]
+@contextmanager
+def running_bench(state: Path) -> Iterator[Bench]:
+    secrets = load_or_create_secrets(state / "secrets.json")
+    with embedded_postgres(state / "pgdata", keep_data=False) as postgres:
+        databases = {service: postgres.migrated_database(service, service) for service in SERVICES}
+        environment = {"sessions": {"LIVEKIT_API_SECRET": "bench-livekit-secret-of-at-least-32-bytes"}}
+        with Stack(secrets, databases, environment=environment, log_dir=state) as stack:
+            yield Bench(state, postgres, stack, secrets)
 
 
-def seed_users(stack: Stack, first: int, last: int) -> None:
+def seed_users(stack: Bench, first: int, last: int) -> None:
     for start in range(first, last + 1, 100_000):
-        stack.psql("identity", SEED_USERS_SQL, start, min(last, start + 99_999))
-    stack.psql("identity", "ANALYZE users")
+        stack.postgres.execute(SEED_USERS_SQL, start, min(last, start + 99_999), database="identity")
+    stack.postgres.execute("ANALYZE users", database="identity")
 
 
 def bench_id(n: int) -> str:
@@ -227,7 +152,7 @@ def wrk(url: str, script: Path, seconds: int) -> dict[str, Any]:
     }
 
 
-def pgbench(stack: Stack, database: str, script: str, users: int, seconds: int) -> float:
+def pgbench(stack: Bench, database: str, script: str, users: int, seconds: int) -> float:
     path = stack.state / f"pgbench-{abs(hash(script))}.sql"
     path.write_text(script)
     binary = Path(sys.modules["embedded_postgres"].__file__).parent / "pginstall" / "bin" / "pgbench"  # type: ignore[arg-type]
@@ -280,80 +205,80 @@ def main() -> None:  # noqa: PLR0915 (one linear script: set up, measure each pa
     users = 1_000
     state = Path(tempfile.mkdtemp(prefix="bench-"))
     print(f"starting the stack in {state}", flush=True)
-    stack = Stack(state)
     results: dict[str, dict[str, Any]] = {}
     try:
-        secrets = stack.secrets
-        seed_users(stack, 1, users)
+        with running_bench(state) as stack:
+            secrets = stack.secrets
+            seed_users(stack, 1, users)
 
-        key = signing_key(secrets.jwt_private_pem)
+            key = signing_key(secrets.jwt_private_pem)
 
-        def session(clerk_id: str) -> dict[str, str]:
-            token = mint_session_token(key, subject=clerk_id, lifetime_seconds=3600)
-            return {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+            def session(clerk_id: str) -> dict[str, str]:
+                token = mint_session_token(key, subject=clerk_id, lifetime_seconds=3600)
+                return {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
 
-        existing = [("/api/livekit/connection-details", session(bench_id(n)), "{}") for n in range(1, users + 1)]
-        details_script = lua_script(state / "details.lua", existing)
+            existing = [("/api/livekit/connection-details", session(bench_id(n)), "{}") for n in range(1, users + 1)]
+            details_script = lua_script(state / "details.lua", existing)
 
-        print("connection-details, existing users", flush=True)
-        results["connection-details (existing user)"] = wrk(stack.urls["sessions"], details_script, seconds)
-        results["connection-details (existing user)"]["ceiling"] = serial(
-            pgbench(stack, "identity", FIND_USER, users, 5), pgbench(stack, "sessions", INSERT_INTERVIEW, users, 5)
-        )
-
-        print("connection-details, new users (fallback from Clerk)", flush=True)
-        new_count = 5_000 if args.quick else 15_000
-        httpx.post(f"{stack.urls['clerk']}/_standin/users/bulk", json={"count": new_count}, timeout=60)
-        new_ids: list[str] = []
-        with httpx.Client(
-            base_url=stack.urls["clerk"], headers={"Authorization": f"Bearer {secrets.clerk_secret_key}"}
-        ) as clerk:
-            while page := clerk.get("/v1/users", params={"limit": 500, "offset": len(new_ids)}).json():
-                new_ids += [user["id"] for user in page]
-        fallback = [("/api/livekit/connection-details", session(clerk_id), "{}") for clerk_id in new_ids]
-        results["connection-details (new user)"] = wrk(
-            stack.urls["sessions"], lua_script(state / "fallback.lua", fallback), seconds
-        )
-        results["connection-details (new user)"]["ceiling"] = serial(
-            pgbench(stack, "identity", CREATE_USER, users, 5), pgbench(stack, "sessions", INSERT_INTERVIEW, users, 5)
-        )
-        created = stack.count("identity", "SELECT count(*) FROM users WHERE created_via = 'ensure'")
-        results["connection-details (new user)"]["users_created_by_fallback"] = created
-
-        print("ensure-user, existing users", flush=True)
-        internal = {"Authorization": f"Bearer {secrets.internal_token}", "Content-Type": "application/json"}
-        ensure = [
-            ("/internal/users/ensure", internal, json.dumps({"clerk_id": bench_id(n)})) for n in range(1, users + 1)
-        ]
-        results["ensure-user (existing user)"] = wrk(
-            stack.urls["identity"], lua_script(state / "ensure.lua", ensure), seconds
-        )
-        results["ensure-user (existing user)"]["ceiling"] = pgbench(stack, "identity", FIND_USER, users, 5)
-
-        print("Clerk webhook ingestion", flush=True)
-        stamp = int(time.time() * 1000)
-        events = []
-        for index in range(30_000 if not args.quick else 8_000):
-            n = index % users + 1
-            user = make_user(user_id=bench_id(n), email=f"bench{n}@example.com", updated_at=stamp + index)
-            body = msgspec.json.encode(user_event("user.updated", user))
-            headers = {**sign_webhook(secrets.svix_secret, body), "Content-Type": "application/json"}
-            events.append(("/webhooks/clerk", headers, body.decode()))
-        before = stack.count("identity", "SELECT count(*) FROM webhook_events")
-        hook = wrk(stack.urls["identity"], lua_script(state / "webhooks.lua", events), min(seconds, 5))
-        applied = stack.count("identity", "SELECT count(*) FROM webhook_events") - before
-        hook["rps"] = applied / hook["seconds"]  # only first deliveries count (a wrapped list repeats svix-ids)
-        hook["ceiling"] = pgbench(stack, "identity", APPLY_WEBHOOK, users, 5)
-        results["Clerk webhook (new event)"] = hook
-
-        if not args.quick:
-            print("seeding 1M users for the flatness check", flush=True)
-            seed_users(stack, users + 1, 1_000_000)
-            results["connection-details (existing user, 1M users)"] = wrk(
-                stack.urls["sessions"], details_script, seconds
+            print("connection-details, existing users", flush=True)
+            results["connection-details (existing user)"] = wrk(stack.urls["sessions"], details_script, seconds)
+            results["connection-details (existing user)"]["ceiling"] = serial(
+                pgbench(stack, "identity", FIND_USER, users, 5), pgbench(stack, "sessions", INSERT_INTERVIEW, users, 5)
             )
+
+            print("connection-details, new users (fallback from Clerk)", flush=True)
+            new_count = 5_000 if args.quick else 15_000
+            httpx.post(f"{stack.urls['clerk']}/_standin/users/bulk", json={"count": new_count}, timeout=60)
+            new_ids: list[str] = []
+            with httpx.Client(
+                base_url=stack.urls["clerk"], headers={"Authorization": f"Bearer {secrets.clerk_secret_key}"}
+            ) as clerk:
+                while page := clerk.get("/v1/users", params={"limit": 500, "offset": len(new_ids)}).json():
+                    new_ids += [user["id"] for user in page]
+            fallback = [("/api/livekit/connection-details", session(clerk_id), "{}") for clerk_id in new_ids]
+            results["connection-details (new user)"] = wrk(
+                stack.urls["sessions"], lua_script(state / "fallback.lua", fallback), seconds
+            )
+            results["connection-details (new user)"]["ceiling"] = serial(
+                pgbench(stack, "identity", CREATE_USER, users, 5),
+                pgbench(stack, "sessions", INSERT_INTERVIEW, users, 5),
+            )
+            created = stack.count("identity", "SELECT count(*) FROM users WHERE created_via = 'ensure'")
+            results["connection-details (new user)"]["users_created_by_fallback"] = created
+
+            print("ensure-user, existing users", flush=True)
+            internal = {"Authorization": f"Bearer {secrets.internal_token}", "Content-Type": "application/json"}
+            ensure = [
+                ("/internal/users/ensure", internal, json.dumps({"clerk_id": bench_id(n)})) for n in range(1, users + 1)
+            ]
+            results["ensure-user (existing user)"] = wrk(
+                stack.urls["identity"], lua_script(state / "ensure.lua", ensure), seconds
+            )
+            results["ensure-user (existing user)"]["ceiling"] = pgbench(stack, "identity", FIND_USER, users, 5)
+
+            print("Clerk webhook ingestion", flush=True)
+            stamp = int(time.time() * 1000)
+            events = []
+            for index in range(30_000 if not args.quick else 8_000):
+                n = index % users + 1
+                user = make_user(user_id=bench_id(n), email=f"bench{n}@example.com", updated_at=stamp + index)
+                body = msgspec.json.encode(user_event("user.updated", user))
+                headers = {**sign_webhook(secrets.svix_secret, body), "Content-Type": "application/json"}
+                events.append(("/webhooks/clerk", headers, body.decode()))
+            before = stack.count("identity", "SELECT count(*) FROM webhook_events")
+            hook = wrk(stack.urls["identity"], lua_script(state / "webhooks.lua", events), min(seconds, 5))
+            applied = stack.count("identity", "SELECT count(*) FROM webhook_events") - before
+            hook["rps"] = applied / hook["seconds"]  # only first deliveries count (a wrapped list repeats svix-ids)
+            hook["ceiling"] = pgbench(stack, "identity", APPLY_WEBHOOK, users, 5)
+            results["Clerk webhook (new event)"] = hook
+
+            if not args.quick:
+                print("seeding 1M users for the flatness check", flush=True)
+                seed_users(stack, users + 1, 1_000_000)
+                results["connection-details (existing user, 1M users)"] = wrk(
+                    stack.urls["sessions"], details_script, seconds
+                )
     finally:
-        stack.stop()
         shutil.rmtree(state, ignore_errors=True)
     report(results, quick=args.quick)
 

@@ -6,11 +6,11 @@ from pathlib import Path
 import httpx
 import pytest
 
+from deploy.dev.stack import CLERK_STANDIN, READY_PATHS, ServiceProcess, clerk_environment
 from deploy.dev.standins.clerk.session_tokens import mint_session_token
 from deploy.dev.standins.clerk.signing import new_svix_secret
-from tests.support.credentials import CLERK_SECRET_KEY, ClerkKeyPair
-from tests.support.postgres import PostgresServer, embedded_postgres
-from tests.support.processes import ServiceProcess
+from tests.support.credentials import ClerkKeyPair, secrets_for_tests
+from tests.support.postgres import PostgresForTests, postgres_for_tests
 
 SLOW = ("reliability", "devstack", "deploy", "test_static_checks.py")
 TESTS = Path(__file__).parent
@@ -27,8 +27,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 
 @pytest.fixture(scope="session")
-def postgres() -> Iterator[PostgresServer]:
-    with embedded_postgres() as server:
+def postgres() -> Iterator[PostgresForTests]:
+    with postgres_for_tests() as server:
         yield server
 
 
@@ -41,11 +41,8 @@ def svix_secret() -> str:
 def clerk_standin(tmp_path_factory: pytest.TempPathFactory, svix_secret: str) -> Iterator[ServiceProcess]:
     """The Clerk stand-in as a real process (Backend API + control API), shared by the run."""
     log = Path(tmp_path_factory.mktemp("clerk")) / "clerk.log"
-    process = ServiceProcess(
-        "deploy.dev.standins.clerk",
-        {"CLERK_SECRET_KEY": CLERK_SECRET_KEY, "CLERK_WEBHOOK_SIGNING_SECRET": svix_secret},
-        log,
-    ).start(ready_path="/_standin/stats")
+    env = clerk_environment(secrets_for_tests(svix_secret))
+    process = ServiceProcess(CLERK_STANDIN, env, log, ready_path=READY_PATHS["clerk"]).start()
     yield process
     process.stop()
 

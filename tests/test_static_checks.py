@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.processes import ROOT
+from deploy.dev.stack import ROOT
 
 BIN = Path(sys.executable).parent
 

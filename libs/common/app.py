@@ -12,7 +12,7 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.types import ControllerRouterHandler
 
 from libs.common.db import Database
-from libs.common.errors import exception_handlers
+from libs.common.errors import problem_details, unexpected_errors
 from libs.common.health import healthz, readyz
 from libs.common.metrics import request_metrics
 from libs.common.request_context import RequestContextMiddleware
@@ -52,7 +52,8 @@ def build_service_app(
         route_handlers=[healthz, readyz, metrics_endpoint, *route_handlers],
         lifespan=[lifespan],
         dependencies={name: _provide(value) for name, value in singletons.items()},
-        exception_handlers=exception_handlers,
+        plugins=[problem_details],
+        exception_handlers=unexpected_errors,
         # Litestar turns an exception raised by a middleware (authentication) into a response only outside the
         # whole middleware stack, so the access log and the metrics would never see it. This innermost app-level
         # boundary renders it first: every response, 401s included, passes through both under its real status.

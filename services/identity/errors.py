@@ -6,28 +6,28 @@ from libs.common.errors import Problem
 class MalformedClerkId(Problem):
     status = 422
     slug = "malformed-clerk-id"
-    title = "Malformed Clerk user id"
+    title_text = "Malformed Clerk user id"
 
 
 class UserNotFound(Problem):
     status = 404
     slug = "user-not-found"
-    title = "User not found"
+    title_text = "User not found"
 
 
 class UserDeleted(Problem):
     status = 410
     slug = "user-deleted"
-    title = "User deleted"
+    title_text = "User deleted"
 
 
 class InvalidWebhookSignature(Problem):
     status = 401
     slug = "invalid-webhook-signature"
-    title = "Invalid webhook signature"
+    title_text = "Invalid webhook signature"
 
 
 class MalformedWebhook(Problem):
     status = 400
     slug = "malformed-webhook"
-    title = "Malformed webhook payload"
+    title_text = "Malformed webhook payload"

@@ -12,10 +12,10 @@ import msgspec
 
 from services.identity.profiles import CreatedVia, User, UserProfile
 
-_USER_COLUMNS = """id, clerk_id, email, phone, username, first_name, last_name, image_url,
-    clerk_created_at, clerk_updated_at, deleted_at, created_via, profile_status, created_at, updated_at"""
+USER_COLUMNS = ", ".join(User.__struct_fields__)
+"""A stored user is described once, by `profiles.User`; a test checks it against the Piccolo table."""
 
-_FIND_USER = f"SELECT {_USER_COLUMNS} FROM users WHERE clerk_id = $1"
+_FIND_USER = f"SELECT {USER_COLUMNS} FROM users WHERE clerk_id = $1"
 
 _UPSERT_PROFILE = f"""
 INSERT INTO users AS u (clerk_id, email, phone, username, first_name, last_name, image_url,
@@ -28,7 +28,7 @@ ON CONFLICT (clerk_id) DO UPDATE SET
     profile_status = 'complete', updated_at = now()
 WHERE u.deleted_at IS NULL
   AND (u.clerk_updated_at IS NULL OR u.clerk_updated_at < EXCLUDED.clerk_updated_at)
-RETURNING {_USER_COLUMNS}, (xmax = 0) AS inserted
+RETURNING {USER_COLUMNS}, (xmax = 0) AS inserted
 """
 
 # The no-op DO UPDATE makes RETURNING yield the row a concurrent caller inserted first; DO NOTHING would
@@ -36,7 +36,7 @@ RETURNING {_USER_COLUMNS}, (xmax = 0) AS inserted
 _INSERT_PENDING = f"""
 INSERT INTO users AS u (clerk_id, created_via, profile_status) VALUES ($1, $2, 'pending')
 ON CONFLICT (clerk_id) DO UPDATE SET clerk_id = EXCLUDED.clerk_id
-RETURNING {_USER_COLUMNS}, (xmax = 0) AS inserted
+RETURNING {USER_COLUMNS}, (xmax = 0) AS inserted
 """
 
 # A tombstone keeps the id (so no late event can resurrect the user) and erases the profile.

@@ -19,31 +19,31 @@ class CrossSiteRequest(PermissionDeniedException):
 class UserNotAllowed(Problem):
     status = 403
     slug = "user-not-allowed"
-    title = "User may not start interviews"
+    title_text = "User may not start interviews"
 
 
 class ForbiddenParticipant(Problem):
     status = 403
     slug = "forbidden-participant"
-    title = "Not allowed for this user"
+    title_text = "Not allowed for this user"
 
 
 class InterviewNotFound(Problem):
     status = 404
     slug = "interview-not-found"
-    title = "Interview not found"
+    title_text = "Interview not found"
 
 
 class InterviewEnded(Problem):
     status = 409
     slug = "interview-ended"
-    title = "Interview has ended"
+    title_text = "Interview has ended"
 
 
 class InvalidCursor(Problem):
     status = 400
     slug = "invalid-cursor"
-    title = "Invalid cursor"
+    title_text = "Invalid cursor"
 
 
 class InvalidParticipantField(Problem):
@@ -51,19 +51,19 @@ class InvalidParticipantField(Problem):
 
     status = 422
     slug = "invalid-participant-field"
-    title = "Invalid participant field"
+    title_text = "Invalid participant field"
 
 
 class InvalidRoomConfig(Problem):
     status = 422
     slug = "invalid-room-config"
-    title = "Invalid room_config"
+    title_text = "Invalid room_config"
 
 
 class InvalidLiveKitWebhook(Problem):
     status = 401
     slug = "invalid-livekit-webhook"
-    title = "Invalid LiveKit webhook"
+    title_text = "Invalid LiveKit webhook"
 
 
 class MalformedLiveKitWebhook(Problem):
@@ -71,4 +71,4 @@ class MalformedLiveKitWebhook(Problem):
 
     status = 400
     slug = "malformed-livekit-webhook"
-    title = "Malformed LiveKit webhook"
+    title_text = "Malformed LiveKit webhook"

@@ -7,8 +7,6 @@ from datetime import datetime
 import asyncpg
 import msgspec
 
-_COLUMNS = "id, room_name, status, agent_name, created_at, started_at, ended_at"
-
 
 class Interview(msgspec.Struct, frozen=True, kw_only=True):
     """An interview as its owner sees it."""
@@ -29,6 +27,9 @@ class NewInterview(msgspec.Struct, frozen=True, kw_only=True):
     room_name: str
     agent_name: str | None
     token_expires_at: datetime
+
+
+_COLUMNS = ", ".join(Interview.__struct_fields__)
 
 
 def _interview(row: asyncpg.Record) -> Interview:

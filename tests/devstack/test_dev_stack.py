@@ -11,7 +11,7 @@ from pathlib import Path
 import httpx
 import psutil
 
-from tests.support.processes import ROOT, free_port
+from deploy.dev.stack import ROOT, free_port
 
 
 def started_by(pid: int, state_dir: Path) -> list[psutil.Process]:

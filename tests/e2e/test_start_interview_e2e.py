@@ -7,18 +7,22 @@ from pathlib import Path
 import httpx
 import pytest
 
+from deploy.dev.stack import ServiceProcess
 from tests.support.clerk import clerk_user
 from tests.support.credentials import CLERK_SECRET_KEY, INTERNAL_TOKEN, LIVEKIT_SECRET, ClerkKeyPair, bearer
 from tests.support.livekit import verify_livekit_token
-from tests.support.postgres import PostgresServer
-from tests.support.processes import ServiceProcess
+from tests.support.postgres import PostgresForTests
 from tests.support.rows import interview_rows
 from tests.support.stack import Stack, running_stack
 
 
 @pytest.fixture
 def stack(
-    postgres: PostgresServer, clerk_standin: ServiceProcess, svix_secret: str, clerk_keys: ClerkKeyPair, tmp_path: Path
+    postgres: PostgresForTests,
+    clerk_standin: ServiceProcess,
+    svix_secret: str,
+    clerk_keys: ClerkKeyPair,
+    tmp_path: Path,
 ) -> Iterator[Stack]:
     with running_stack(postgres, clerk_standin.url, svix_secret, clerk_keys, tmp_path, "e2e") as stack:
         yield stack
@@ -76,4 +80,4 @@ async def test_identity_stopped_means_503_and_no_interview(
     assert response.status_code == 503
     assert int(response.headers["retry-after"]) > 0
     assert response.headers["content-type"].startswith("application/problem+json")
-    assert await interview_rows(stack.sessions_db) == []
+    assert await interview_rows(stack.database_urls["sessions"]) == []

@@ -5,21 +5,21 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 
+from deploy.dev.stack import ServiceProcess
 from services.identity.app import create_app
 from services.identity.settings import IdentitySettings
 from tests.support.asgi import serve_in_process
 from tests.support.credentials import CLERK_SECRET_KEY, INTERNAL_TOKEN
-from tests.support.postgres import PostgresServer
-from tests.support.processes import ServiceProcess
+from tests.support.postgres import PostgresForTests
 
 
 @pytest.fixture(scope="session")
-def identity_template(postgres: PostgresServer) -> str:
+def identity_template(postgres: PostgresForTests) -> str:
     return postgres.migrated_template("identity")
 
 
 @pytest.fixture
-async def identity_db(postgres: PostgresServer, identity_template: str) -> AsyncIterator[str]:
+async def identity_db(postgres: PostgresForTests, identity_template: str) -> AsyncIterator[str]:
     """The URL of a fresh, migrated identity database, dropped after the test."""
     name = await postgres.create_database(identity_template)
     yield postgres.url_for(name)

@@ -9,10 +9,10 @@ from typing import Any
 
 import httpx
 
+from deploy.dev.stack import ROOT, ServiceProcess
 from deploy.dev.standins.clerk.payloads import make_user, user_event
 from tests.support.clerk import deliver
 from tests.support.credentials import CLERK_SECRET_KEY, bearer, identity_env
-from tests.support.processes import ROOT, ServiceProcess
 from tests.support.rows import millis, rows
 
 

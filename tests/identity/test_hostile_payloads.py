@@ -10,12 +10,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from deploy.dev.stack import ServiceProcess
 from deploy.dev.standins.clerk.payloads import make_user, user_event
 from tests.identity.test_backfill import backfill_env, run_backfill
 from tests.support.clerk import deliver
 from tests.support.hostile import HOSTILE, json_values, nested
 from tests.support.metrics import sample
-from tests.support.processes import ServiceProcess
 from tests.support.rows import rows, user_row
 
 DEEP_METADATA = nested(1000)  # 2 KB, within Clerk's 8 KB for unsafe_metadata

@@ -7,28 +7,27 @@ import httpx
 import msgspec
 import pytest
 
+from deploy.dev.stack import EmbeddedPostgres, embedded_postgres
 from deploy.dev.standins.clerk.payloads import make_user, user_event
 from services.identity.app import create_app
 from services.identity.settings import IdentitySettings
 from tests.support.asgi import serve_in_process
 from tests.support.clerk import deliver
 from tests.support.credentials import INTERNAL_TOKEN
-from tests.support.postgres import StoppablePostgres, private_postgres
 from tests.support.rows import rows
 
 
 @pytest.fixture
-def outage_postgres(tmp_path: Path) -> Iterator[StoppablePostgres]:
-    with private_postgres(tmp_path / "pgdata") as server:
+def outage_postgres(tmp_path: Path) -> Iterator[EmbeddedPostgres]:
+    with embedded_postgres(tmp_path / "pgdata", keep_data=False) as server:
         yield server
 
 
 @pytest.fixture
 async def identity_on_outage_db(
-    outage_postgres: StoppablePostgres, identity_settings: IdentitySettings
+    outage_postgres: EmbeddedPostgres, identity_settings: IdentitySettings
 ) -> AsyncIterator[tuple[httpx.AsyncClient, str]]:
-    template = outage_postgres.migrated_template("identity")
-    url = outage_postgres.url_for(await outage_postgres.create_database(template))
+    url = outage_postgres.migrated_database("identity", "identity")
     app = create_app(msgspec.structs.replace(identity_settings, database_url=url))
     async with serve_in_process(app, "http://identity") as client:
         client.headers["Authorization"] = f"Bearer {INTERNAL_TOKEN}"
@@ -37,7 +36,7 @@ async def identity_on_outage_db(
 
 async def test_database_down_gives_503_with_retry_after_and_recovers_by_itself(
     identity_on_outage_db: tuple[httpx.AsyncClient, str],
-    outage_postgres: StoppablePostgres,
+    outage_postgres: EmbeddedPostgres,
     clerk: httpx.AsyncClient,
     svix_secret: str,
 ):

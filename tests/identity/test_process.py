@@ -9,10 +9,10 @@ from pathlib import Path
 
 import httpx
 
+from deploy.dev.stack import ROOT, ServiceProcess
 from deploy.dev.standins.clerk.payloads import make_user, user_event
 from tests.support.clerk import deliver
-from tests.support.credentials import CLERK_SECRET_KEY, INTERNAL_TOKEN
-from tests.support.processes import ROOT, ServiceProcess
+from tests.support.credentials import CLERK_SECRET_KEY, INTERNAL_TOKEN, identity_env
 
 
 def test_missing_and_malformed_settings_stop_start_up_naming_each_variable():
@@ -60,14 +60,8 @@ async def test_served_process_logs_json_with_request_ids_and_no_secrets_then_sto
     svix_secret: str,
     tmp_path: Path,
 ):
-    env = {
-        "DATABASE_URL": identity_db,
-        "INTERNAL_API_TOKENS": INTERNAL_TOKEN,
-        "CLERK_WEBHOOK_SIGNING_SECRET": svix_secret,
-        "CLERK_SECRET_KEY": CLERK_SECRET_KEY,
-        "CLERK_API_URL": clerk_standin.url,
-    }
-    service = ServiceProcess("services.identity", env, tmp_path / "identity.log").start()
+    env = identity_env(identity_db, clerk_standin.url, svix_secret)
+    service = ServiceProcess("services.identity", env, tmp_path / "identity.log", ready_path="/healthz").start()
     try:
         created = await clerk.post("/_standin/users", json={"email": "secret.person@example.com", "deliver": False})
         clerk_id = created.json()["user"]["id"]

@@ -5,15 +5,19 @@ from pathlib import Path
 
 import pytest
 
+from deploy.dev.stack import ServiceProcess
 from tests.support.credentials import ClerkKeyPair
-from tests.support.postgres import PostgresServer
-from tests.support.processes import ServiceProcess
+from tests.support.postgres import PostgresForTests
 from tests.support.stack import Stack, running_stack
 
 
 @pytest.fixture
 def stack(
-    postgres: PostgresServer, clerk_standin: ServiceProcess, svix_secret: str, clerk_keys: ClerkKeyPair, tmp_path: Path
+    postgres: PostgresForTests,
+    clerk_standin: ServiceProcess,
+    svix_secret: str,
+    clerk_keys: ClerkKeyPair,
+    tmp_path: Path,
 ) -> Iterator[Stack]:
     with running_stack(postgres, clerk_standin.url, svix_secret, clerk_keys, tmp_path, "reliability") as stack:
         yield stack

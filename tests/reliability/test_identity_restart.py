@@ -33,7 +33,7 @@ async def test_identity_killed_and_restarted_under_load(
         await asyncio.sleep(1.0)
         stack.identity.kill(signal.SIGKILL)
         await asyncio.sleep(1.5)
-        await asyncio.to_thread(stack.identity.start, "/readyz")
+        await asyncio.to_thread(stack.identity.start)
         restarted = time.monotonic()
         await asyncio.sleep(5.0)
         stop.set()
@@ -49,5 +49,5 @@ async def test_identity_killed_and_restarted_under_load(
     assert failures, "the outage was not observed"
     assert {status for _, status, _ in failures} == {503}
     assert all(retry_after and int(retry_after) > 0 for _, _, retry_after in failures)
-    assert len(await interview_rows(stack.sessions_db)) == len(successes)
+    assert len(await interview_rows(stack.database_urls["sessions"])) == len(successes)
     assert first_success_after - restarted < 5

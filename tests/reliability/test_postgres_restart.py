@@ -9,26 +9,25 @@ from pathlib import Path
 import httpx
 import pytest
 
+from deploy.dev.stack import EmbeddedPostgres, ServiceProcess, embedded_postgres
 from tests.support.clerk import clerk_user
 from tests.support.credentials import ClerkKeyPair, bearer
-from tests.support.postgres import StoppablePostgres, private_postgres
-from tests.support.processes import ServiceProcess
 from tests.support.stack import Stack, running_stack
 
 
 @pytest.fixture
 def outage_stack(
     tmp_path: Path, clerk_standin: ServiceProcess, svix_secret: str, clerk_keys: ClerkKeyPair
-) -> Iterator[tuple[Stack, StoppablePostgres]]:
+) -> Iterator[tuple[Stack, EmbeddedPostgres]]:
     with (
-        private_postgres(tmp_path / "pgdata") as server,
+        embedded_postgres(tmp_path / "pgdata", keep_data=False) as server,
         running_stack(server, clerk_standin.url, svix_secret, clerk_keys, tmp_path, "outage") as stack,
     ):
         yield stack, server
 
 
 async def test_postgres_restart_under_load(
-    outage_stack: tuple[Stack, StoppablePostgres], clerk: httpx.AsyncClient, session_token: Callable[..., str]
+    outage_stack: tuple[Stack, EmbeddedPostgres], clerk: httpx.AsyncClient, session_token: Callable[..., str]
 ):
     stack, server = outage_stack
     users = [await clerk_user(clerk, email=f"pg{n}@example.com") for n in range(10)]

@@ -4,7 +4,7 @@ connections to a real identity process; the table ends equal to Clerk's final st
 import asyncio
 import random
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -13,11 +13,11 @@ import httpx
 import msgspec
 import pytest
 
+from deploy.dev.stack import ServiceProcess
 from deploy.dev.standins.clerk.payloads import deleted_event, make_user, update_user, user_event
 from deploy.dev.standins.clerk.signing import sign_webhook
 from tests.support.credentials import identity_env
-from tests.support.postgres import PostgresServer
-from tests.support.processes import ServiceProcess
+from tests.support.postgres import PostgresForTests
 from tests.support.rows import millis, rows
 
 USERS = 2_000
@@ -25,15 +25,16 @@ CONNECTIONS = 8
 
 
 @pytest.fixture
-def identity_process(
-    postgres: PostgresServer, clerk_standin: ServiceProcess, svix_secret: str, tmp_path: Path
-) -> Iterator[tuple[ServiceProcess, str]]:
-    template = postgres.migrated_template("identity")
-    postgres.execute("DROP DATABASE IF EXISTS chaos_identity", f"CREATE DATABASE chaos_identity TEMPLATE {template}")
-    url = postgres.url_for("chaos_identity")
-    process = ServiceProcess("services.identity", identity_env(url, clerk_standin.url, svix_secret), tmp_path / "i.log")
-    yield process.start(ready_path="/readyz"), url
+async def identity_process(
+    postgres: PostgresForTests, clerk_standin: ServiceProcess, svix_secret: str, tmp_path: Path
+) -> AsyncIterator[tuple[ServiceProcess, str]]:
+    database = await postgres.create_database(postgres.migrated_template("identity"))
+    url = postgres.url_for(database)
+    env = identity_env(url, clerk_standin.url, svix_secret)
+    process = ServiceProcess("services.identity", env, tmp_path / "i.log", ready_path="/readyz")
+    yield process.start(), url
     process.stop()
+    await postgres.drop_database(database)
 
 
 def clerk_history(rng: random.Random) -> tuple[list[tuple[str, dict[str, Any]]], dict[str, dict[str, Any] | None]]:

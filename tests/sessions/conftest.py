@@ -7,6 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from deploy.dev.stack import ServiceProcess
 from services.sessions.app import create_app
 from services.sessions.settings import SessionsSettings
 from tests.support.asgi import serve_in_process
@@ -18,35 +19,34 @@ from tests.support.credentials import (
     ClerkKeyPair,
     identity_env,
 )
-from tests.support.postgres import PostgresServer
-from tests.support.processes import ServiceProcess
+from tests.support.postgres import PostgresForTests
 
 
 @pytest.fixture(scope="session")
 def identity_service(
-    postgres: PostgresServer,
+    postgres: PostgresForTests,
     clerk_standin: ServiceProcess,
     svix_secret: str,
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[ServiceProcess]:
     """The identity service as a real process with its own database, shared by the sessions tests."""
+    postgres.execute("DROP DATABASE IF EXISTS identity_for_sessions WITH (FORCE)")
     template = postgres.migrated_template("identity")
-    database = f"{template.removesuffix('_template')}_for_sessions"
-    postgres.execute(f"DROP DATABASE IF EXISTS {database}", f"CREATE DATABASE {database} TEMPLATE {template}")
+    database_url = postgres.migrated_database("identity_for_sessions", "identity", template=template)
     log = Path(tmp_path_factory.mktemp("identity")) / "identity.log"
-    env = identity_env(postgres.url_for(database), clerk_standin.url, svix_secret)
-    process = ServiceProcess("services.identity", env, log).start(ready_path="/readyz")
+    env = identity_env(database_url, clerk_standin.url, svix_secret)
+    process = ServiceProcess("services.identity", env, log, ready_path="/readyz").start()
     yield process
     process.stop()
 
 
 @pytest.fixture(scope="session")
-def sessions_template(postgres: PostgresServer) -> str:
+def sessions_template(postgres: PostgresForTests) -> str:
     return postgres.migrated_template("sessions")
 
 
 @pytest.fixture
-async def sessions_db(postgres: PostgresServer, sessions_template: str) -> AsyncIterator[str]:
+async def sessions_db(postgres: PostgresForTests, sessions_template: str) -> AsyncIterator[str]:
     name = await postgres.create_database(sessions_template)
     yield postgres.url_for(name)
     await postgres.drop_database(name)

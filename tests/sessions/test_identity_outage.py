@@ -6,25 +6,24 @@ from pathlib import Path
 import httpx
 import pytest
 
+from deploy.dev.stack import ServiceProcess, free_port
 from services.sessions.app import create_app
 from tests.sessions.conftest import sessions_settings_for
 from tests.support.asgi import serve_in_process
 from tests.support.clerk import clerk_user
 from tests.support.credentials import ClerkKeyPair, bearer, identity_env
-from tests.support.postgres import PostgresServer
-from tests.support.processes import ServiceProcess, free_port
+from tests.support.postgres import PostgresForTests
 from tests.support.rows import interview_rows
 
 
 @pytest.fixture
 async def own_identity(
-    postgres: PostgresServer, clerk_standin: ServiceProcess, svix_secret: str, tmp_path: Path
+    postgres: PostgresForTests, clerk_standin: ServiceProcess, svix_secret: str, tmp_path: Path
 ) -> AsyncIterator[ServiceProcess]:
     """An identity process of this test's own, which the test will stop."""
     database = postgres.url_for(await postgres.create_database(postgres.migrated_template("identity")))
-    process = ServiceProcess(
-        "services.identity", identity_env(database, clerk_standin.url, svix_secret), tmp_path / "identity.log"
-    ).start(ready_path="/readyz")
+    env = identity_env(database, clerk_standin.url, svix_secret)
+    process = ServiceProcess("services.identity", env, tmp_path / "identity.log", ready_path="/readyz").start()
     yield process
     process.stop()
 

@@ -7,11 +7,11 @@ from typing import Any
 import httpx
 import msgspec
 
+from deploy.dev.stack import ServiceProcess
 from deploy.dev.standins.clerk.payloads import deleted_event
 from tests.support.clerk import clerk_user, deliver
 from tests.support.credentials import INTERNAL_TOKEN, bearer
 from tests.support.livekit import verify_livekit_token
-from tests.support.processes import ServiceProcess
 from tests.support.rows import interview_rows
 
 

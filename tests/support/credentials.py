@@ -7,6 +7,9 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
+from deploy.dev.secrets import DevSecrets
+from deploy.dev.stack import identity_environment
+
 CLERK_SECRET_KEY = "sk_test_standin0123456789abcdef"
 INTERNAL_TOKEN = "internal-token-for-tests-0123456789"
 LIVEKIT_KEY = "APItestkey"
@@ -30,15 +33,34 @@ class ClerkKeyPair:
         )
 
 
+# What the tests' services run with beyond deploy.dev.stack's environments: a short Clerk timeout (outage
+# tests), the frontend's origin, a LiveKit key pair of their own and a default agent.
+TEST_ENVIRONMENT = {
+    "identity": {"CLERK_API_TIMEOUT_SECONDS": "0.5"},
+    "sessions": {
+        "CLERK_AUTHORIZED_PARTIES": FRONTEND_ORIGIN,
+        "LIVEKIT_API_KEY": LIVEKIT_KEY,
+        "LIVEKIT_API_SECRET": LIVEKIT_SECRET,
+        "LIVEKIT_DEFAULT_AGENT": "interviewer",
+    },
+}
+
+
+def secrets_for_tests(svix_secret: str, keys: ClerkKeyPair | None = None) -> DevSecrets:
+    """The tests' credentials in the dev stack's shape (`keys`: the session-token key pair, if sessions runs)."""
+    return DevSecrets(
+        svix_secret=svix_secret,
+        clerk_secret_key=CLERK_SECRET_KEY,
+        internal_token=INTERNAL_TOKEN,
+        jwt_private_pem=keys.private_pem if keys else "",
+        jwt_public_pem=keys.public_pem if keys else "",
+    )
+
+
 def identity_env(database_url: str, clerk_url: str, svix_secret: str) -> dict[str, str]:
-    return {
-        "DATABASE_URL": database_url,
-        "INTERNAL_API_TOKENS": INTERNAL_TOKEN,
-        "CLERK_WEBHOOK_SIGNING_SECRET": svix_secret,
-        "CLERK_SECRET_KEY": CLERK_SECRET_KEY,
-        "CLERK_API_URL": clerk_url,
-        "CLERK_API_TIMEOUT_SECONDS": "0.5",
-    }
+    """The identity service's environment in tests."""
+    secrets = secrets_for_tests(svix_secret)
+    return identity_environment(secrets, database_url=database_url, clerk_url=clerk_url) | TEST_ENVIRONMENT["identity"]
 
 
 def jwk(keys: ClerkKeyPair) -> dict[str, Any]:

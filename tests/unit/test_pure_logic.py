@@ -9,8 +9,11 @@ import pytest
 
 from libs.common.clerk_ids import is_clerk_user_id
 from libs.common.settings import SettingsError
+from services.identity import store
 from services.identity.clerk_payloads import ClerkUser, decode
+from services.identity.profiles import User
 from services.identity.settings import load_identity_settings
+from services.identity.tables import Users
 from services.sessions.errors import InvalidCursor, InvalidParticipantField, InvalidRoomConfig
 from services.sessions.interviews import _decode_cursor, _encode_cursor, is_interview_room, room_name_for
 from services.sessions.livekit_tokens import agent_name, parse_room_config
@@ -124,3 +127,10 @@ def test_settings_name_every_missing_or_malformed_variable_and_never_its_value()
     for name in ("DATABASE_URL", "INTERNAL_API_TOKENS", "CLERK_WEBHOOK_SIGNING_SECRET", "CLERK_SECRET_KEY"):
         assert name in message
     assert "not-a-key-at-all" not in message
+
+
+def test_a_user_row_is_described_once_and_the_piccolo_table_agrees():
+    table_columns = [column._meta.db_column_name for column in Users._meta.columns]
+
+    assert list(User.__struct_fields__) == table_columns
+    assert store.USER_COLUMNS.split(", ") == table_columns

@@ -14,9 +14,9 @@ import asyncpg
 import httpx
 import msgspec
 
+from deploy.dev.devstack import STATE_DIR, StackInfo
+from deploy.dev.secrets import DevSecrets
 from deploy.dev.standins.clerk.session_tokens import mint_session_token
-from deploy.devsecrets import DevSecrets
-from deploy.devstack import STATE_DIR, StackInfo
 
 
 class StepFailed(Exception):

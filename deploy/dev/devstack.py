@@ -1,0 +1,109 @@
+"""The whole system on one machine: embedded PostgreSQL, the Clerk stand-in, identity and sessions.
+
+Run through `python3 dev.py up`. State lives in `.dev/` (git-ignored): the PostgreSQL data folder and the
+generated development secrets, so a restart keeps users, interviews and keys. Ctrl-C (or SIGTERM) stops
+every process it started, then PostgreSQL.
+"""
+
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+from types import FrameType
+
+import httpx
+import msgspec
+
+from deploy.dev.secrets import DevSecrets, load_or_create_secrets
+from deploy.dev.stack import ROOT, Stack, embedded_postgres
+from deploy.dev.standins.clerk.session_tokens import mint_session_token
+
+STATE_DIR = Path(os.environ.get("DEV_STATE_DIR", ROOT / ".dev")).resolve()
+DEMO_USER = "user_2DevDemoUser000000000000000"
+
+
+class StackInfo(msgspec.Struct, frozen=True, kw_only=True):
+    """What the walkthrough (and a person) needs to reach the running stack; written to `.dev/stack.json`."""
+
+    identity_url: str
+    sessions_url: str
+    clerk_url: str
+    identity_database_url: str
+    sessions_database_url: str
+
+
+def _ports() -> dict[str, int]:
+    defaults = {"clerk": ("DEV_CLERK_PORT", 8790), "identity": ("DEV_IDENTITY_PORT", 8001)}
+    defaults["sessions"] = ("DEV_SESSIONS_PORT", 8002)
+    return {name: int(os.environ.get(variable, default)) for name, (variable, default) in defaults.items()}
+
+
+def print_banner(info: StackInfo, secrets: DevSecrets, demo_user: str) -> None:
+    token = mint_session_token(secrets.jwt_private_pem, subject=demo_user, lifetime_seconds=24 * 3600)
+    print(
+        f"""
+  ┌ interview backend: development stack
+  │ sessions  {info.sessions_url}   OpenAPI {info.sessions_url}/schema/swagger
+  │ identity  {info.identity_url}   OpenAPI {info.identity_url}/schema/swagger
+  │ clerk     {info.clerk_url}   (stand-in; control API under /_standin/)
+  │ livekit   ws://localhost:7880 with devkey/secret (run `livekit-server --dev` for a real room)
+  │ state     {STATE_DIR}
+  │
+  │ Start an interview as the demo user {demo_user} (token valid 24 h):
+  │   curl -s -X POST {info.sessions_url}/api/livekit/connection-details \\
+  │        -H 'Authorization: Bearer {token}'
+  │ Walk through the three scenarios:  python3 dev.py walkthrough
+  └ Ctrl-C stops everything.
+""",
+        flush=True,
+    )
+
+
+def main() -> None:
+    STATE_DIR.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("XDG_RUNTIME_DIR", str(STATE_DIR / "run"))
+    Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(mode=0o700, parents=True, exist_ok=True)
+    secrets = load_or_create_secrets(STATE_DIR / "secrets.json")
+
+    stopping = False
+
+    def request_stop(signum: int, _: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+        print(f"\nreceived {signal.Signals(signum).name}: stopping the stack", file=sys.stderr, flush=True)
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+
+    with embedded_postgres(STATE_DIR / "pgdata", keep_data=True) as postgres:
+        databases = {service: postgres.migrated_database(service, service) for service in ("identity", "sessions")}
+        stack = Stack(secrets, databases, ports=_ports())
+        info = StackInfo(
+            identity_url=stack.identity.url,
+            sessions_url=stack.sessions.url,
+            clerk_url=stack.clerk_url,
+            identity_database_url=databases["identity"],
+            sessions_database_url=databases["sessions"],
+        )
+        try:
+            stack.start()
+            (STATE_DIR / "stack.json").write_bytes(msgspec.json.encode(info))
+            demo = httpx.post(
+                f"{info.clerk_url}/_standin/users",
+                json={"user_id": DEMO_USER, "email": "demo@example.com", "first_name": "Demo", "deliver": False},
+            ).json()["user"]["id"]
+            print_banner(info, secrets, demo)
+            while not stopping:
+                if exited := stack.exited():
+                    print(f"{', '.join(exited)} exited; stopping the stack", file=sys.stderr, flush=True)
+                    break
+                time.sleep(0.2)
+        finally:
+            stack.stop()
+            (STATE_DIR / "stack.json").unlink(missing_ok=True)
+    print("stack stopped", file=sys.stderr, flush=True)
+
+
+if __name__ == "__main__":
+    main()

