@@ -162,6 +162,11 @@ class ServiceProcess:
     def start(self, timeout: float = 30.0) -> Self:
         return self.spawn().wait_ready(timeout)
 
+    @property
+    def pid(self) -> int:
+        assert self._process is not None, f"{self.module} is not running"
+        return self._process.pid
+
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
@@ -186,6 +191,12 @@ class ServiceProcess:
 
     def logs(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path else ""
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
 
 
 def clerk_environment(secrets: DevSecrets, *, webhook_url: str | None = None) -> dict[str, str]:
