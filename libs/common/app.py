@@ -14,7 +14,7 @@ from litestar.types import ControllerRouterHandler
 from libs.common.db import Database
 from libs.common.errors import problem_details, unexpected_errors
 from libs.common.health import healthz, readyz
-from libs.common.metrics import request_metrics
+from libs.common.metrics import MetricsController, RequestMetrics
 from libs.common.request_context import RequestContextMiddleware
 
 MAX_REQUEST_BODY_BYTES = 1024 * 1024
@@ -47,17 +47,16 @@ def build_service_app(
                 await stack.enter_async_context(resource())
             yield
 
-    metrics_middleware, metrics_endpoint = request_metrics(title)
     return Litestar(
-        route_handlers=[healthz, readyz, metrics_endpoint, *route_handlers],
+        route_handlers=[healthz, readyz, MetricsController, *route_handlers],
         lifespan=[lifespan],
         dependencies={name: _provide(value) for name, value in singletons.items()},
         plugins=[problem_details],
         exception_handlers=unexpected_errors,
         # Litestar turns an exception raised by a middleware (authentication) into a response only outside the
-        # whole middleware stack, so the access log and the metrics would never see it. This innermost app-level
-        # boundary renders it first: every response, 401s included, passes through both under its real status.
-        middleware=[RequestContextMiddleware(), metrics_middleware, wrap_in_exception_handler],
+        # whole middleware stack, so the access log and the metrics would never see it. This app-level boundary
+        # inside ours renders it first: every response, 401s included, is logged and counted as sent.
+        middleware=[RequestContextMiddleware(RequestMetrics(title)), wrap_in_exception_handler],
         request_max_body_size=MAX_REQUEST_BODY_BYTES,
         logging_config=None,  # libs.common.log.configure_logging owns logging
         openapi_config=OpenAPIConfig(

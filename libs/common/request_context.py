@@ -11,6 +11,7 @@ from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from libs.common.log import request_id_var
+from libs.common.metrics import RequestMetrics
 
 REQUEST_ID_HEADER = "x-request-id"
 _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -27,19 +28,26 @@ def _incoming_request_id(scope: Scope) -> str | None:
 
 
 class RequestContextMiddleware(ASGIMiddleware):
-    """Takes `X-Request-ID` from the caller (or makes one), echoes it, and logs the request when it ends.
+    """Takes `X-Request-ID` from the caller (or makes one), echoes it, and when the request ends logs it and
+    counts it in `metrics`, under the status actually sent.
 
     The logged line names the route template, never the raw path or query, so ids in URLs and tokens in
-    query strings stay out of the logs.
+    query strings stay out of the logs. One middleware for the three, as each layer costs on every request.
     """
 
     scopes = (ScopeType.HTTP,)
+
+    def __init__(self, metrics: RequestMetrics) -> None:
+        self.metrics = metrics
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
         request_id = _incoming_request_id(scope) or uuid.uuid4().hex
         token = request_id_var.set(request_id)
         started = time.perf_counter()
         status = 500
+        method = str(scope.get("method", "?"))
+        route = str(scope.get("path_template") or "?")
+        self.metrics.begin(method, route)
 
         async def send_with_request_id(message: Message) -> None:
             nonlocal status
@@ -51,13 +59,10 @@ class RequestContextMiddleware(ASGIMiddleware):
         try:
             await next_app(scope, receive, send_with_request_id)
         finally:
+            seconds = time.perf_counter() - started
+            self.metrics.end(method, route, status, seconds)
             access_logger.info(
                 "request",
-                extra={
-                    "method": scope.get("method", "?"),
-                    "route": scope.get("path_template") or "?",
-                    "status": status,
-                    "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-                },
+                extra={"method": method, "route": route, "status": status, "duration_ms": round(seconds * 1000, 2)},
             )
             request_id_var.reset(token)

@@ -9,6 +9,7 @@ from libs.common.internal_auth import internal_token_guard
 from services.identity.clerk import ClerkClient
 from services.identity.routes.internal import InternalUsersController
 from services.identity.routes.webhooks import receive_clerk_webhook
+from services.identity.runtime import Runtime
 from services.identity.settings import IdentitySettings
 from services.identity.users import UserCreations
 
@@ -27,6 +28,6 @@ def create_app(settings: IdentitySettings) -> Litestar:
         title="identity",
         database=database,
         route_handlers=[internal, receive_clerk_webhook],
-        provides={"clerk": clerk, "svix_verifier": svix_verifier, "user_creations": UserCreations()},
+        provides={"runtime": Runtime(database, clerk, UserCreations(), svix_verifier)},
         resources=[lambda: clerk],
     )

@@ -14,6 +14,7 @@ from services.sessions.auth import ClerkAuthenticationMiddleware, session_verifi
 from services.sessions.identity_client import IdentityClient
 from services.sessions.routes.api import InterviewsController, LiveKitController
 from services.sessions.routes.webhooks import receive_livekit_webhook
+from services.sessions.runtime import Runtime
 from services.sessions.settings import SessionsSettings
 
 logger = logging.getLogger(__name__)
@@ -38,6 +39,6 @@ def create_app(settings: SessionsSettings) -> Litestar:
         title="sessions",
         database=database,
         route_handlers=[api, receive_livekit_webhook],
-        provides={"settings": settings, "identity": identity, "livekit_verifier": livekit_verifier},
+        provides={"runtime": Runtime(settings, database, identity, livekit_verifier)},
         resources=[lambda: identity],
     )

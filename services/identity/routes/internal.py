@@ -5,10 +5,9 @@ from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
-from libs.common.db import Database
-from services.identity.clerk import ClerkClient
 from services.identity.profiles import User
-from services.identity.users import EnsuredUser, UserCreations, ensure_user, find_user
+from services.identity.runtime import Runtime
+from services.identity.users import EnsuredUser, ensure_user, find_user
 
 
 class EnsureUserRequest(msgspec.Struct, frozen=True):
@@ -27,12 +26,10 @@ class InternalUsersController(Controller):
     async def ensure(
         self,
         data: JSONBody[EnsureUserRequest],
-        database: NamedDependency[Database],
-        clerk: NamedDependency[ClerkClient],
-        user_creations: NamedDependency[UserCreations],
+        runtime: NamedDependency[Runtime],
     ) -> EnsuredUser:
-        return await ensure_user(database, clerk, user_creations, data.clerk_id)
+        return await ensure_user(runtime.database, runtime.clerk, runtime.user_creations, data.clerk_id)
 
     @get("/{clerk_id:str}", summary="Return the stored user, tombstones included")
-    async def read(self, clerk_id: FromPath[str], database: NamedDependency[Database]) -> UserResponse:
-        return UserResponse(user=await find_user(database, clerk_id))
+    async def read(self, clerk_id: FromPath[str], runtime: NamedDependency[Runtime]) -> UserResponse:
+        return UserResponse(user=await find_user(runtime.database, clerk_id))

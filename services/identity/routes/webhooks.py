@@ -5,11 +5,11 @@ from typing import Any
 import msgspec
 from litestar import Request, post
 from litestar.di import NamedDependency
-from svix.webhooks import Webhook, WebhookVerificationError
+from svix.webhooks import WebhookVerificationError
 
-from libs.common.db import Database
 from services.identity.errors import InvalidWebhookSignature
 from services.identity.metrics import WEBHOOK_EVENTS
+from services.identity.runtime import Runtime
 from services.identity.users import WebhookOutcome, apply_clerk_event
 
 
@@ -20,15 +20,14 @@ class WebhookReceipt(msgspec.Struct, frozen=True):
 @post("/webhooks/clerk", status_code=200, tags=["webhooks"], summary="Receive a Clerk webhook (Svix-signed)")
 async def receive_clerk_webhook(
     request: Request[Any, Any, Any],
-    database: NamedDependency[Database],
-    svix_verifier: NamedDependency[Webhook],
+    runtime: NamedDependency[Runtime],
 ) -> WebhookReceipt:
     """2xx tells Svix "done, do not retry"; 503 (database down) makes it redeliver later."""
     body = await request.body()
     try:
-        svix_verifier.verify(body, dict(request.headers))
+        runtime.svix_verifier.verify(body, dict(request.headers))
     except (WebhookVerificationError, ValueError) as error:
         WEBHOOK_EVENTS.labels("unknown", "rejected").inc()
         raise InvalidWebhookSignature("The Svix signature is missing, wrong or too old.") from error
     svix_id = request.headers["svix-id"]
-    return WebhookReceipt(outcome=await apply_clerk_event(database, svix_id, body))
+    return WebhookReceipt(outcome=await apply_clerk_event(runtime.database, svix_id, body))

@@ -8,9 +8,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from libs.common.db import Database
 from services.sessions.auth import ClerkSession
-from services.sessions.identity_client import IdentityClient
 from services.sessions.interviews import (
     InterviewPage,
     StartRequest,
@@ -18,7 +16,7 @@ from services.sessions.interviews import (
     list_interviews,
     start_interview,
 )
-from services.sessions.settings import SessionsSettings
+from services.sessions.runtime import Runtime
 from services.sessions.store import Interview
 
 AuthedRequest = Request[ClerkSession, None, Any]
@@ -55,15 +53,13 @@ class LiveKitController(Controller):
     async def connection_details(
         self,
         request: AuthedRequest,
-        settings: NamedDependency[SessionsSettings],
-        database: NamedDependency[Database],
-        identity: NamedDependency[IdentityClient],
+        runtime: NamedDependency[Runtime],
         data: JSONBody[ConnectionDetailsRequest | None] = None,
     ) -> Response[ConnectionDetails]:
         started = await start_interview(
-            settings,
-            database,
-            identity,
+            runtime.settings,
+            runtime.database,
+            runtime.identity,
             request.user.user_id,
             StartRequest(room_config=data.room_config if data else None),
         )
@@ -79,12 +75,12 @@ class LiveKitController(Controller):
     async def token(
         self,
         request: AuthedRequest,
-        settings: NamedDependency[SessionsSettings],
-        database: NamedDependency[Database],
-        identity: NamedDependency[IdentityClient],
+        runtime: NamedDependency[Runtime],
         data: JSONBody[StartRequest | None] = None,
     ) -> Response[TokenResponse]:
-        started = await start_interview(settings, database, identity, request.user.user_id, data or StartRequest())
+        started = await start_interview(
+            runtime.settings, runtime.database, runtime.identity, request.user.user_id, data or StartRequest()
+        )
         return Response(
             TokenResponse(server_url=started.server_url, participant_token=started.participant_token),
             status_code=201,
@@ -100,14 +96,14 @@ class InterviewsController(Controller):
     async def list_mine(
         self,
         request: AuthedRequest,
-        database: NamedDependency[Database],
+        runtime: NamedDependency[Runtime],
         cursor: FromQuery[str | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
     ) -> InterviewPage:
-        return await list_interviews(database, request.user.user_id, cursor=cursor, limit=limit)
+        return await list_interviews(runtime.database, request.user.user_id, cursor=cursor, limit=limit)
 
     @get("/{interview_id:uuid}", summary="One of your interviews")
     async def read_mine(
-        self, request: AuthedRequest, interview_id: FromPath[uuid.UUID], database: NamedDependency[Database]
+        self, request: AuthedRequest, interview_id: FromPath[uuid.UUID], runtime: NamedDependency[Runtime]
     ) -> Interview:
-        return await get_interview(database, request.user.user_id, interview_id)
+        return await get_interview(runtime.database, request.user.user_id, interview_id)

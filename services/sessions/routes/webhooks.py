@@ -5,11 +5,10 @@ from typing import Any
 import msgspec
 from litestar import Request, post
 from litestar.di import NamedDependency
-from livekit.api import TokenVerifier
 
-from libs.common.db import Database
 from services.sessions.interviews import apply_livekit_event
 from services.sessions.livekit_webhooks import read_livekit_webhook
+from services.sessions.runtime import Runtime
 
 
 class LiveKitReceipt(msgspec.Struct, frozen=True):
@@ -19,10 +18,9 @@ class LiveKitReceipt(msgspec.Struct, frozen=True):
 @post("/webhooks/livekit", status_code=200, tags=["webhooks"], summary="Receive a LiveKit server webhook")
 async def receive_livekit_webhook(
     request: Request[Any, Any, Any],
-    database: NamedDependency[Database],
-    livekit_verifier: NamedDependency[TokenVerifier],
+    runtime: NamedDependency[Runtime],
 ) -> LiveKitReceipt:
     body = await request.body()
     auth = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-    event = read_livekit_webhook(livekit_verifier, body, auth)
-    return LiveKitReceipt(outcome=await apply_livekit_event(database, event))
+    event = read_livekit_webhook(runtime.livekit_verifier, body, auth)
+    return LiveKitReceipt(outcome=await apply_livekit_event(runtime.database, event))

@@ -1,0 +1,20 @@
+"""What the identity handlers work with, built once per app."""
+
+from dataclasses import dataclass
+
+from svix.webhooks import Webhook
+
+from libs.common.db import Database
+from services.identity.clerk import ClerkClient
+from services.identity.users import UserCreations
+
+
+@dataclass(frozen=True, slots=True)
+class Runtime:
+    """Injected as one dependency: Litestar resolves several dependencies of one handler in an anyio task
+    group, on every request (measured: about a tenth of a request's CPU)."""
+
+    database: Database
+    clerk: ClerkClient
+    user_creations: UserCreations
+    svix_verifier: Webhook
