@@ -37,7 +37,11 @@ def main() -> None:
     serve_parser.add_argument("--host", default="127.0.0.1")
     serve_parser.add_argument("--port", type=int, default=8000)
     args = parser.parse_args()
-    serve(Litestar([bare, healthz], logging_config=None), args.host, args.port)
+    serve("bench.bare:create_app", args.host, args.port)
+
+
+def create_app() -> Litestar:
+    return Litestar([bare, healthz], logging_config=None)
 
 
 if __name__ == "__main__":

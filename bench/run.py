@@ -91,6 +91,26 @@ class Bench:
         """Each service's resident memory now, in bytes."""
         return {p.module: psutil.Process(p.pid).memory_info().rss for p in (self.stack.identity, self.stack.sessions)}
 
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU seconds used so far by each service, and by PostgreSQL (its server and every backend)."""
+        postmaster = psutil.Process(int((self.state / "pgdata" / "postmaster.pid").read_text().split()[0]))
+        processes = {
+            "sessions": [psutil.Process(self.stack.sessions.pid)],
+            "identity": [psutil.Process(self.stack.identity.pid)],
+            "postgres": [postmaster, *postmaster.children()],
+        }
+        return {name: sum(sum(p.cpu_times()[:2]) for p in group) for name, group in processes.items()}
+
+    def measure(self, url: str, script: Path, seconds: int) -> dict[str, Any]:
+        """`wrk` on `url`, and the CPU each process spent per request meanwhile (what sizing needs)."""
+        before = self.cpu_seconds()
+        result = wrk(url, script, seconds)
+        after = self.cpu_seconds()
+        result["cpu_ms_per_request"] = {
+            name: 1000 * (after[name] - before[name]) / result["requests"] for name in after
+        }
+        return result
+
     def count(self, database: str, sql: str) -> int:
         return int(self.postgres.execute(sql, database=database)[0][0])
 
@@ -234,7 +254,9 @@ def main() -> None:  # noqa: PLR0915 (one linear script: set up, measure each pa
             wrk(stack.urls["sessions"], details_script, 2)  # warm-up: pools filled, code paths loaded
             rss_warm = stack.rss()
             print("connection-details, existing users", flush=True)
-            results["connection-details (existing user)"] = wrk(stack.urls["sessions"], details_script, seconds)
+            results["connection-details (existing user)"] = stack.measure(
+                stack.urls["sessions"], details_script, seconds
+            )
             results["connection-details (existing user)"]["ceiling"] = serial(
                 pgbench(stack, "identity", FIND_USER, users, 5), pgbench(stack, "sessions", INSERT_INTERVIEW, users, 5)
             )
@@ -249,7 +271,7 @@ def main() -> None:  # noqa: PLR0915 (one linear script: set up, measure each pa
                 while page := clerk.get("/v1/users", params={"limit": 500, "offset": len(new_ids)}).json():
                     new_ids += [user["id"] for user in page]
             fallback = [("/api/livekit/connection-details", session(clerk_id), "{}") for clerk_id in new_ids]
-            results["connection-details (new user)"] = wrk(
+            results["connection-details (new user)"] = stack.measure(
                 stack.urls["sessions"], lua_script(state / "fallback.lua", fallback), seconds
             )
             results["connection-details (new user)"]["ceiling"] = serial(
@@ -264,7 +286,7 @@ def main() -> None:  # noqa: PLR0915 (one linear script: set up, measure each pa
             ensure = [
                 ("/internal/users/ensure", internal, json.dumps({"clerk_id": bench_id(n)})) for n in range(1, users + 1)
             ]
-            results["ensure-user (existing user)"] = wrk(
+            results["ensure-user (existing user)"] = stack.measure(
                 stack.urls["identity"], lua_script(state / "ensure.lua", ensure), seconds
             )
             results["ensure-user (existing user)"]["ceiling"] = pgbench(stack, "identity", FIND_USER, users, 5)
@@ -279,7 +301,7 @@ def main() -> None:  # noqa: PLR0915 (one linear script: set up, measure each pa
                 headers = {**sign_webhook(secrets.svix_secret, body), "Content-Type": "application/json"}
                 events.append(("/webhooks/clerk", headers, body.decode()))
             before = stack.count("identity", "SELECT count(*) FROM webhook_events")
-            hook = wrk(stack.urls["identity"], lua_script(state / "webhooks.lua", events), min(seconds, 5))
+            hook = stack.measure(stack.urls["identity"], lua_script(state / "webhooks.lua", events), min(seconds, 5))
             applied = stack.count("identity", "SELECT count(*) FROM webhook_events") - before
             hook["rps"] = applied / hook["seconds"]  # only first deliveries count (a wrapped list repeats svix-ids)
             hook["ceiling"] = pgbench(stack, "identity", APPLY_WEBHOOK, users, 5)
@@ -289,7 +311,7 @@ def main() -> None:  # noqa: PLR0915 (one linear script: set up, measure each pa
             if not args.quick:
                 print("seeding 1M users for the flatness check", flush=True)
                 seed_users(stack, users + 1, 1_000_000)
-                results["connection-details (existing user, 1M users)"] = wrk(
+                results["connection-details (existing user, 1M users)"] = stack.measure(
                     stack.urls["sessions"], details_script, seconds
                 )
     finally:
@@ -344,6 +366,12 @@ def report(results: dict[str, dict[str, Any]], memory: dict[str, tuple[int, int]
             f"p50 with 1M users within 10% of 1k users ({big['p50_ms']:.2f} vs {details['p50_ms']:.2f} ms)",
             big["p50_ms"] <= 1.1 * details["p50_ms"],
         )
+    cpu = ["| path | sessions | identity | PostgreSQL |", "|---|---|---|---|"]
+    for name, r in results.items():
+        if "cpu_ms_per_request" in r:
+            ms = r["cpu_ms_per_request"]
+            cpu.append(f"| {name} | {ms['sessions']:.3f} | {ms['identity']:.3f} | {ms['postgres']:.3f} |")
+    rows += ["", "CPU ms per request (what one replica sustains: 1000 / ms per core):", "", *cpu]
     table = "\n".join(rows) + "\n\n" + "\n".join(targets) + "\n"
     print("\n" + table)
     RESULTS.mkdir(exist_ok=True)

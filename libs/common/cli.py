@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import uvicorn
-from litestar import Litestar
 
 from libs.common.log import configure_logging
 from libs.common.settings import SettingsError
@@ -36,12 +35,20 @@ def apply_migrations(piccolo_app: str, piccolo_conf: str, database_url: str) -> 
         sys.exit(f"migrations failed: {result.message}")
 
 
-def serve(app: Litestar, host: str, port: int) -> None:
-    """Serve with uvicorn on uvloop + httptools; SIGTERM/SIGINT drain in-flight requests, then exit 0."""
+def serve(app_factory: str, host: str, port: int, workers: int = 1) -> None:
+    """Serve `app_factory` ("module:function" building the app) with uvicorn on uvloop + httptools, in
+    `workers` processes; SIGTERM/SIGINT drain in-flight requests, then exit.
+
+    One worker (the default) serves in this process. Several share the port under uvicorn's supervisor, for
+    machines with more cores than replicas; each keeps its own pools, caches and metrics (a scrape sees one
+    worker), so on Kubernetes prefer one worker per pod and more pods.
+    """
     config = uvicorn.Config(
-        app,
+        app_factory,
+        factory=True,
         host=host,
         port=port,
+        workers=workers,
         loop="uvloop",
         http="httptools",
         lifespan="on",
@@ -50,7 +57,19 @@ def serve(app: Litestar, host: str, port: int) -> None:
         server_header=False,
         timeout_graceful_shutdown=10,
     )
-    uvicorn.Server(config).run()
+    server = uvicorn.Server(config)
+    if workers == 1:
+        server.run()
+        return
+    uvicorn.supervisors.Multiprocess(config, sockets=[config.bind_socket()]).run()
+
+
+def web_concurrency(environ: Mapping[str, str]) -> int:
+    """`WEB_CONCURRENCY`: worker processes per service, default 1."""
+    raw = environ.get("WEB_CONCURRENCY", "").strip() or "1"
+    if not raw.isdigit() or not 1 <= int(raw) <= 64:
+        raise SettingsError(["WEB_CONCURRENCY is malformed: expected a whole number from 1 to 64"])
+    return int(raw)
 
 
 def run_service(
@@ -59,7 +78,7 @@ def run_service(
     piccolo_app: str,
     piccolo_conf: str,
     load_settings: Callable[[Mapping[str, str]], Any],
-    create_app: Callable[[Any], Litestar],
+    app_factory: str,
     commands: Mapping[str, Command] | None = None,
     argv: list[str] | None = None,
 ) -> None:
@@ -82,11 +101,12 @@ def run_service(
         apply_migrations(piccolo_app, piccolo_conf, database_url)
         return
     try:
-        settings = load_settings(os.environ)
+        settings = load_settings(os.environ)  # checked here, so a bad variable stops the start with its name
+        workers = web_concurrency(os.environ)
     except SettingsError as error:
         print(f"{name} cannot start: {error}", file=sys.stderr)
         sys.exit(2)
     if args.command == "serve":
-        serve(create_app(settings), args.host, args.port)
+        serve(app_factory, args.host, args.port, workers)
         return
     sys.exit((commands or {})[args.command].run(settings, args))

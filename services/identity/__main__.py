@@ -8,7 +8,6 @@ import msgspec
 
 from libs.common.cli import Command, run_service
 from libs.common.db import Database
-from services.identity.app import create_app
 from services.identity.backfill import BackfillReport, reconcile_with_clerk
 from services.identity.clerk import ClerkClient, ClerkUnavailable
 from services.identity.settings import IdentitySettings, load_identity_settings
@@ -55,6 +54,6 @@ if __name__ == "__main__":
         piccolo_app="identity",
         piccolo_conf="services.identity.piccolo_conf",
         load_settings=load_identity_settings,
-        create_app=create_app,
+        app_factory="services.identity.app:app_from_environment",
         commands={"backfill": BACKFILL},
     )

@@ -1,5 +1,7 @@
 """The identity service application: owns users, fed by Clerk's webhooks and the ensure-user RPC."""
 
+import os
+
 from litestar import Litestar, Router
 from svix.webhooks import Webhook
 
@@ -10,7 +12,7 @@ from services.identity.clerk import ClerkClient
 from services.identity.routes.internal import InternalUsersController
 from services.identity.routes.webhooks import receive_clerk_webhook
 from services.identity.runtime import Runtime
-from services.identity.settings import IdentitySettings
+from services.identity.settings import IdentitySettings, load_identity_settings
 from services.identity.users import UserCreations
 
 
@@ -31,3 +33,8 @@ def create_app(settings: IdentitySettings) -> Litestar:
         provides={"runtime": Runtime(database, clerk, UserCreations(), svix_verifier)},
         resources=[lambda: clerk],
     )
+
+
+def app_from_environment() -> Litestar:
+    """The app as `serve` builds it (in each worker): configured from the environment."""
+    return create_app(load_identity_settings(os.environ))

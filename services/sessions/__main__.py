@@ -1,7 +1,6 @@
 """`python -m services.sessions migrate | serve --host H --port P`."""
 
 from libs.common.cli import run_service
-from services.sessions.app import create_app
 from services.sessions.settings import load_sessions_settings
 
 if __name__ == "__main__":
@@ -10,5 +9,5 @@ if __name__ == "__main__":
         piccolo_app="sessions",
         piccolo_conf="services.sessions.piccolo_conf",
         load_settings=load_sessions_settings,
-        create_app=create_app,
+        app_factory="services.sessions.app:app_from_environment",
     )

@@ -1,6 +1,7 @@
 """The sessions service application: owns interviews; the frontend calls it with a Clerk session."""
 
 import logging
+import os
 import warnings
 
 from jwt.warnings import InsecureKeyLengthWarning
@@ -15,7 +16,7 @@ from services.sessions.identity_client import IdentityClient
 from services.sessions.routes.api import InterviewsController, LiveKitController
 from services.sessions.routes.webhooks import receive_livekit_webhook
 from services.sessions.runtime import Runtime
-from services.sessions.settings import SessionsSettings
+from services.sessions.settings import SessionsSettings, load_sessions_settings
 
 logger = logging.getLogger(__name__)
 
@@ -42,3 +43,8 @@ def create_app(settings: SessionsSettings) -> Litestar:
         provides={"runtime": Runtime(settings, database, identity, livekit_verifier)},
         resources=[lambda: identity],
     )
+
+
+def app_from_environment() -> Litestar:
+    """The app as `serve` builds it (in each worker): configured from the environment."""
+    return create_app(load_sessions_settings(os.environ))

@@ -47,10 +47,16 @@ class ClerkKeys:
         self._fetched_at = float("-inf")
         self._lock = asyncio.Lock()
 
-    async def key_for(self, kid: str | None) -> Any:
+    async def key_for(self, token: str) -> Any:
+        """The key `token` must be signed with. With a PEM there is one and the token is not read here (its
+        header is parsed once, by the verification); with a JWKS the header's `kid` picks it."""
         if self._pem_key is not None:
             return self._pem_key
-        if kid is None:
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")  # also refuses a non-string kid, unknown `crit`
+        except jwt.InvalidTokenError as error:
+            raise InvalidSessionToken("The session token is not a well-formed JWT.") from error
+        if not isinstance(kid, str):
             raise InvalidSessionToken("The session token names no key (kid).")
         if kid not in self._keys:
             await self._refresh()
@@ -85,12 +91,7 @@ class SessionVerifier:
         Every header and claim is checked by type before it is used, so no value of any JSON type can turn
         into anything but a 401.
         """
-        try:
-            header = jwt.get_unverified_header(token)  # also refuses a non-string kid and unknown `crit`
-        except jwt.InvalidTokenError as error:
-            raise InvalidSessionToken("The session token is not a well-formed JWT.") from error
-        kid = header.get("kid")
-        key = await self._keys.key_for(kid if isinstance(kid, str) else None)
+        key = await self._keys.key_for(token)
         try:
             claims = jwt.decode(
                 token,

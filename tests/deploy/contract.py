@@ -11,8 +11,9 @@ K8S_OVERLAY = DEPLOY / "k8s" / "overlays" / "example"
 # shared/ sits beside the repository (in CI too); the tests that read it skip when it is absent.
 ARCHITECTURE_MD = ROOT.parent / "shared" / "design" / "ARCHITECTURE.md"
 
-# The configuration table of ARCHITECTURE.md, per service ("both" rows in each). LOG_LEVEL is read by the
-# shared process entry (libs/common/cli.py) and allowed in addition.
+# The configuration table of ARCHITECTURE.md, per service ("both" rows in each). LOG_LEVEL and WEB_CONCURRENCY
+# are read by the shared process entry (libs/common/cli.py), DATABASE_POOL_SIZE by both settings structs; the
+# README documents all three, and they are allowed in addition.
 IDENTITY_VARIABLES = frozenset(
     {
         "DATABASE_URL",
@@ -53,7 +54,7 @@ NOT_YET_READ = {
         }
     ),
 }
-EXTRA_VARIABLES = frozenset({"LOG_LEVEL"})
+EXTRA_VARIABLES = frozenset({"LOG_LEVEL", "WEB_CONCURRENCY", "DATABASE_POOL_SIZE"})
 # Variables a running service cannot do without (sessions needs one of CLERK_JWKS_URL / CLERK_JWT_KEY too).
 REQUIRED = {
     "identity": {"DATABASE_URL", "INTERNAL_API_TOKENS", "CLERK_WEBHOOK_SIGNING_SECRET", "CLERK_SECRET_KEY"},

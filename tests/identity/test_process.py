@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import httpx
+import psutil
 
 from deploy.dev.stack import ROOT, ServiceProcess
 from deploy.dev.standins.clerk.payloads import make_user, user_event
@@ -99,3 +100,39 @@ async def test_served_process_logs_json_with_request_ids_and_no_secrets_then_sto
         "hook.person@example.com",
     ):
         assert secret not in text
+
+
+def test_web_concurrency_runs_that_many_workers_on_one_port_and_sigterm_stops_them_all(
+    identity_db: str, clerk_standin: ServiceProcess, svix_secret: str, tmp_path: Path
+):
+    env = identity_env(identity_db, clerk_standin.url, svix_secret) | {"WEB_CONCURRENCY": "2"}
+    service = ServiceProcess("services.identity", env, tmp_path / "identity.log", ready_path="/readyz").start()
+    try:
+        children = psutil.Process(service.pid).children(recursive=True)
+        workers = [child for child in children if "spawn_main" in " ".join(child.cmdline())]
+        answers = {httpx.get(f"{service.url}/readyz", timeout=5).status_code for _ in range(20)}
+    finally:
+        service.stop()
+
+    assert answers == {200}
+    assert len(workers) == 2
+    assert not [process for process in children if process.is_running() and process.status() != "zombie"]
+
+
+def test_a_malformed_worker_count_stops_start_up_naming_it(
+    identity_db: str, clerk_standin: ServiceProcess, svix_secret: str
+):
+    env = os.environ | identity_env(identity_db, clerk_standin.url, svix_secret) | {"WEB_CONCURRENCY": "many"}
+
+    result = subprocess.run(
+        [sys.executable, "-m", "services.identity", "serve", "--port", "1"],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+    assert result.returncode == 2
+    assert "WEB_CONCURRENCY is malformed" in result.stderr

@@ -20,7 +20,8 @@ def main() -> None:
     args = parser.parse_args()
     config = StandinConfig(secret_key=args.secret_key, webhook_url=args.webhook_url, webhook_secret=args.webhook_secret)
     print(f"clerk stand-in listening on http://{args.host}:{args.port}", flush=True)
-    uvicorn.run(create_app(config), host=args.host, port=args.port, log_level="warning", lifespan="on")
+    # one worker whatever WEB_CONCURRENCY says (uvicorn reads it): the stand-in keeps its users in memory
+    uvicorn.run(create_app(config), host=args.host, port=args.port, log_level="warning", lifespan="on", workers=1)
 
 
 if __name__ == "__main__":
