@@ -61,18 +61,18 @@ INSERT INTO users AS u (clerk_id, email, phone, username, first_name, last_name,
 """
 APPLY_WEBHOOK = """\\set n random(1, :users)
 \\set m random(1, 1000000000000)
-BEGIN;
-INSERT INTO webhook_events (svix_id, event_type, clerk_id, event_timestamp, outcome) VALUES
- ('msg_' || :m || '_' || :client_id, 'user.updated', 'user_bench' || lpad(:n::text, 10, '0'), now(), 'received')
- ON CONFLICT (svix_id) DO NOTHING RETURNING svix_id;
-INSERT INTO users AS u (clerk_id, email, phone, username, first_name, last_name, image_url, clerk_created_at,
- clerk_updated_at, created_via, profile_status) VALUES ('user_bench' || lpad(:n::text, 10, '0'), 'b@example.com',
- NULL, NULL, 'Bench', NULL, NULL, now(), clock_timestamp(), 'webhook', 'complete') ON CONFLICT (clerk_id) DO UPDATE
- SET email = EXCLUDED.email, first_name = EXCLUDED.first_name, clerk_updated_at = EXCLUDED.clerk_updated_at,
- updated_at = now() WHERE u.deleted_at IS NULL AND (u.clerk_updated_at IS NULL OR
- u.clerk_updated_at < EXCLUDED.clerk_updated_at) RETURNING id, (xmax = 0);
-UPDATE webhook_events SET outcome = 'applied' WHERE svix_id = 'msg_' || :m || '_' || :client_id;
-COMMIT;
+WITH fresh AS (SELECT NOT EXISTS (SELECT 1 FROM webhook_events WHERE svix_id = 'msg_' || :m || '_' || :client_id)
+ AS delivery), written AS (INSERT INTO users AS u (clerk_id, email, phone, username, first_name, last_name,
+ image_url, clerk_created_at, clerk_updated_at, created_via, profile_status) SELECT 'user_bench' ||
+ lpad(:n::text, 10, '0'), 'b@example.com', NULL, NULL, 'Bench', NULL, NULL, now(), clock_timestamp(), 'webhook',
+ 'complete' FROM fresh WHERE fresh.delivery ON CONFLICT (clerk_id) DO UPDATE SET email = EXCLUDED.email,
+ first_name = EXCLUDED.first_name, clerk_updated_at = EXCLUDED.clerk_updated_at, updated_at = now()
+ WHERE u.deleted_at IS NULL AND (u.clerk_updated_at IS NULL OR u.clerk_updated_at < EXCLUDED.clerk_updated_at)
+ RETURNING (xmax = 0) AS inserted), recorded AS (INSERT INTO webhook_events (svix_id, event_type, clerk_id,
+ event_timestamp, outcome) VALUES ('msg_' || :m || '_' || :client_id, 'user.updated', 'user_bench' ||
+ lpad(:n::text, 10, '0'), now(), CASE WHEN EXISTS (SELECT 1 FROM written) THEN 'applied' ELSE 'stale' END)
+ ON CONFLICT (svix_id) DO NOTHING RETURNING outcome)
+SELECT (SELECT outcome FROM recorded), (SELECT inserted FROM written);
 """
 
 

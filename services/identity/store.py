@@ -6,6 +6,7 @@ nothing un-deletes a tombstone.
 """
 
 from datetime import datetime
+from typing import Literal
 
 import asyncpg
 import msgspec
@@ -17,17 +18,27 @@ USER_COLUMNS = ", ".join(User.__struct_fields__)
 
 _FIND_USER = f"SELECT {USER_COLUMNS} FROM users WHERE clerk_id = $1"
 
-_UPSERT_PROFILE = f"""
-INSERT INTO users AS u (clerk_id, email, phone, username, first_name, last_name, image_url,
-                        clerk_created_at, clerk_updated_at, created_via, profile_status)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'complete')
-ON CONFLICT (clerk_id) DO UPDATE SET
+# The guarded writes, each shared by the statement that writes alone and the one that also records a webhook.
+_PROFILE_INTO = """INSERT INTO users AS u (clerk_id, email, phone, username, first_name, last_name, image_url,
+                        clerk_created_at, clerk_updated_at, created_via, profile_status)"""
+_PROFILE_GUARD = """ON CONFLICT (clerk_id) DO UPDATE SET
     email = EXCLUDED.email, phone = EXCLUDED.phone, username = EXCLUDED.username,
     first_name = EXCLUDED.first_name, last_name = EXCLUDED.last_name, image_url = EXCLUDED.image_url,
     clerk_created_at = EXCLUDED.clerk_created_at, clerk_updated_at = EXCLUDED.clerk_updated_at,
     profile_status = 'complete', updated_at = now()
 WHERE u.deleted_at IS NULL
-  AND (u.clerk_updated_at IS NULL OR u.clerk_updated_at < EXCLUDED.clerk_updated_at)
+  AND (u.clerk_updated_at IS NULL OR u.clerk_updated_at < EXCLUDED.clerk_updated_at)"""
+# A tombstone keeps the id (so no late event can resurrect the user) and erases the profile.
+_TOMBSTONE_INTO = "INSERT INTO users AS u (clerk_id, created_via, profile_status, deleted_at)"
+_TOMBSTONE_GUARD = """ON CONFLICT (clerk_id) DO UPDATE SET
+    deleted_at = now(), updated_at = now(), profile_status = 'complete',
+    email = NULL, phone = NULL, username = NULL, first_name = NULL, last_name = NULL, image_url = NULL
+WHERE u.deleted_at IS NULL"""
+
+_UPSERT_PROFILE = f"""
+{_PROFILE_INTO}
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'complete')
+{_PROFILE_GUARD}
 RETURNING {USER_COLUMNS}, (xmax = 0) AS inserted
 """
 
@@ -39,28 +50,49 @@ ON CONFLICT (clerk_id) DO UPDATE SET clerk_id = EXCLUDED.clerk_id
 RETURNING {USER_COLUMNS}, (xmax = 0) AS inserted
 """
 
-# A tombstone keeps the id (so no late event can resurrect the user) and erases the profile.
-_TOMBSTONE = """
-INSERT INTO users AS u (clerk_id, created_via, profile_status, deleted_at) VALUES ($1, $2, 'complete', now())
-ON CONFLICT (clerk_id) DO UPDATE SET
-    deleted_at = now(), updated_at = now(), profile_status = 'complete',
-    email = NULL, phone = NULL, username = NULL, first_name = NULL, last_name = NULL, image_url = NULL
-WHERE u.deleted_at IS NULL
+_TOMBSTONE = f"""
+{_TOMBSTONE_INTO} VALUES ($1, $2, 'complete', now())
+{_TOMBSTONE_GUARD}
 RETURNING id
 """
 
-_CLAIM_DELIVERY = """
+# A webhook delivery is one statement: the guarded write, only if this Svix message id was never recorded,
+# then the record of the delivery with what the write did. Atomic, one round trip. Two deliveries of one
+# message at once: both may try the write (the second finds it already done: its guard refuses), and the
+# second's record waits on the first's, then yields nothing: it is reported as a duplicate.
+_DELIVERY = """
+WITH fresh AS (SELECT NOT EXISTS (SELECT 1 FROM webhook_events WHERE svix_id = $1) AS delivery),
+written AS ({write} RETURNING (xmax = 0) AS inserted),
+recorded AS (
+    INSERT INTO webhook_events (svix_id, event_type, clerk_id, event_timestamp, outcome)
+    VALUES ($1, $2, $3, to_timestamp($4::float8 / 1000),
+            CASE WHEN EXISTS (SELECT 1 FROM written) THEN 'applied' ELSE 'stale' END)
+    ON CONFLICT (svix_id) DO NOTHING
+    RETURNING outcome
+)
+SELECT (SELECT outcome FROM recorded) AS outcome, COALESCE((SELECT inserted FROM written), false) AS inserted
+"""
+_DELIVER_PROFILE = _DELIVERY.format(
+    write=f"""{_PROFILE_INTO}
+    SELECT $3, $5::text, $6::text, $7::text, $8::text, $9::text, $10::text, $11::timestamptz, $12::timestamptz,
+           'webhook', 'complete'
+    FROM fresh WHERE fresh.delivery
+    {_PROFILE_GUARD}"""
+)
+_DELIVER_TOMBSTONE = _DELIVERY.format(
+    write=f"""{_TOMBSTONE_INTO} SELECT $3, 'webhook', 'complete', now() FROM fresh WHERE fresh.delivery
+    {_TOMBSTONE_GUARD}"""
+)
+_DELIVER_IGNORED = """
 INSERT INTO webhook_events (svix_id, event_type, clerk_id, event_timestamp, outcome)
-VALUES ($1, $2, $3, to_timestamp($4::float8 / 1000), 'received')
+VALUES ($1, $2, $3, to_timestamp($4::float8 / 1000), 'ignored')
 ON CONFLICT (svix_id) DO NOTHING
-RETURNING svix_id
+RETURNING outcome
 """
 
 _FRESHNESS = """
 SELECT clerk_id, clerk_updated_at, deleted_at IS NOT NULL AS deleted FROM users WHERE clerk_id = ANY($1)
 """
-
-_RECORD_OUTCOME = "UPDATE webhook_events SET outcome = $2 WHERE svix_id = $1"
 
 
 def _user(row: asyncpg.Record) -> User:
@@ -104,15 +136,55 @@ async def tombstone(conn: asyncpg.Connection, clerk_id: str, created_via: Create
     return await conn.fetchval(_TOMBSTONE, clerk_id, created_via) is not None
 
 
-async def claim_delivery(
-    conn: asyncpg.Connection, svix_id: str, event_type: str, clerk_id: str | None, event_timestamp: int | None
-) -> bool:
-    """Record a webhook delivery; False when this Svix message id was already recorded (a redelivery)."""
-    return await conn.fetchval(_CLAIM_DELIVERY, svix_id, event_type, clerk_id, event_timestamp) is not None
+class Delivery(msgspec.Struct, frozen=True):
+    """One webhook delivery: its Svix message id, the event's type, the user it names and its timestamp."""
+
+    svix_id: str
+    event_type: str
+    clerk_id: str | None
+    event_timestamp: int | None
 
 
-async def record_outcome(conn: asyncpg.Connection, svix_id: str, outcome: str) -> None:
-    await conn.execute(_RECORD_OUTCOME, svix_id, outcome)
+DeliveryOutcome = Literal["applied", "stale", "ignored"]
+
+
+async def deliver_profile(
+    conn: asyncpg.Connection, delivery: Delivery, profile: UserProfile
+) -> tuple[DeliveryOutcome, bool] | None:
+    """Apply `profile` through the guarded upsert and record the delivery: (outcome, inserted), or None when
+    this Svix message id was already recorded (a redelivery, which changes nothing)."""
+    row = await conn.fetchrow(
+        _DELIVER_PROFILE,
+        *_delivery_parameters(delivery),
+        profile.email,
+        profile.phone,
+        profile.username,
+        profile.first_name,
+        profile.last_name,
+        profile.image_url,
+        profile.clerk_created_at,
+        profile.clerk_updated_at,
+    )
+    assert row is not None  # the statement always yields one row
+    return None if row["outcome"] is None else (row["outcome"], row["inserted"])
+
+
+async def deliver_tombstone(conn: asyncpg.Connection, delivery: Delivery) -> DeliveryOutcome | None:
+    """Tombstone the user and record the delivery: the outcome, or None for a redelivery."""
+    row = await conn.fetchrow(_DELIVER_TOMBSTONE, *_delivery_parameters(delivery))
+    assert row is not None
+    outcome: DeliveryOutcome | None = row["outcome"]
+    return outcome
+
+
+async def deliver_ignored(conn: asyncpg.Connection, delivery: Delivery) -> DeliveryOutcome | None:
+    """Record a delivery of a type we do not handle: "ignored", or None for a redelivery."""
+    outcome: DeliveryOutcome | None = await conn.fetchval(_DELIVER_IGNORED, *_delivery_parameters(delivery))
+    return outcome
+
+
+def _delivery_parameters(delivery: Delivery) -> tuple[str, str, str | None, int | None]:
+    return delivery.svix_id, delivery.event_type, delivery.clerk_id, delivery.event_timestamp
 
 
 class Freshness(msgspec.Struct, frozen=True):

@@ -118,7 +118,7 @@ _SVIX_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")  # what webhook_events.svix_id h
 
 
 async def apply_clerk_event(database: Database, svix_id: str, body: bytes) -> WebhookOutcome:
-    """Apply one verified Clerk webhook exactly once, in one transaction.
+    """Apply one verified Clerk webhook exactly once, in one statement (`store.deliver_*`).
 
     A repeated `svix_id` is a `duplicate` and changes nothing; a profile not newer than the stored one, or
     any event about a tombstoned user, is `stale`; types other than user.created/updated/deleted are
@@ -140,21 +140,19 @@ async def apply_clerk_event(database: Database, svix_id: str, body: bytes) -> We
         raise MalformedWebhook(f"Webhook {svix_id} does not match Clerk's event schema: {error}") from error
     clerk_id = event.data.id if event is not None else None
 
-    async with database.transaction() as conn:
-        if not await store.claim_delivery(conn, svix_id, head.type, clerk_id, head.timestamp):
-            WEBHOOK_EVENTS.labels(head.type, "duplicate").inc()
-            return "duplicate"
-        outcome: WebhookOutcome
-        created = False
+    delivery = store.Delivery(svix_id, head.type, clerk_id, head.timestamp)
+    created = False
+    async with database.connection() as conn:
         if isinstance(event, ClerkUserEvent):
-            written = await store.upsert_profile(conn, event.data.to_profile(), "webhook")
-            outcome = "applied" if written is not None else "stale"
-            created = written is not None and written[1]
+            written = await store.deliver_profile(conn, delivery, event.data.to_profile())
+            outcome, created = written if written is not None else (None, False)
         elif isinstance(event, ClerkUserDeletedEvent):
-            outcome = "applied" if await store.tombstone(conn, event.data.id, "webhook") else "stale"
+            outcome = await store.deliver_tombstone(conn, delivery)
         else:
-            outcome = "ignored"
-        await store.record_outcome(conn, svix_id, outcome)
+            outcome = await store.deliver_ignored(conn, delivery)
+    if outcome is None:
+        WEBHOOK_EVENTS.labels(head.type, "duplicate").inc()
+        return "duplicate"
     if created:
         USERS_CREATED.labels("webhook", "").inc()
     _observe_lag(head.timestamp)
