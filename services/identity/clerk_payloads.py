@@ -46,6 +46,8 @@ class ClerkUser(msgspec.Struct, frozen=True, kw_only=True):
     phone_numbers: list[ClerkPhoneNumber] = []
     created_at: Millis
     updated_at: Millis
+    banned: bool = False
+    locked: bool = False
 
     def to_profile(self) -> UserProfile:
         """The primary email and phone are the ones named by `primary_*_id`, wherever they are listed."""
@@ -61,6 +63,8 @@ class ClerkUser(msgspec.Struct, frozen=True, kw_only=True):
             image_url=self.image_url,
             clerk_created_at=_from_millis(self.created_at),
             clerk_updated_at=_from_millis(self.updated_at),
+            banned=self.banned,
+            locked=self.locked,
         )
 
 

@@ -21,6 +21,18 @@ class UserDeleted(Problem):
     title_text = "User deleted"
 
 
+class UserBanned(Problem):
+    status = 403
+    slug = "user-banned"
+    title_text = "User banned"
+
+
+class UserLocked(Problem):
+    status = 403
+    slug = "user-locked"
+    title_text = "User locked"
+
+
 class InvalidWebhookSignature(Problem):
     status = 401
     slug = "invalid-webhook-signature"

@@ -22,6 +22,8 @@ class UserProfile(msgspec.Struct, frozen=True, kw_only=True):
     image_url: str | None
     clerk_created_at: datetime
     clerk_updated_at: datetime
+    banned: bool
+    locked: bool
 
 
 class User(msgspec.Struct, frozen=True, kw_only=True):
@@ -38,6 +40,8 @@ class User(msgspec.Struct, frozen=True, kw_only=True):
     clerk_created_at: datetime | None
     clerk_updated_at: datetime | None
     deleted_at: datetime | None
+    banned: bool
+    locked: bool
     created_via: CreatedVia
     profile_status: ProfileStatus
     created_at: datetime

@@ -20,12 +20,12 @@ _FIND_USER = f"SELECT {USER_COLUMNS} FROM users WHERE clerk_id = $1"
 
 # The guarded writes, each shared by the statement that writes alone and the one that also records a webhook.
 _PROFILE_INTO = """INSERT INTO users AS u (clerk_id, email, phone, username, first_name, last_name, image_url,
-                        clerk_created_at, clerk_updated_at, created_via, profile_status)"""
+                        clerk_created_at, clerk_updated_at, banned, locked, created_via, profile_status)"""
 _PROFILE_GUARD = """ON CONFLICT (clerk_id) DO UPDATE SET
     email = EXCLUDED.email, phone = EXCLUDED.phone, username = EXCLUDED.username,
     first_name = EXCLUDED.first_name, last_name = EXCLUDED.last_name, image_url = EXCLUDED.image_url,
     clerk_created_at = EXCLUDED.clerk_created_at, clerk_updated_at = EXCLUDED.clerk_updated_at,
-    profile_status = 'complete', updated_at = now()
+    banned = EXCLUDED.banned, locked = EXCLUDED.locked, profile_status = 'complete', updated_at = now()
 WHERE u.deleted_at IS NULL
   AND (u.clerk_updated_at IS NULL OR u.clerk_updated_at < EXCLUDED.clerk_updated_at)"""
 # A tombstone keeps the id (so no late event can resurrect the user) and erases the profile.
@@ -37,7 +37,7 @@ WHERE u.deleted_at IS NULL"""
 
 _UPSERT_PROFILE = f"""
 {_PROFILE_INTO}
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'complete')
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'complete')
 {_PROFILE_GUARD}
 RETURNING {USER_COLUMNS}, (xmax = 0) AS inserted
 """
@@ -75,7 +75,7 @@ SELECT (SELECT outcome FROM recorded) AS outcome, COALESCE((SELECT inserted FROM
 _DELIVER_PROFILE = _DELIVERY.format(
     write=f"""{_PROFILE_INTO}
     SELECT $3, $5::text, $6::text, $7::text, $8::text, $9::text, $10::text, $11::timestamptz, $12::timestamptz,
-           'webhook', 'complete'
+           $13::boolean, $14::boolean, 'webhook', 'complete'
     FROM fresh WHERE fresh.delivery
     {_PROFILE_GUARD}"""
 )
@@ -119,6 +119,8 @@ async def upsert_profile(
         profile.image_url,
         profile.clerk_created_at,
         profile.clerk_updated_at,
+        profile.banned,
+        profile.locked,
         created_via,
     )
     return None if row is None else (_user(row), row["inserted"])
@@ -164,6 +166,8 @@ async def deliver_profile(
         profile.image_url,
         profile.clerk_created_at,
         profile.clerk_updated_at,
+        profile.banned,
+        profile.locked,
     )
     assert row is not None  # the statement always yields one row
     return None if row["outcome"] is None else (row["outcome"], row["inserted"])

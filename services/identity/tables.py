@@ -1,6 +1,6 @@
 """The identity schema, as Piccolo tables: the source its migrations are generated from."""
 
-from piccolo.columns import UUID, Text, Timestamptz, Varchar
+from piccolo.columns import UUID, Boolean, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.indexes import IndexMethod
 from piccolo.table import Table
@@ -20,6 +20,8 @@ class Users(Table, tablename="users"):
     clerk_created_at = Timestamptz(null=True, default=None)
     clerk_updated_at = Timestamptz(null=True, default=None)
     deleted_at = Timestamptz(null=True, default=None)
+    banned = Boolean(default=False)  # Clerk's `banned`: may not start interviews
+    locked = Boolean(default=False)  # Clerk's `locked` (too many failed sign-ins): likewise, until unlocked
     created_via = Varchar(length=16)  # webhook | ensure | backfill
     profile_status = Varchar(length=16)  # complete | pending
     created_at = Timestamptz(default=TimestamptzNow())

@@ -24,7 +24,14 @@ from services.identity.clerk_payloads import (
     ClerkUserEvent,
     decode,
 )
-from services.identity.errors import MalformedClerkId, MalformedWebhook, UserDeleted, UserNotFound
+from services.identity.errors import (
+    MalformedClerkId,
+    MalformedWebhook,
+    UserBanned,
+    UserDeleted,
+    UserLocked,
+    UserNotFound,
+)
 from services.identity.metrics import USERS_CREATED, WEBHOOK_EVENTS, WEBHOOK_LAG
 from services.identity.profiles import User
 
@@ -44,9 +51,14 @@ def _checked(clerk_id: str) -> str:
     return clerk_id
 
 
-def _live(user: User) -> User:
+def _allowed(user: User) -> User:
+    """The user, if it may start interviews: not deleted, banned or locked in Clerk (each a 4xx of its own)."""
     if user.deleted_at is not None:
         raise UserDeleted(f"User {user.clerk_id} was deleted in Clerk.")
+    if user.banned:
+        raise UserBanned(f"User {user.clerk_id} is banned in Clerk.")
+    if user.locked:
+        raise UserLocked(f"User {user.clerk_id} is locked in Clerk (too many failed sign-ins).")
     return user
 
 
@@ -62,14 +74,15 @@ async def ensure_user(database: Database, clerk: ClerkClient, creations: UserCre
     Clerk, so a caller that missed the row just before another's write committed does not ask again. If Clerk
     cannot answer, a pending stub is inserted so the caller can go on, and a later webhook or backfill fills
     the profile in. `created` is true for the one call that created the row. Raises `MalformedClerkId`,
-    `UserNotFound` (Clerk has no such user) or `UserDeleted` (tombstoned).
+    `UserNotFound` (Clerk has no such user), `UserDeleted` (tombstoned), `UserBanned` or `UserLocked`: a
+    banned or locked user is stored as Clerk says, and refused.
     """
     async with database.connection() as conn:
         existing = await store.find_user(conn, _checked(clerk_id))
     if existing is not None:
-        return EnsuredUser(user=_live(existing), created=False)
+        return EnsuredUser(user=_allowed(existing), created=False)
     ensured, started = await creations.run(clerk_id, lambda: _create_from_clerk(database, clerk, clerk_id))
-    return EnsuredUser(user=_live(ensured.user), created=ensured.created and started)
+    return EnsuredUser(user=_allowed(ensured.user), created=ensured.created and started)
 
 
 async def _create_from_clerk(database: Database, clerk: ClerkClient, clerk_id: str) -> EnsuredUser:

@@ -74,8 +74,8 @@ class IdentityClient:
             await self._http.close()
 
     async def ensure_user(self, clerk_id: str) -> IdentityUser:
-        """The user, created in identity if needed. `UserNotAllowed` (403) for users Clerk deleted or does
-        not know; `ServiceUnavailable` (503) when identity cannot answer."""
+        """The user, created in identity if needed. `UserNotAllowed` (403) for users Clerk deleted, banned,
+        locked or does not know; `ServiceUnavailable` (503) when identity cannot answer."""
         started = time.perf_counter()
         try:
             try:
@@ -119,6 +119,8 @@ class IdentityClient:
                     raise _unavailable("server_error", "The identity service failed; retry shortly.") from None
             if status in (404, 410, 422):
                 raise UserNotAllowed(f"User {clerk_id} no longer exists in Clerk.")
+            if status == 403:  # banned or locked: identity refusing the user, never worth a retry
+                raise UserNotAllowed(f"User {clerk_id} {_refusal(content)}.")
             if status in (502, 503, 504) and attempt < self.ATTEMPTS:
                 await asyncio.sleep(0.05)
                 continue
@@ -127,6 +129,22 @@ class IdentityClient:
                 raise _unavailable("rejected_token", "The identity service refused this service's credentials.")
             logger.error("identity answered ensure-user for %s with %s", clerk_id, status)
             raise _unavailable("server_error", "The identity service failed; retry shortly.")
+
+
+class _Problem(msgspec.Struct, frozen=True):
+    type: str = ""
+
+
+_problem = msgspec.json.Decoder(_Problem)
+_REFUSALS = {"urn:problem:user-banned": "is banned in Clerk", "urn:problem:user-locked": "is locked in Clerk"}
+
+
+def _refusal(content: bytes) -> str:
+    try:
+        kind = _problem.decode(content).type
+    except msgspec.DecodeError:
+        kind = ""
+    return _REFUSALS.get(kind, "may not start interviews")
 
 
 class _EnsureRequest(msgspec.Struct, frozen=True):

@@ -173,3 +173,18 @@ async def test_user_deleted_in_clerk_is_403_and_records_nothing(
     assert response.status_code == 403
     assert msgspec.json.decode(response.content)["status"] == 403
     assert await interview_rows(sessions_db) == []
+
+
+async def test_a_banned_or_locked_user_is_403_and_records_nothing(
+    sessions: httpx.AsyncClient, clerk: httpx.AsyncClient, sessions_db: str, session_token: Callable[..., str]
+):
+    for flag in ("banned", "locked"):
+        user = await clerk_user(clerk, email=f"start.{flag}@example.com")
+        await clerk.patch(f"/_standin/users/{user['id']}", json={flag: True, "deliver": False})
+
+        response = await sessions.post("/api/livekit/connection-details", headers=bearer(session_token(user["id"])))
+
+        assert response.status_code == 403, response.text
+        assert response.headers["content-type"].startswith("application/problem+json")
+        assert f"is {flag} in Clerk" in response.json()["detail"]
+    assert await interview_rows(sessions_db) == []

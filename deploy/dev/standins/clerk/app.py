@@ -64,6 +64,8 @@ class UserChanges(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True)
     username: str | None = None
     first_name: str | None = None
     last_name: str | None = None
+    banned: bool | None = None  # as Clerk's ban / unban endpoints set it
+    locked: bool | None = None  # as Clerk sets it after too many failed sign-ins
     # What a user's own browser may write (Clerk allows 8 KB), as JSON text: kept and sent verbatim, so any
     # nesting depth reaches the identity service unparsed.
     unsafe_metadata_json: str | None = None
