@@ -9,6 +9,7 @@ from libs.common.app import build_service_app
 from libs.common.db import Database
 from libs.common.internal_auth import internal_token_guard
 from services.identity.clerk import ClerkClient
+from services.identity.retention import pruning
 from services.identity.routes.internal import InternalUsersController
 from services.identity.routes.webhooks import receive_clerk_webhook
 from services.identity.runtime import Runtime
@@ -31,7 +32,7 @@ def create_app(settings: IdentitySettings) -> Litestar:
         database=database,
         route_handlers=[internal, receive_clerk_webhook],
         provides={"runtime": Runtime(database, clerk, UserCreations(), svix_verifier)},
-        resources=[lambda: clerk],
+        resources=[lambda: clerk, lambda: pruning(database, settings.webhook_events_retention_days)],
     )
 
 

@@ -20,6 +20,10 @@ WEBHOOK_LAG = Histogram(
     "Time from Clerk's event timestamp to its receipt here.",
     buckets=(0.1, 0.5, 1, 2, 5, 10, 30, 60, 300, 900, 3600, 21600, 86400),
 )
+WEBHOOK_EVENTS_PRUNED = Counter(
+    "identity_webhook_events_pruned",
+    "Webhook delivery records deleted after WEBHOOK_EVENTS_RETENTION_DAYS.",
+)
 CLERK_API_REQUESTS = Counter(
     "identity_clerk_api_requests",
     "Requests to the Clerk Backend API by operation and HTTP status (status=error: no response).",

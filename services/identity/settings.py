@@ -16,6 +16,8 @@ class IdentitySettings(msgspec.Struct, frozen=True, kw_only=True, rename="upper"
     clerk_api_url: Annotated[str, msgspec.Meta(pattern=r"^https?://\S+$")] = "https://api.clerk.com"
     clerk_api_timeout_seconds: Annotated[float, msgspec.Meta(gt=0, le=30)] = 2.0
     database_pool_size: Annotated[int, msgspec.Meta(ge=1, le=200)] = 10
+    # At least 2: Svix retries a message for about 28 hours, and its record is what makes a retry a duplicate.
+    webhook_events_retention_days: Annotated[int, msgspec.Meta(ge=2, le=3650)] = 30
 
 
 def load_identity_settings(environ: Mapping[str, str]) -> IdentitySettings:

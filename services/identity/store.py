@@ -187,6 +187,19 @@ async def deliver_ignored(conn: asyncpg.Connection, delivery: Delivery) -> Deliv
     return outcome
 
 
+_PRUNE_DELIVERIES = """
+DELETE FROM webhook_events WHERE svix_id IN (
+    SELECT svix_id FROM webhook_events WHERE received_at < now() - make_interval(days => $1)
+    ORDER BY received_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+"""
+
+
+async def prune_deliveries(conn: asyncpg.Connection, retention_days: int, batch: int) -> int:
+    """Delete up to `batch` delivery records older than `retention_days` (oldest first); how many."""
+    status: str = await conn.execute(_PRUNE_DELIVERIES, retention_days, batch)
+    return int(status.rsplit(" ", 1)[1])
+
+
 def _delivery_parameters(delivery: Delivery) -> tuple[str, str, str | None, int | None]:
     return delivery.svix_id, delivery.event_type, delivery.clerk_id, delivery.event_timestamp
 

@@ -18,8 +18,8 @@ WEBHOOK_ADVICE = (
 DURATION = re.compile(r"^(\d+(ms|s|m|h|d|w|y))+$")
 SEVERITIES = {"critical", "warning", "info"}
 
-# Per-route series of Litestar's Prometheus middleware (litestar/plugins/prometheus/middleware.py:
-# `_get_default_labels`), prefixed with the service name.
+# Per-route series (libs/common/metrics.py: the names and labels of Litestar's Prometheus plugin), prefixed
+# with the service name.
 ROUTE_LABELS = {"method", "path", "status_code", "app_name"}
 # Labels Prometheus attaches to every scraped series (target labels) and that the rules may use.
 TARGET_LABELS = {"job", "instance", "namespace", "pod", "service", "container", "endpoint"}
@@ -27,6 +27,7 @@ COUNTERS: dict[str, set[str]] = {
     "identity_users_created_total": {"path", "cause"},
     "identity_webhook_events_total": {"type", "outcome"},
     "identity_clerk_api_requests_total": {"operation", "status"},
+    "identity_webhook_events_pruned_total": set(),
     "identity_requests_total": ROUTE_LABELS,
     "identity_requests_error_total": ROUTE_LABELS,
     "sessions_identity_rpc_failures_total": {"reason"},
