@@ -187,6 +187,18 @@ async def deliver_ignored(conn: asyncpg.Connection, delivery: Delivery) -> Deliv
     return outcome
 
 
+_CHANGES_AFTER = """
+SELECT position, xact, clerk_id, user_id, change, at FROM user_changes
+WHERE (xact, position) > ($1, $2) AND xact < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+ORDER BY xact, position LIMIT $3
+"""
+
+
+async def changes_after(conn: asyncpg.Connection, xact: int, position: int, limit: int) -> list[asyncpg.Record]:
+    """Changes after (xact, position), only from transactions older than every one still in flight."""
+    return list(await conn.fetch(_CHANGES_AFTER, xact, position, limit))
+
+
 _PRUNE_DELIVERIES = """
 DELETE FROM webhook_events WHERE svix_id IN (
     SELECT svix_id FROM webhook_events WHERE received_at < now() - make_interval(days => $1)

@@ -1,6 +1,6 @@
 """The identity schema, as Piccolo tables: the source its migrations are generated from."""
 
-from piccolo.columns import UUID, Boolean, Text, Timestamptz, Varchar
+from piccolo.columns import UUID, BigInt, BigSerial, Boolean, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.indexes import IndexMethod
 from piccolo.table import Table
@@ -37,3 +37,16 @@ class WebhookEvents(Table, tablename="webhook_events"):
     event_timestamp = Timestamptz(null=True, default=None)
     received_at = Timestamptz(default=TimestamptzNow(), index=True)
     outcome = Varchar(length=16)  # applied | stale | ignored
+
+
+class UserChanges(Table, tablename="user_changes"):
+    """The users' changes feed (a transactional outbox): a row per deletion, ban, unban, lock or unlock, written
+    by a trigger on `users` in the transaction of the write it describes (see the migration)."""
+
+    position = BigSerial(primary_key=True)
+    xact = BigInt()  # the writing transaction's id: the feed is read in (xact, position) order, up to the
+    # oldest transaction still in flight, so a reader resuming from its cursor misses nothing
+    clerk_id = Varchar(length=64)
+    user_id = UUID()
+    change = Varchar(length=16)  # deleted | banned | unbanned | locked | unlocked
+    at = Timestamptz(default=TimestamptzNow())

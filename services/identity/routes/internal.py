@@ -1,10 +1,13 @@
 """The internal RPC the sessions service calls: ensure a user exists, read a user."""
 
+from typing import Annotated
+
 import msgspec
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
+from services.identity.changes import ChangesPage, changes_after
 from services.identity.profiles import User
 from services.identity.runtime import Runtime
 from services.identity.users import EnsuredUser, ensure_user, find_user
@@ -29,6 +32,15 @@ class InternalUsersController(Controller):
         runtime: NamedDependency[Runtime],
     ) -> EnsuredUser:
         return await ensure_user(runtime.database, runtime.clerk, runtime.user_creations, data.clerk_id)
+
+    @get("/changes", summary="The users' changes feed (deleted, banned, unbanned, locked, unlocked), in commit order")
+    async def changes(
+        self,
+        runtime: NamedDependency[Runtime],
+        after: FromQuery[str | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+    ) -> ChangesPage:
+        return await changes_after(runtime.database, after, limit)
 
     @get("/{clerk_id:str}", summary="Return the stored user, tombstones included")
     async def read(self, clerk_id: FromPath[str], runtime: NamedDependency[Runtime]) -> UserResponse:
