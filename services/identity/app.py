@@ -9,6 +9,7 @@ from libs.common.app import build_service_app
 from libs.common.db import Database
 from libs.common.internal_auth import internal_token_guard
 from services.identity.clerk import ClerkClient
+from services.identity.pending_profiles import PendingProfiles
 from services.identity.retention import pruning
 from services.identity.routes.internal import InternalUsersController
 from services.identity.routes.webhooks import receive_clerk_webhook
@@ -21,6 +22,7 @@ def create_app(settings: IdentitySettings) -> Litestar:
     database = Database(settings.database_url, max_size=settings.database_pool_size)
     clerk = ClerkClient(settings.clerk_api_url, settings.clerk_secret_key, timeout=settings.clerk_api_timeout_seconds)
     svix_verifier = Webhook(settings.clerk_webhook_signing_secret)
+    pending = PendingProfiles(database, clerk)
 
     internal = Router(
         path="/",
@@ -31,8 +33,8 @@ def create_app(settings: IdentitySettings) -> Litestar:
         title="identity",
         database=database,
         route_handlers=[internal, receive_clerk_webhook],
-        provides={"runtime": Runtime(database, clerk, UserCreations(), svix_verifier)},
-        resources=[lambda: clerk, lambda: pruning(database, settings.webhook_events_retention_days)],
+        provides={"runtime": Runtime(database, clerk, UserCreations(), pending, svix_verifier)},
+        resources=[lambda: clerk, lambda: pending, lambda: pruning(database, settings.webhook_events_retention_days)],
     )
 
 

@@ -6,6 +6,7 @@ from svix.webhooks import Webhook
 
 from libs.common.db import Database
 from services.identity.clerk import ClerkClient
+from services.identity.pending_profiles import PendingProfiles
 from services.identity.users import UserCreations
 
 
@@ -17,4 +18,5 @@ class Runtime:
     database: Database
     clerk: ClerkClient
     user_creations: UserCreations
+    pending_profiles: PendingProfiles
     svix_verifier: Webhook

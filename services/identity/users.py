@@ -33,6 +33,7 @@ from services.identity.errors import (
     UserNotFound,
 )
 from services.identity.metrics import USERS_CREATED, WEBHOOK_EVENTS, WEBHOOK_LAG
+from services.identity.pending_profiles import PendingProfiles
 from services.identity.profiles import User
 
 logger = logging.getLogger(__name__)
@@ -66,20 +67,25 @@ UserCreations = SingleFlight[str, EnsuredUser]
 """The creations of unknown users under way in this process, one per Clerk id."""
 
 
-async def ensure_user(database: Database, clerk: ClerkClient, creations: UserCreations, clerk_id: str) -> EnsuredUser:
+async def ensure_user(
+    database: Database, clerk: ClerkClient, creations: UserCreations, pending: PendingProfiles, clerk_id: str
+) -> EnsuredUser:
     """Return the user, creating it first if it is unknown here. Idempotent and race-safe.
 
     A known user costs one indexed read. An unknown one is fetched from Clerk and inserted, one Clerk request
     per process for any burst of callers: they join one creation, which reads the row again before asking
     Clerk, so a caller that missed the row just before another's write committed does not ask again. If Clerk
     cannot answer, a pending stub is inserted so the caller can go on, and a later webhook or backfill fills
-    the profile in. `created` is true for the one call that created the row. Raises `MalformedClerkId`,
+    the profile in, and so does `pending` on the user's next call, in the background (the caller never
+    waits for it). `created` is true for the one call that created the row. Raises `MalformedClerkId`,
     `UserNotFound` (Clerk has no such user), `UserDeleted` (tombstoned), `UserBanned` or `UserLocked`: a
     banned or locked user is stored as Clerk says, and refused.
     """
     async with database.connection() as conn:
         existing = await store.find_user(conn, _checked(clerk_id))
     if existing is not None:
+        if existing.profile_status == "pending":
+            pending.complete(clerk_id)
         return EnsuredUser(user=_allowed(existing), created=False)
     ensured, started = await creations.run(clerk_id, lambda: _create_from_clerk(database, clerk, clerk_id))
     return EnsuredUser(user=_allowed(ensured.user), created=ensured.created and started)

@@ -10,6 +10,7 @@ import pytest
 from deploy.dev.standins.clerk.payloads import deleted_event, make_user, update_user, user_event
 from tests.support.clerk import clerk_user, deliver
 from tests.support.rows import millis, rows, user_row
+from tests.support.waiting import eventually
 
 
 async def clerk_requests(clerk: httpx.AsyncClient) -> int:
@@ -236,3 +237,25 @@ async def test_read_user_returns_the_stored_row_including_tombstones(identity: h
     assert millis(datetime.fromisoformat(live.json()["user"]["clerk_updated_at"])) == newer["updated_at"]
     assert gone.json()["user"]["deleted_at"] is not None
     assert unknown.status_code == 404
+
+
+async def test_a_pending_profile_completes_itself_once_clerk_is_back_and_the_caller_never_waits(
+    identity: httpx.AsyncClient, clerk: httpx.AsyncClient, identity_db: str
+):
+    user = await clerk_user(clerk, email="comes.back@example.com", first_name="Back")
+    await clerk.put("/_standin/faults", json={"fail_status": 503})
+    assert (await ensure(identity, user["id"])).json()["user"]["profile_status"] == "pending"
+    await clerk.delete("/_standin/faults")  # Clerk is back
+
+    meanwhile = await ensure(identity, user["id"])
+
+    # answered with what is stored: had it waited for Clerk, the profile would already be complete
+    assert meanwhile.json()["user"]["profile_status"] == "pending"
+
+    async def completed() -> bool:
+        row = await user_row(identity_db, user["id"])
+        return row is not None and row["profile_status"] == "complete"
+
+    assert await eventually(completed)
+    after = (await ensure(identity, user["id"])).json()["user"]
+    assert (after["email"], after["first_name"]) == ("comes.back@example.com", "Back")

@@ -31,7 +31,9 @@ class InternalUsersController(Controller):
         data: JSONBody[EnsureUserRequest],
         runtime: NamedDependency[Runtime],
     ) -> EnsuredUser:
-        return await ensure_user(runtime.database, runtime.clerk, runtime.user_creations, data.clerk_id)
+        return await ensure_user(
+            runtime.database, runtime.clerk, runtime.user_creations, runtime.pending_profiles, data.clerk_id
+        )
 
     @get("/changes", summary="The users' changes feed (deleted, banned, unbanned, locked, unlocked), in commit order")
     async def changes(
