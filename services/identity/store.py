@@ -108,21 +108,7 @@ async def upsert_profile(
     conn: asyncpg.Connection, profile: UserProfile, created_via: CreatedVia
 ) -> tuple[User, bool] | None:
     """Write `profile` if it is newer than what is stored: (row, inserted), or None when the guard refused."""
-    row = await conn.fetchrow(
-        _UPSERT_PROFILE,
-        profile.clerk_id,
-        profile.email,
-        profile.phone,
-        profile.username,
-        profile.first_name,
-        profile.last_name,
-        profile.image_url,
-        profile.clerk_created_at,
-        profile.clerk_updated_at,
-        profile.banned,
-        profile.locked,
-        created_via,
-    )
+    row = await conn.fetchrow(_UPSERT_PROFILE, profile.clerk_id, *_profile_parameters(profile), created_via)
     return None if row is None else (_user(row), row["inserted"])
 
 
@@ -155,20 +141,7 @@ async def deliver_profile(
 ) -> tuple[DeliveryOutcome, bool] | None:
     """Apply `profile` through the guarded upsert and record the delivery: (outcome, inserted), or None when
     this Svix message id was already recorded (a redelivery, which changes nothing)."""
-    row = await conn.fetchrow(
-        _DELIVER_PROFILE,
-        *_delivery_parameters(delivery),
-        profile.email,
-        profile.phone,
-        profile.username,
-        profile.first_name,
-        profile.last_name,
-        profile.image_url,
-        profile.clerk_created_at,
-        profile.clerk_updated_at,
-        profile.banned,
-        profile.locked,
-    )
+    row = await conn.fetchrow(_DELIVER_PROFILE, *_delivery_parameters(delivery), *_profile_parameters(profile))
     assert row is not None  # the statement always yields one row
     return None if row["outcome"] is None else (row["outcome"], row["inserted"])
 
@@ -210,6 +183,22 @@ async def prune_deliveries(conn: asyncpg.Connection, retention_days: int, batch:
     """Delete up to `batch` delivery records older than `retention_days` (oldest first); how many."""
     status: str = await conn.execute(_PRUNE_DELIVERIES, retention_days, batch)
     return int(status.rsplit(" ", 1)[1])
+
+
+def _profile_parameters(profile: UserProfile) -> tuple[object, ...]:
+    """The profile's values after its id, in the column order of `_PROFILE_INTO`."""
+    return (
+        profile.email,
+        profile.phone,
+        profile.username,
+        profile.first_name,
+        profile.last_name,
+        profile.image_url,
+        profile.clerk_created_at,
+        profile.clerk_updated_at,
+        profile.banned,
+        profile.locked,
+    )
 
 
 def _delivery_parameters(delivery: Delivery) -> tuple[str, str, str | None, int | None]:

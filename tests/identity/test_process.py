@@ -16,11 +16,9 @@ from tests.support.clerk import deliver
 from tests.support.credentials import CLERK_SECRET_KEY, INTERNAL_TOKEN, identity_env
 
 
-def test_missing_and_malformed_settings_stop_start_up_naming_each_variable():
-    env = {key: value for key, value in os.environ.items() if not key.startswith(("CLERK_", "INTERNAL_"))}
-    env |= {"DATABASE_URL": "postgresql://nowhere/db", "CLERK_SECRET_KEY": "not-a-key-but-secret-value"}
-
-    result = subprocess.run(
+def serve_with(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    """`serve` with `env`, expected to refuse to start (so it exits by itself)."""
+    return subprocess.run(
         [sys.executable, "-m", "services.identity", "serve", "--port", "1"],
         env=env,
         cwd=ROOT,
@@ -29,6 +27,13 @@ def test_missing_and_malformed_settings_stop_start_up_naming_each_variable():
         timeout=60,
         check=False,
     )
+
+
+def test_missing_and_malformed_settings_stop_start_up_naming_each_variable():
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("CLERK_", "INTERNAL_"))}
+    env |= {"DATABASE_URL": "postgresql://nowhere/db", "CLERK_SECRET_KEY": "not-a-key-but-secret-value"}
+
+    result = serve_with(env)
 
     assert result.returncode == 2
     assert "INTERNAL_API_TOKENS is not set" in result.stderr
@@ -126,15 +131,7 @@ def test_a_malformed_worker_count_stops_start_up_naming_it(
 ):
     env = os.environ | identity_env(identity_db, clerk_standin.url, svix_secret) | {"WEB_CONCURRENCY": "many"}
 
-    result = subprocess.run(
-        [sys.executable, "-m", "services.identity", "serve", "--port", "1"],
-        env=env,
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = serve_with(env)
 
     assert result.returncode == 2
     assert "WEB_CONCURRENCY is malformed" in result.stderr
