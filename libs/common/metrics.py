@@ -29,26 +29,27 @@ class RequestMetrics:
                 Gauge(f"{service}_requests_in_progress", "Total requests currently in progress", labels),
                 Counter(f"{service}_requests_error_total", "Total errors in requests", labels),
             )
+        self._count, self._duration, self._in_progress, self._errors = self._registered[service]
         self._children: dict[tuple[Any, ...], Any] = {}
 
-    def _child(self, index: int, method: str, path: str, status: int) -> Any:
-        key = (index, method, path, status)
+    def _child(self, metric: Counter | Histogram | Gauge, method: str, path: str, status: int) -> Any:
+        key = (metric, method, path, status)
         if key not in self._children:
-            self._children[key] = self._registered[self.service][index].labels(method, path, str(status), self.service)
+            self._children[key] = metric.labels(method, path, str(status), self.service)
         return self._children[key]
 
     def begin(self, method: str, path: str) -> None:
         if path not in UNCOUNTED_PATHS:
-            self._child(2, method, path, 200).inc()
+            self._child(self._in_progress, method, path, 200).inc()
 
     def end(self, method: str, path: str, status: int, seconds: float) -> None:
         if path in UNCOUNTED_PATHS:
             return
-        self._child(2, method, path, 200).dec()
-        self._child(0, method, path, status).inc()
-        self._child(1, method, path, status).observe(seconds)
+        self._child(self._in_progress, method, path, 200).dec()
+        self._child(self._count, method, path, status).inc()
+        self._child(self._duration, method, path, status).observe(seconds)
         if status >= 500:
-            self._child(3, method, path, status).inc()
+            self._child(self._errors, method, path, status).inc()
 
 
 class MetricsController(PrometheusController):
