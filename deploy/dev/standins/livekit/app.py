@@ -1,0 +1,333 @@
+"""The LiveKit stand-in's HTTP app.
+
+- RoomService over Twirp, as livekit-api calls it: `POST /twirp/livekit.RoomService/<Method>` with a
+  protobuf body (`application/protobuf`; JSON is accepted too, as Twirp allows), a bearer JWT signed with the
+  API secret and carrying the grant LiveKit requires per method, errors as Twirp's JSON `{"code", "msg"}`.
+  ListRooms, DeleteRoom, ListParticipants and RemoveParticipant are served.
+- A control API under `/_standin/` for tests and the dev stack: join a room with a participant token (as a
+  client SDK would), leave, close a room, read the rooms and the RoomService calls made, redeliver an event,
+  make RoomService unavailable.
+- Webhooks, signed as a LiveKit server signs them (a JWT with the body's sha256, sent without `Bearer`), to
+  the configured URL; any event can be recorded without delivery, as LiveKit's lossy notifier drops them.
+"""
+
+import asyncio
+import base64
+import hashlib
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+import jwt
+import msgspec
+from google.protobuf import json_format
+from google.protobuf.message import DecodeError, Message
+from litestar import Litestar, Request, Response, get, post, put
+from litestar.datastructures import State
+from litestar.params import FromPath, JSONBody
+from livekit.api import AccessToken, TokenVerifier, WebhookEvent
+from livekit.api.access_token import Claims, VideoGrants
+from livekit.protocol.models import DisconnectReason
+from livekit.protocol.room import (
+    DeleteRoomRequest,
+    DeleteRoomResponse,
+    ListParticipantsRequest,
+    ListParticipantsResponse,
+    ListRoomsRequest,
+    ListRoomsResponse,
+    RemoveParticipantResponse,
+    RoomParticipantIdentity,
+)
+
+from deploy.dev.standins.livekit.rooms import Rooms, RoomFull
+
+
+class StandinConfig(msgspec.Struct, frozen=True, kw_only=True):
+    api_key: str
+    api_secret: str
+    webhook_url: str | None = None
+
+
+class TwirpError(Exception):
+    STATUS = {
+        "malformed": 400,
+        "unauthenticated": 401,
+        "permission_denied": 403,
+        "not_found": 404,
+        "bad_route": 404,
+        "resource_exhausted": 429,
+        "unavailable": 503,
+    }
+
+    def __init__(self, code: str, msg: str) -> None:
+        super().__init__(msg)
+        self.code = code
+        self.msg = msg
+
+    def response(self) -> Response[Any]:
+        return Response({"code": self.code, "msg": self.msg}, status_code=self.STATUS[self.code])
+
+
+@dataclass
+class Standin:
+    config: StandinConfig
+    rooms: Rooms = field(default_factory=Rooms)
+    events: dict[str, WebhookEvent] = field(default_factory=dict)
+    calls: list[dict[str, Any]] = field(default_factory=list)
+    unavailable: bool = False
+    http: httpx.AsyncClient | None = None
+    background: set[asyncio.Task[Any]] = field(default_factory=set)
+
+    @property
+    def verifier(self) -> TokenVerifier:
+        return TokenVerifier(self.config.api_key, self.config.api_secret)
+
+    async def report(self, events: list[WebhookEvent], *, deliver: bool = True) -> list[dict[str, Any]]:
+        """Record the events and, unless `deliver` is false (a lost webhook), POST each in order."""
+        receipts = []
+        for event in events:
+            self.events[event.id] = event
+            status = await self.deliver(event) if deliver else None
+            receipts.append({"id": event.id, "event": event.event, "status": status})
+        return receipts
+
+    def report_later(self, events: list[WebhookEvent]) -> None:
+        """What a RoomService call causes is reported after its answer, as LiveKit's notifier does."""
+        task = asyncio.create_task(self.report(events))
+        self.background.add(task)
+        task.add_done_callback(self.background.discard)
+
+    async def deliver(self, event: WebhookEvent) -> int | None:
+        if not self.config.webhook_url:
+            return None
+        assert self.http is not None, "used outside the app's lifespan"
+        body = json_format.MessageToJson(event, indent=0).encode()
+        digest = base64.b64encode(hashlib.sha256(body).digest()).decode()
+        auth = AccessToken(self.config.api_key, self.config.api_secret).with_sha256(digest).to_jwt()
+        headers = {"Authorization": auth, "Content-Type": "application/webhook+json"}
+        try:
+            response = await self.http.post(self.config.webhook_url, content=body, headers=headers)
+        except httpx.HTTPError:
+            return None
+        return response.status_code
+
+
+def _standin(state: State) -> Standin:
+    return state.standin  # type: ignore[no-any-return]
+
+
+# --- RoomService (Twirp) ---------------------------------------------------------------------------------
+
+
+def _parse(request_class: type[Message], body: bytes, content_type: str) -> Any:
+    message = request_class()
+    try:
+        if content_type.startswith("application/protobuf"):
+            message.ParseFromString(body)
+        elif content_type.startswith("application/json"):
+            json_format.Parse(body, message)
+        else:
+            raise TwirpError("bad_route", f"unexpected Content-Type: {content_type!r}")
+    except (DecodeError, json_format.ParseError, ValueError) as error:
+        raise TwirpError("malformed", f"the body is not a {request_class.__name__}") from error
+    return message
+
+
+def _authorize(standin: Standin, request: Request[Any, Any, Any], allowed: Callable[[VideoGrants], bool]) -> None:
+    header = request.headers.get("authorization", "")
+    if not header.startswith("Bearer "):
+        raise TwirpError("unauthenticated", "no authorization header")
+    try:
+        claims: Claims = standin.verifier.verify(header.removeprefix("Bearer "))
+    except (jwt.InvalidTokenError, ValueError) as error:
+        raise TwirpError("unauthenticated", "invalid token") from error
+    if claims.video is None or not allowed(claims.video):
+        raise TwirpError("permission_denied", "permissions denied")
+
+
+def _list_rooms(standin: Standin, request: ListRoomsRequest) -> ListRoomsResponse:
+    names = set(request.names)
+    rooms = standin.rooms.rooms.values()
+    return ListRoomsResponse(rooms=[room.info() for room in rooms if not names or room.name in names])
+
+
+def _delete_room(standin: Standin, request: DeleteRoomRequest) -> DeleteRoomResponse:
+    try:
+        standin.report_later(standin.rooms.close(request.room))
+    except KeyError as error:
+        raise TwirpError("not_found", "requested room does not exist") from error
+    return DeleteRoomResponse()
+
+
+def _list_participants(standin: Standin, request: ListParticipantsRequest) -> ListParticipantsResponse:
+    room = standin.rooms.rooms.get(request.room)
+    if room is None:
+        raise TwirpError("not_found", "requested room does not exist")
+    return ListParticipantsResponse(participants=list(room.participants.values()))
+
+
+def _remove_participant(standin: Standin, request: RoomParticipantIdentity) -> RemoveParticipantResponse:
+    try:
+        standin.report_later(standin.rooms.leave(request.room, request.identity, DisconnectReason.PARTICIPANT_REMOVED))
+    except KeyError as error:
+        raise TwirpError("not_found", "participant not found") from error
+    return RemoveParticipantResponse()
+
+
+def _room_admin(room: str) -> Callable[[VideoGrants], bool]:
+    return lambda grants: grants.room_admin and grants.room == room
+
+
+# method → (request type, the grant it needs, the handler)
+_METHODS: dict[str, tuple[type[Message], Callable[[Any], Callable[[VideoGrants], bool]], Callable[..., Message]]] = {
+    "ListRooms": (ListRoomsRequest, lambda _: lambda grants: grants.room_list, _list_rooms),
+    "DeleteRoom": (DeleteRoomRequest, lambda _: lambda grants: grants.room_create, _delete_room),
+    "ListParticipants": (ListParticipantsRequest, lambda request: _room_admin(request.room), _list_participants),
+    "RemoveParticipant": (RoomParticipantIdentity, lambda request: _room_admin(request.room), _remove_participant),
+}
+
+
+@post("/twirp/livekit.RoomService/{method:str}", status_code=200)
+async def room_service(method: FromPath[str], request: Request[Any, Any, Any], state: State) -> Response[Any]:
+    standin = _standin(state)
+    try:
+        if method not in _METHODS:
+            raise TwirpError("bad_route", f"no handler for path /twirp/livekit.RoomService/{method}")
+        request_class, grant, handler = _METHODS[method]
+        message = _parse(request_class, await request.body(), request.headers.get("content-type", ""))
+        _authorize(standin, request, grant(message))
+        standin.calls.append({"method": method, **json_format.MessageToDict(message, preserving_proto_field_name=True)})
+        if standin.unavailable:
+            raise TwirpError("unavailable", "the stand-in plays an outage")
+        answer = handler(standin, message)
+    except TwirpError as error:
+        return error.response()
+    return Response(answer.SerializeToString(), media_type="application/protobuf")
+
+
+# --- Control API ---------------------------------------------------------------------------------------
+
+
+class Join(msgspec.Struct, frozen=True, kw_only=True):
+    """A client connecting with `token`; when it displaces an older connection of the same identity,
+    `kick_reported_first` reports that `participant_left` before the new `participant_joined`."""
+
+    token: str
+    kick_reported_first: bool = False
+    deliver: bool = True
+
+
+class Leave(msgspec.Struct, frozen=True, kw_only=True):
+    room: str
+    identity: str
+    reason: str = "CLIENT_INITIATED"
+    deliver: bool = True
+
+
+class Close(msgspec.Struct, frozen=True, kw_only=True):
+    deliver: bool = True
+
+
+class Faults(msgspec.Struct, frozen=True, kw_only=True):
+    unavailable: bool = False
+
+
+def _control_error(status: int, detail: str) -> Response[Any]:
+    return Response({"detail": detail}, status_code=status)
+
+
+@post("/_standin/join", status_code=200)
+async def join(data: JSONBody[Join], state: State) -> Response[Any]:
+    standin = _standin(state)
+    try:
+        claims = standin.verifier.verify(data.token)
+    except (jwt.InvalidTokenError, ValueError) as error:
+        return _control_error(401, f"invalid token: {error}")
+    if claims.video is None or not claims.video.room_join or not claims.video.room:
+        return _control_error(403, "the token does not grant joining a room")
+    try:
+        participant, events = standin.rooms.join(claims, kick_reported_first=data.kick_reported_first)
+    except RoomFull as error:
+        return _control_error(403, str(error))
+    receipts = await standin.report(events, deliver=data.deliver)
+    return Response({"room": claims.video.room, "sid": participant.sid, "events": receipts})
+
+
+@post("/_standin/leave", status_code=200)
+async def leave(data: JSONBody[Leave], state: State) -> Response[Any]:
+    standin = _standin(state)
+    try:
+        events = standin.rooms.leave(data.room, data.identity, DisconnectReason.Value(data.reason))
+    except (KeyError, ValueError):
+        return _control_error(404, "no such room, participant or reason")
+    return Response({"events": await standin.report(events, deliver=data.deliver)})
+
+
+@post("/_standin/rooms/{name:str}/close", status_code=200)
+async def close(name: FromPath[str], data: JSONBody[Close], state: State) -> Response[Any]:
+    """The room ends (its departure timeout passed, or it was deleted): participant_left for whoever is still
+    in it, then room_finished."""
+    standin = _standin(state)
+    try:
+        events = standin.rooms.close(name)
+    except KeyError:
+        return _control_error(404, "no such room")
+    return Response({"events": await standin.report(events, deliver=data.deliver)})
+
+
+@get("/_standin/rooms", sync_to_thread=False)
+def rooms(state: State) -> dict[str, Any]:
+    def describe(room: Any) -> dict[str, Any]:
+        return {
+            "name": room.name,
+            "sid": room.sid,
+            "config": json_format.MessageToDict(room.config, preserving_proto_field_name=True),
+            "participants": [json_format.MessageToDict(p) for p in room.participants.values()],
+            "dispatches": [json_format.MessageToDict(d, preserving_proto_field_name=True) for d in room.dispatches],
+        }
+
+    return {"rooms": [describe(room) for room in _standin(state).rooms.rooms.values()]}
+
+
+@get("/_standin/calls", sync_to_thread=False)
+def calls(state: State) -> dict[str, Any]:
+    return {"calls": _standin(state).calls}
+
+
+@post("/_standin/events/{event_id:str}/redeliver", status_code=200)
+async def redeliver(event_id: FromPath[str], state: State) -> Response[Any]:
+    standin = _standin(state)
+    event = standin.events.get(event_id)
+    if event is None:
+        return _control_error(404, "no such event")
+    return Response({"events": await standin.report([event])})
+
+
+@put("/_standin/faults", sync_to_thread=False)
+def set_faults(data: JSONBody[Faults], state: State) -> Faults:
+    _standin(state).unavailable = data.unavailable
+    return data
+
+
+@get("/healthz", sync_to_thread=False)
+def healthz() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+def create_app(config: StandinConfig) -> Litestar:
+    standin = Standin(config)
+
+    @asynccontextmanager
+    async def lifespan(_: Litestar) -> AsyncIterator[None]:
+        async with httpx.AsyncClient(timeout=5) as http:
+            standin.http = http
+            yield
+            await asyncio.gather(*standin.background, return_exceptions=True)
+
+    return Litestar(
+        route_handlers=[room_service, join, leave, close, rooms, calls, redeliver, set_faults, healthz],
+        state=State({"standin": standin}),
+        lifespan=[lifespan],
+    )
