@@ -13,6 +13,8 @@ from libs.common.app import build_service_app
 from libs.common.db import Database
 from services.sessions.auth import ClerkAuthenticationMiddleware, session_verifier
 from services.sessions.identity_client import IdentityClient
+from services.sessions.livekit_rooms import LiveKitRooms
+from services.sessions.reconciler import reconciling
 from services.sessions.routes.api import InterviewsController, LiveKitController
 from services.sessions.routes.webhooks import receive_livekit_webhook
 from services.sessions.runtime import Runtime
@@ -31,6 +33,7 @@ def create_app(settings: SessionsSettings) -> Litestar:
         settings.identity_url, settings.internal_api_token, timeout=settings.identity_timeout_seconds
     )
     livekit_verifier = TokenVerifier(settings.livekit_api_key, settings.livekit_api_secret)
+    rooms = LiveKitRooms(settings.room_service_url, settings.livekit_api_key, settings.livekit_api_secret)
     api = Router(
         path="/api",
         route_handlers=[LiveKitController, InterviewsController],
@@ -41,7 +44,11 @@ def create_app(settings: SessionsSettings) -> Litestar:
         database=database,
         route_handlers=[api, receive_livekit_webhook],
         provides={"runtime": Runtime(settings, database, identity, livekit_verifier)},
-        resources=[lambda: identity],
+        resources=[
+            lambda: identity,
+            lambda: rooms,
+            lambda: reconciling(database, rooms, settings.interview_reconcile_seconds, settings.max_interview_seconds),
+        ],
     )
 
 

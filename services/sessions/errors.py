@@ -72,3 +72,14 @@ class MalformedLiveKitWebhook(Problem):
     status = 400
     slug = "malformed-livekit-webhook"
     title_text = "Malformed LiveKit webhook"
+
+
+class TooManyOpenInterviews(Problem):
+    """The user holds `MAX_OPEN_INTERVIEWS_PER_USER` open interviews; `Retry-After` says when one may expire."""
+
+    status = 429
+    slug = "too-many-open-interviews"
+    title_text = "Too many open interviews"
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail, headers={"Retry-After": str(retry_after)})

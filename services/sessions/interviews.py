@@ -1,33 +1,35 @@
-"""The sessions domain: start (or rejoin) an interview, list and read a user's interviews, and follow
-LiveKit's room lifecycle.
+"""The sessions domain: start (or rejoin) an interview, list and read a user's interviews.
 
 A start is: ensure the user exists (identity RPC), mint the token, then record the interview. The token is
-minted before the row is written, so a failure at any step leaves no interview behind.
+minted before the row is written, so a failure at any step leaves no interview behind. A user holds at most
+`MAX_OPEN_INTERVIEWS_PER_USER` open interviews; a rejoin (a fresh token for one of them) never counts.
 """
 
 import base64
 import binascii
-import logging
 import re
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import msgspec
-from livekit.api import WebhookEvent
 
-from libs.common.clerk_ids import is_clerk_user_id
 from libs.common.db import Database
 from services.sessions import store
-from services.sessions.errors import ForbiddenParticipant, InterviewEnded, InterviewNotFound, InvalidCursor
+from services.sessions.errors import (
+    ForbiddenParticipant,
+    InterviewEnded,
+    InterviewNotFound,
+    InvalidCursor,
+    TooManyOpenInterviews,
+)
 from services.sessions.identity_client import IdentityClient
-from services.sessions.livekit_tokens import agent_name, mint_participant_token, parse_room_config
-from services.sessions.metrics import INTERVIEWS_CREATED, INTERVIEWS_ENDED
+from services.sessions.livekit_tokens import mint_participant_token
+from services.sessions.metrics import INTERVIEWS_CREATED, INTERVIEWS_REFUSED_AT_CAP
 from services.sessions.participant_fields import check_attributes, check_metadata, check_name
+from services.sessions.room_policy import requested_agent, room_configuration
 from services.sessions.settings import SessionsSettings
 from services.sessions.store import Interview, NewInterview
-
-logger = logging.getLogger(__name__)
 
 _INTERVIEW_ROOM = re.compile(r"interview-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
@@ -77,9 +79,9 @@ async def start_interview(
             rejoining = await store.find_owned(conn, clerk_id, room_name=request.room_name)
         if rejoining is None:
             raise ForbiddenParticipant("room_name must be one of your own interviews.")
-        if rejoining.status == "ended":
-            raise InterviewEnded(f"Interview room {rejoining.room_name} has ended; start a new one.")
-    room_config = parse_room_config(request.room_config, settings.livekit_default_agent)
+        if rejoining.status in ("ended", "expired"):
+            raise InterviewEnded(f"Interview room {rejoining.room_name} has {rejoining.status}; start a new one.")
+    agent = requested_agent(request.room_config, settings.allowed_agents, settings.livekit_default_agent)
 
     user = await identity.ensure_user(clerk_id)
     interview_id = rejoining.id if rejoining else uuid.uuid4()
@@ -92,7 +94,7 @@ async def start_interview(
         identity=clerk_id,
         name=name,
         room=room_name,
-        room_config=room_config,
+        room_config=room_configuration(agent, interview_id, clerk_id),
         metadata=request.participant_metadata,
         attributes=request.participant_attributes,
     )
@@ -105,10 +107,16 @@ async def start_interview(
                 user_id=user.id,
                 clerk_id=clerk_id,
                 room_name=room_name,
-                agent_name=agent_name(room_config),
+                agent_name=agent.name if agent else None,
                 token_expires_at=expires_at,
             )
-            await store.insert_interview(conn, new)
+            if await store.insert_within_cap(conn, new, settings.max_open_interviews_per_user) is None:
+                INTERVIEWS_REFUSED_AT_CAP.inc()
+                retry_after = await store.seconds_until_one_closes(conn, clerk_id)
+                raise TooManyOpenInterviews(
+                    f"You have {settings.max_open_interviews_per_user} open interviews; end one or rejoin it.",
+                    retry_after=retry_after or 60,
+                )
             INTERVIEWS_CREATED.inc()
     return StartedInterview(
         server_url=settings.livekit_url, room_name=room_name, participant_name=name, participant_token=token
@@ -138,11 +146,16 @@ def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
     return position
 
 
-async def list_interviews(database: Database, clerk_id: str, *, cursor: str | None, limit: int) -> InterviewPage:
-    """The caller's interviews, newest first; `next_cursor` continues after the last item, or is null."""
+LISTED_BY_DEFAULT = ("created", "active", "ended")  # expired ones (tokens fetched, never used) only when asked
+
+
+async def list_interviews(
+    database: Database, clerk_id: str, *, statuses: tuple[str, ...], cursor: str | None, limit: int
+) -> InterviewPage:
+    """The caller's interviews in `statuses`, newest first; `next_cursor` continues after the last item."""
     before = _decode_cursor(cursor) if cursor else None
     async with database.connection() as conn:
-        rows = await store.list_owned(conn, clerk_id, before=before, limit=limit + 1)
+        rows = await store.list_owned(conn, clerk_id, statuses=statuses, before=before, limit=limit + 1)
     items = rows[:limit]
     return InterviewPage(items=items, next_cursor=_encode_cursor(items[-1]) if len(rows) > limit else None)
 
@@ -154,27 +167,3 @@ async def get_interview(database: Database, clerk_id: str, interview_id: uuid.UU
     if found is None:
         raise InterviewNotFound(f"No interview {interview_id} of yours.")
     return found
-
-
-async def apply_livekit_event(database: Database, event: WebhookEvent) -> str:
-    """Move the interview of the event's room along created → active → ended. Repeats and reordering are
-    harmless (status never moves back); rooms that are not interviews are acknowledged and ignored."""
-    room = event.room.name
-    if not is_interview_room(room):
-        return "unknown_room"
-    at = datetime.fromtimestamp(event.created_at, tz=UTC) if event.created_at else datetime.now(UTC)
-    if event.event in ("room_started", "participant_joined"):
-        async with database.connection() as conn:
-            known = await store.mark_active(conn, room, at)
-        return "applied" if known else "unknown_room"
-    if event.event in ("room_finished", "participant_left"):
-        # The candidate leaving ends the interview; the agent or anyone else leaving does not.
-        leaving = event.participant.identity if event.event == "participant_left" else None
-        if leaving is not None and not is_clerk_user_id(leaving):
-            return "ignored"  # not a candidate: agents and other participants
-        async with database.connection() as conn:
-            ended = await store.mark_ended(conn, room, at, leaving=leaving)
-        if ended:
-            INTERVIEWS_ENDED.inc()
-        return "ignored" if ended is None else "applied"
-    return "ignored"

@@ -1,30 +1,8 @@
 """LiveKit participant tokens, minted locally with livekit-api: one room, the grants an interview needs."""
 
 from datetime import UTC, datetime, timedelta
-from typing import Any
 
-from google.protobuf import json_format
-from livekit.api import AccessToken, RoomAgentDispatch, RoomConfiguration, VideoGrants
-
-from services.sessions.errors import InvalidRoomConfig
-
-
-def parse_room_config(data: dict[str, Any] | None, default_agent: str) -> RoomConfiguration | None:
-    """LiveKit's own `RoomConfiguration` from the protobuf JSON a client sent (snake_case or camelCase), so
-    every field passes through; the default agent is dispatched when the request names none."""
-    config = RoomConfiguration()
-    if data:
-        try:
-            json_format.ParseDict(data, config, ignore_unknown_fields=True)
-        except json_format.ParseError as error:
-            raise InvalidRoomConfig(f"room_config is not a LiveKit RoomConfiguration: {error}") from error
-    if not config.agents and default_agent:
-        config.agents.append(RoomAgentDispatch(agent_name=default_agent))
-    return config if config.ByteSize() else None
-
-
-def agent_name(config: RoomConfiguration | None) -> str | None:
-    return config.agents[0].agent_name if config is not None and config.agents else None
+from livekit.api import AccessToken, RoomConfiguration, VideoGrants
 
 
 def mint_participant_token(
@@ -35,7 +13,7 @@ def mint_participant_token(
     identity: str,
     name: str,
     room: str,
-    room_config: RoomConfiguration | None = None,
+    room_config: RoomConfiguration,
     metadata: str | None = None,
     attributes: dict[str, str] | None = None,
 ) -> tuple[str, datetime]:
@@ -47,9 +25,8 @@ def mint_participant_token(
         .with_name(name)
         .with_grants(grants)
         .with_ttl(timedelta(seconds=ttl_seconds))
+        .with_room_config(room_config)
     )
-    if room_config is not None:
-        token = token.with_room_config(room_config)
     if metadata:
         token = token.with_metadata(metadata)
     if attributes:

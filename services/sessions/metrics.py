@@ -12,5 +12,33 @@ IDENTITY_RPC_FAILURES = Counter(
     "Ensure-user calls that did not give a user: unreachable, timeout, server_error, rejected_token.",
     ["reason"],
 )
+
+# The interview funnel: created → activated → ended, created → expired.
 INTERVIEWS_CREATED = Counter("sessions_interviews_created", "Interviews started (a new room each).")
+INTERVIEWS_ACTIVATED = Counter("sessions_interviews_activated", "Interviews whose candidate joined the room.")
 INTERVIEWS_ENDED = Counter("sessions_interviews_ended", "Interviews that reached the ended state.")
+INTERVIEWS_EXPIRED = Counter("sessions_interviews_expired", "Interviews nobody joined before their token expired.")
+INTERVIEWS_REFUSED_AT_CAP = Counter(
+    "sessions_interviews_refused_at_cap", "Starts refused because the user held MAX_OPEN_INTERVIEWS_PER_USER."
+)
+
+LIVEKIT_WEBHOOKS = Counter(
+    "sessions_livekit_webhooks",
+    "Verified LiveKit webhooks by event and outcome: applied, duplicate, stale, rejoined, ignored, unknown_room.",
+    ["event", "outcome"],
+)
+
+RECONCILER_RUNS = Counter(
+    "sessions_reconciler_runs", "Reconciler passes: ok, livekit_unavailable, database_unavailable.", ["outcome"]
+)
+RECONCILER_CORRECTIONS = Counter(
+    "sessions_reconciler_corrections",
+    "Interviews the reconciler moved because no webhook did: room_gone (active → ended), room_found "
+    "(created → active), max_length (room deleted, → ended).",
+    ["kind"],
+)
+RECONCILER_DURATION = Histogram(
+    "sessions_reconciler_duration_seconds",
+    "Duration of one reconciler pass.",
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+)

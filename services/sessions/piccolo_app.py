@@ -4,10 +4,10 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
-from services.sessions.tables import Interviews
+from services.sessions.tables import Interviews, LiveKitWebhookEvents
 
 APP_CONFIG = AppConfig(
     app_name="sessions",
     migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
-    table_classes=[Interviews],
+    table_classes=[Interviews, LiveKitWebhookEvents],
 )

@@ -22,8 +22,24 @@ class SessionsSettings(msgspec.Struct, frozen=True, kw_only=True, rename="upper"
     livekit_api_secret: NonEmptyStr = "secret"  # noqa: S105 (the key pair of `livekit-server --dev`)
     livekit_token_ttl_seconds: Annotated[int, msgspec.Meta(ge=60, le=86_400)] = 900
     livekit_default_agent: str = ""
+    livekit_agents: tuple[str, ...] = ()
+    livekit_api_url: Annotated[str, msgspec.Meta(pattern=r"^((wss?|https?)://\S+)?$")] = ""
+    interview_reconcile_seconds: Annotated[int, msgspec.Meta(ge=0, le=86_400)] = 60
+    max_interview_seconds: Annotated[int, msgspec.Meta(ge=60, le=7 * 86_400)] = 3600
+    max_open_interviews_per_user: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 3
     identity_timeout_seconds: Annotated[float, msgspec.Meta(gt=0, le=30)] = 3.0
     database_pool_size: Annotated[int, msgspec.Meta(ge=1, le=200)] = 10
+
+    @property
+    def room_service_url(self) -> str:
+        """Where RoomService answers: `LIVEKIT_API_URL`, else `LIVEKIT_URL` with ws→http, wss→https."""
+        url = self.livekit_api_url or self.livekit_url
+        return "http" + url.removeprefix("ws") if url.startswith("ws") else url
+
+    @property
+    def allowed_agents(self) -> frozenset[str]:
+        """Agents a client may ask for: `LIVEKIT_AGENTS` and the default agent."""
+        return frozenset(self.livekit_agents) | ({self.livekit_default_agent} if self.livekit_default_agent else set())
 
 
 def rsa_public_key(pem: str) -> RSAPublicKey:

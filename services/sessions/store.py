@@ -1,5 +1,6 @@
-"""SQL for the interviews table. Status only moves forward (created → active → ended), so repeated and
-reordered LiveKit events cannot move an interview back."""
+"""SQL for the interviews table. Status only moves forward (created → active → ended, created → expired; an
+expired one whose candidate did join becomes active), so repeated and reordered LiveKit events cannot move an
+interview back."""
 
 import uuid
 from datetime import datetime
@@ -31,26 +32,45 @@ class NewInterview(msgspec.Struct, frozen=True, kw_only=True):
 
 _COLUMNS = ", ".join(Interview.__struct_fields__)
 
+OPEN = "(status = 'active' OR (status = 'created' AND token_expires_at > now()))"
+"""Open: joined and not ended, or not yet joined with a token still valid (a stale `created` one is as good
+as expired, even before the reconciler marks it)."""
+
 
 def _interview(row: asyncpg.Record) -> Interview:
     return Interview(**{key: row[key] for key in Interview.__struct_fields__})
 
 
-async def insert_interview(conn: asyncpg.Connection, new: NewInterview) -> Interview:
-    row = await conn.fetchrow(
-        f"""INSERT INTO interviews (id, user_id, clerk_id, room_name, participant_identity, agent_name,
-                                    status, token_expires_at)
-            VALUES ($1, $2, $3, $4, $3, $5, 'created', $6)
-            RETURNING {_COLUMNS}""",
-        new.id,
-        new.user_id,
-        new.clerk_id,
-        new.room_name,
-        new.agent_name,
-        new.token_expires_at,
+async def insert_within_cap(conn: asyncpg.Connection, new: NewInterview, cap: int) -> Interview | None:
+    """Insert `new` unless its user already holds `cap` open interviews (None then). One transaction holding
+    the user's lock, so concurrent starts of one user cannot pass the cap together."""
+    async with conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", new.clerk_id)
+        row = await conn.fetchrow(
+            f"""INSERT INTO interviews (id, user_id, clerk_id, room_name, participant_identity, agent_name,
+                                        status, token_expires_at)
+                SELECT $1, $2, $3::text, $4, $3::text, $5, 'created', $6
+                WHERE (SELECT count(*) FROM interviews WHERE clerk_id = $3::text AND {OPEN}) < $7
+                RETURNING {_COLUMNS}""",
+            new.id,
+            new.user_id,
+            new.clerk_id,
+            new.room_name,
+            new.agent_name,
+            new.token_expires_at,
+            cap,
+        )
+    return None if row is None else _interview(row)
+
+
+async def seconds_until_one_closes(conn: asyncpg.Connection, clerk_id: str) -> int | None:
+    """When the first of `clerk_id`'s open, never-joined interviews expires (seconds), None if all are active."""
+    seconds = await conn.fetchval(
+        f"""SELECT ceil(extract(epoch FROM min(token_expires_at) - now())) FROM interviews
+            WHERE clerk_id = $1 AND {OPEN} AND status = 'created'""",
+        clerk_id,
     )
-    assert row is not None
-    return _interview(row)
+    return None if seconds is None else max(1, int(seconds))
 
 
 async def find_owned(
@@ -75,57 +95,140 @@ async def extend_token(conn: asyncpg.Connection, interview_id: uuid.UUID, expire
 
 
 async def list_owned(
-    conn: asyncpg.Connection, clerk_id: str, *, before: tuple[datetime, uuid.UUID] | None, limit: int
+    conn: asyncpg.Connection,
+    clerk_id: str,
+    *,
+    statuses: tuple[str, ...],
+    before: tuple[datetime, uuid.UUID] | None,
+    limit: int,
 ) -> list[Interview]:
     """Newest first, strictly after the keyset `before` (created_at, id) when given."""
-    if before is None:
-        rows = await conn.fetch(
-            f"""SELECT {_COLUMNS} FROM interviews WHERE clerk_id = $1
-                ORDER BY created_at DESC, id DESC LIMIT $2""",
-            clerk_id,
-            limit,
-        )
-    else:
-        rows = await conn.fetch(
-            f"""SELECT {_COLUMNS} FROM interviews WHERE clerk_id = $1 AND (created_at, id) < ($2, $3)
-                ORDER BY created_at DESC, id DESC LIMIT $4""",
-            clerk_id,
-            before[0],
-            before[1],
-            limit,
-        )
+    rows = await conn.fetch(
+        f"""SELECT {_COLUMNS} FROM interviews
+            WHERE clerk_id = $1 AND status = ANY($2::text[])
+              AND ($3::timestamptz IS NULL OR (created_at, id) < ($3, $4::uuid))
+            ORDER BY created_at DESC, id DESC LIMIT $5""",
+        clerk_id,
+        list(statuses),
+        before[0] if before else None,
+        before[1] if before else None,
+        limit,
+    )
     return [_interview(row) for row in rows]
 
 
-async def mark_active(conn: asyncpg.Connection, room_name: str, at: datetime) -> bool:
-    """created → active, keeping the earliest start seen; False if the room is not one of ours."""
+# --- LiveKit webhooks: each statement records the event id and applies it, or does nothing for a repeat ---
+
+_EVENT = """WITH fresh AS (
+                INSERT INTO livekit_webhook_events (id) VALUES ($1) ON CONFLICT DO NOTHING RETURNING id),
+            target AS (
+                SELECT id, status, participant_sid FROM interviews
+                WHERE room_name = $2 AND ($3::text IS NULL OR participant_identity = $3) FOR UPDATE),
+            changed AS ({change})
+            SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM fresh) THEN 'duplicate'
+                        WHEN NOT EXISTS (SELECT 1 FROM target) THEN 'unknown_room'
+                        WHEN NOT EXISTS (SELECT 1 FROM changed) THEN 'stale'
+                        ELSE 'applied' END AS outcome,
+                   (SELECT before FROM changed) AS before"""
+
+_JOINED = _EVENT.format(
+    change="""UPDATE interviews i
+              SET status = CASE WHEN i.status = 'ended' THEN 'ended' ELSE 'active' END,
+                  started_at = LEAST(COALESCE(i.started_at, $5), $5),
+                  participant_sid = CASE WHEN i.participant_joined_ms > $6 THEN i.participant_sid ELSE $4 END,
+                  participant_joined_ms = GREATEST(i.participant_joined_ms, $6)
+              FROM target, fresh WHERE i.id = target.id
+              RETURNING target.status AS before"""
+)
+
+_ENDED = _EVENT.format(
+    change="""UPDATE interviews i SET status = 'ended', ended_at = COALESCE(i.ended_at, $5)
+              FROM target, fresh
+              WHERE i.id = target.id AND target.status <> 'ended'
+                AND ($4::text IS NULL OR target.participant_sid IS NULL OR target.participant_sid = $4)
+              RETURNING target.status AS before"""
+)
+
+
+class Applied(msgspec.Struct, frozen=True):
+    """What a webhook did: `outcome` (applied | duplicate | unknown_room | stale), and the status before."""
+
+    outcome: str
+    before: str | None
+
+
+async def record_join(
+    conn: asyncpg.Connection, event_id: str, room: str, *, identity: str, sid: str, at: datetime, joined_ms: int
+) -> Applied:
+    """The candidate joined: active (an ended interview stays ended), and `sid` becomes its current participant
+    unless a later join is already recorded."""
+    row = await conn.fetchrow(_JOINED, event_id, room, identity, sid, at, joined_ms)
+    assert row is not None
+    return Applied(row["outcome"], row["before"])
+
+
+async def record_end(
+    conn: asyncpg.Connection, event_id: str, room: str, at: datetime, *, identity: str | None, sid: str | None
+) -> Applied:
+    """Ended: by the room finishing (`identity` None), or by the candidate's current participant `sid`
+    leaving (a leave of an older sid is `stale`)."""
+    row = await conn.fetchrow(_ENDED, event_id, room, identity, sid, at)
+    assert row is not None
+    return Applied(row["outcome"], row["before"])
+
+
+# --- The reconciler --------------------------------------------------------------------------------------
+
+
+class OpenInterview(msgspec.Struct, frozen=True):
+    id: uuid.UUID
+    room_name: str
+    status: str  # created | active
+    token_expired: bool
+    started_at: datetime | None
+
+
+async def open_interviews(conn: asyncpg.Connection, after: uuid.UUID | None, limit: int) -> list[OpenInterview]:
+    """Open interviews the reconciler must check (active ones, and created ones past their token's expiry),
+    by id after `after`."""
+    rows = await conn.fetch(
+        """SELECT id, room_name, status, token_expires_at < now() AS token_expired, started_at FROM interviews
+           WHERE status IN ('created', 'active') AND ($1::uuid IS NULL OR id > $1)
+           ORDER BY id LIMIT $2""",
+        after,
+        limit,
+    )
+    return [OpenInterview(*row) for row in rows]
+
+
+async def move(conn: asyncpg.Connection, ids: list[uuid.UUID], *, before: str, after: str) -> int:
+    """Move those of `ids` still in status `before` to `after` (ended: with its time); how many moved. Of
+    replicas doing the same at once, each row is moved (and counted) by one."""
+    if not ids:
+        return 0
+    # a rejoin may have renewed the token since the reconciler looked
+    still_expired = " AND token_expires_at < now()" if after == "expired" else ""
+    moved = await conn.fetch(
+        f"""UPDATE interviews
+           SET status = $3,
+               started_at = CASE WHEN $3 = 'active' THEN COALESCE(started_at, now()) ELSE started_at END,
+               ended_at = CASE WHEN $3 = 'ended' THEN COALESCE(ended_at, now()) ELSE ended_at END
+           WHERE id = ANY($1::uuid[]) AND status = $2{still_expired}
+           RETURNING id""",
+        ids,
+        before,
+        after,
+    )
+    return len(moved)
+
+
+async def prune_webhook_events(conn: asyncpg.Connection, older_than_seconds: int, batch: int) -> int:
+    """Forget up to `batch` applied event ids older than `older_than_seconds`; how many."""
     result = await conn.execute(
-        """UPDATE interviews
-           SET started_at = LEAST(COALESCE(started_at, $2), $2),
-               status = CASE WHEN status = 'created' THEN 'active' ELSE status END
-           WHERE room_name = $1""",
-        room_name,
-        at,
+        """DELETE FROM livekit_webhook_events WHERE id IN (
+               SELECT id FROM livekit_webhook_events WHERE received_at < now() - make_interval(secs => $1)
+               LIMIT $2 FOR UPDATE SKIP LOCKED)""",
+        older_than_seconds,
+        batch,
     )
-    return result != "UPDATE 0"
-
-
-async def mark_ended(
-    conn: asyncpg.Connection, room_name: str, at: datetime, *, leaving: str | None = None
-) -> bool | None:
-    """→ ended, once: True if this call ended it, False if it already was, None if no interview matched
-    (not our room, or `leaving` is someone other than the interview's participant)."""
-    row = await conn.fetchrow(
-        """WITH target AS (
-               SELECT id, status FROM interviews
-               WHERE room_name = $1 AND ($3::text IS NULL OR participant_identity = $3)
-               FOR UPDATE)
-           UPDATE interviews i
-           SET status = 'ended', ended_at = COALESCE(i.ended_at, $2)
-           FROM target WHERE i.id = target.id
-           RETURNING target.status <> 'ended' AS newly_ended""",
-        room_name,
-        at,
-        leaving,
-    )
-    return None if row is None else bool(row["newly_ended"])
+    return int(result.split()[-1])

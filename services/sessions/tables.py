@@ -1,6 +1,6 @@
 """The sessions schema, as Piccolo tables: the source its migrations are generated from."""
 
-from piccolo.columns import UUID, Timestamptz, Varchar
+from piccolo.columns import UUID, BigInt, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -14,8 +14,18 @@ class Interviews(Table, tablename="interviews"):
     room_name = Varchar(length=128, unique=True)
     participant_identity = Varchar(length=64)
     agent_name = Varchar(length=128, null=True, default=None)
-    status = Varchar(length=16)  # created | active | ended
+    status = Varchar(length=16)  # created | active | ended | expired
     created_at = Timestamptz(default=TimestamptzNow())
     started_at = Timestamptz(null=True, default=None)
     ended_at = Timestamptz(null=True, default=None)
     token_expires_at = Timestamptz()
+    # The candidate's current LiveKit participant, and when it joined (ms): a leave of an older one ends nothing.
+    participant_sid = Varchar(length=64, null=True, default=None)
+    participant_joined_ms = BigInt(null=True, default=None)
+
+
+class LiveKitWebhookEvents(Table, tablename="livekit_webhook_events"):
+    """LiveKit webhook event ids already applied: a repeated delivery changes nothing."""
+
+    id = Varchar(length=64, primary_key=True)
+    received_at = Timestamptz(default=TimestamptzNow())

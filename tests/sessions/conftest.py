@@ -65,7 +65,9 @@ def sessions_settings_for(
         "livekit_api_key": LIVEKIT_KEY,
         "livekit_api_secret": LIVEKIT_SECRET,
         "livekit_default_agent": "interviewer",
+        "livekit_agents": ("coach",),
         "identity_timeout_seconds": 2.0,
+        "interview_reconcile_seconds": 0,  # no LiveKit server here; the e2e tests run it with the stand-in
     }
     return SessionsSettings(**{**values, **overrides})  # type: ignore[arg-type]
 
@@ -92,5 +94,15 @@ async def sessions_with_jwks(
         clerk_jwt_key="",
         clerk_jwks_url=f"{clerk_standin.url}/.well-known/jwks.json",
     )
+    async with serve_in_process(create_app(settings), "http://sessions") as client:
+        yield client
+
+
+@pytest.fixture
+async def roomy_sessions(
+    sessions_db: str, identity_service: ServiceProcess, clerk_keys: ClerkKeyPair
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The sessions app with room for many open interviews per user (tests that start dozens)."""
+    settings = sessions_settings_for(sessions_db, identity_service.url, clerk_keys, max_open_interviews_per_user=100)
     async with serve_in_process(create_app(settings), "http://sessions") as client:
         yield client

@@ -1,5 +1,6 @@
 """Reading interviews: a user's own, newest first, paged by cursor with no gaps or repeats."""
 
+import asyncio
 import uuid
 from collections.abc import Callable
 
@@ -7,6 +8,7 @@ import httpx
 
 from tests.support.clerk import clerk_user
 from tests.support.credentials import bearer
+from tests.support.rows import interview_rows, rows
 
 
 async def start(sessions: httpx.AsyncClient, token: str) -> str:
@@ -16,8 +18,9 @@ async def start(sessions: httpx.AsyncClient, token: str) -> str:
 
 
 async def test_pages_cover_every_interview_once_newest_first(
-    sessions: httpx.AsyncClient, clerk: httpx.AsyncClient, session_token: Callable[..., str]
+    roomy_sessions: httpx.AsyncClient, clerk: httpx.AsyncClient, session_token: Callable[..., str]
 ):
+    sessions = roomy_sessions
     owner = await clerk_user(clerk, email="pager@example.com")
     other = await clerk_user(clerk, email="other@example.com")
     token = session_token(owner["id"])
@@ -72,3 +75,59 @@ async def test_bad_cursor_and_limit_are_400(
 
     assert (bad_cursor.status_code, bad_limit.status_code) == (400, 400)
     assert bad_cursor.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_expired_interviews_are_listed_only_when_asked_for(
+    sessions: httpx.AsyncClient, clerk: httpx.AsyncClient, sessions_db: str, session_token: Callable[..., str]
+):
+    owner = await clerk_user(clerk, email="lister@example.com")
+    token = session_token(owner["id"])
+    used, unused = await start(sessions, token), await start(sessions, token)
+    await rows(sessions_db, "UPDATE interviews SET status = 'expired' WHERE room_name = $1", unused)
+
+    async def listed(params: list[tuple[str, str]]) -> list[str]:
+        response = await sessions.get("/api/interviews", params=params, headers=bearer(token))
+        assert response.status_code == 200
+        return [item["room_name"] for item in response.json()["items"]]
+
+    assert await listed([]) == [used]
+    assert await listed([("status", "expired")]) == [unused]
+    assert await listed([("status", "expired"), ("status", "created")]) == [unused, used]
+    refused = await sessions.get("/api/interviews", params={"status": "lost"}, headers=bearer(token))
+    assert refused.status_code == 400
+    assert refused.headers["content-type"] == "application/problem+json"
+
+
+async def test_open_interviews_are_capped_and_a_rejoin_never_counts(
+    sessions: httpx.AsyncClient, clerk: httpx.AsyncClient, sessions_db: str, session_token: Callable[..., str]
+):
+    owner = await clerk_user(clerk, email="capped@example.com")
+    headers = bearer(session_token(owner["id"]))
+    rooms = [await start(sessions, session_token(owner["id"])) for _ in range(3)]  # the default cap
+
+    refused = await sessions.post("/api/livekit/connection-details", headers=headers)
+    rejoined = await sessions.post("/api/livekit/token", json={"room_name": rooms[0]}, headers=headers)
+
+    assert refused.status_code == 429
+    assert refused.headers["content-type"] == "application/problem+json"
+    assert 800 < int(refused.headers["retry-after"]) <= 900  # when the first unused token expires
+    assert rejoined.status_code == 201
+    assert len(await interview_rows(sessions_db)) == 3
+
+    # an interview that ended (or expired) frees its place
+    await rows(sessions_db, "UPDATE interviews SET status = 'ended' WHERE room_name = $1", rooms[1])
+    assert (await sessions.post("/api/livekit/connection-details", headers=headers)).status_code == 200
+
+
+async def test_concurrent_starts_cannot_pass_the_cap_together(
+    sessions: httpx.AsyncClient, clerk: httpx.AsyncClient, sessions_db: str, session_token: Callable[..., str]
+):
+    owner = await clerk_user(clerk, email="racer@example.com")
+    headers = bearer(session_token(owner["id"]))
+
+    responses = await asyncio.gather(
+        *(sessions.post("/api/livekit/connection-details", headers=headers) for _ in range(12))
+    )
+
+    assert sorted(response.status_code for response in responses) == [200] * 3 + [429] * 9
+    assert len(await interview_rows(sessions_db)) == 3

@@ -6,6 +6,7 @@ from typing import Any
 
 import httpx
 import msgspec
+import pytest
 
 from deploy.dev.stack import ServiceProcess
 from deploy.dev.standins.clerk.payloads import deleted_event
@@ -73,25 +74,65 @@ async def test_each_start_gets_a_fresh_room(
     assert first["roomName"] != second["roomName"]
 
 
-async def test_room_config_from_the_client_passes_through_to_the_token(
+async def test_the_agent_gets_the_client_s_metadata_inside_the_server_s_interview_context(
     sessions: httpx.AsyncClient, clerk: httpx.AsyncClient, sessions_db: str, session_token: Callable[..., str]
 ):
     user = await clerk_user(clerk, email="config@example.com")
-    room_config: dict[str, Any] = {
-        "agents": [{"agent_name": "coach", "metadata": '{"role": "backend"}'}],
-        "empty_timeout": 120,
-    }
+    room_config = {"agents": [{"agent_name": "coach", "metadata": '{"role": "backend"}'}], "newerField": 1}
 
     response = await sessions.post(
-        "/api/livekit/connection-details",
-        json={"room_config": room_config},
-        headers=bearer(session_token(user["id"])),
+        "/api/livekit/connection-details", json={"room_config": room_config}, headers=bearer(session_token(user["id"]))
     )
 
+    assert response.status_code == 200
     claims = verify_livekit_token(response.json()["participantToken"])
-    assert claims.room_config.empty_timeout == 120
-    assert [(a.agent_name, a.metadata) for a in claims.room_config.agents] == [("coach", '{"role": "backend"}')]
-    assert (await interview_rows(sessions_db))[0]["agent_name"] == "coach"
+    [row] = await interview_rows(sessions_db)
+    [dispatch] = claims.room_config.agents
+    assert dispatch.agent_name == row["agent_name"] == "coach"
+    context = {"interview_id": str(row["id"]), "clerk_id": user["id"], "metadata": '{"role": "backend"}'}
+    assert msgspec.json.decode(dispatch.metadata) == context
+    limits = claims.room_config.max_participants, claims.room_config.empty_timeout, claims.room_config.departure_timeout
+    assert limits == (3, 300, 60)
+
+
+@pytest.mark.parametrize(
+    ("room_config", "named"),
+    [
+        ({"egress": {"room": {"room_name": "x"}}}, "room_config.egress"),
+        ({"max_participants": 50}, "room_config.max_participants"),
+        ({"emptyTimeout": 86400}, "room_config.empty_timeout"),
+        ({"departure_timeout": 86400}, "room_config.departure_timeout"),
+        ({"metadata": "x"}, "room_config.metadata"),
+        ({"sync_streams": True}, "room_config.sync_streams"),
+        ({"min_playout_delay": 1}, "room_config.min_playout_delay"),
+        ({"max_playout_delay": 1}, "room_config.max_playout_delay"),
+        ({"tags": {"a": "b"}}, "room_config.tags"),
+        ({"name": "my-room"}, "room_config.name"),
+        ({"agents": [{"agent_name": "coach", "deployment": "x"}]}, "room_config.agents[0].deployment"),
+        ({"agents": [{"agent_name": "coach", "attributes": {"a": "b"}}]}, "room_config.agents[0].attributes"),
+        ({"agents": [{"agent_name": "coach", "restart_policy": "JRP_NEVER"}]}, "room_config.agents[0].restart_policy"),
+        ({"agents": [{"agent_name": "anyone-at-all"}]}, "room_config.agents[0].agent_name"),
+        ({"agents": [{"agent_name": "coach", "metadata": "x" * 4097}]}, "room_config.agents[0].metadata"),
+    ],
+)
+async def test_room_config_fields_a_client_may_not_set_are_422_naming_them_and_record_nothing(
+    sessions: httpx.AsyncClient,
+    clerk: httpx.AsyncClient,
+    sessions_db: str,
+    session_token: Callable[..., str],
+    room_config: dict[str, Any],
+    named: str,
+):
+    user = await clerk_user(clerk, email="greedy@example.com")
+    headers = bearer(session_token(user["id"]))
+
+    for path in ("/api/livekit/connection-details", "/api/livekit/token"):
+        response = await sessions.post(path, json={"room_config": room_config}, headers=headers)
+
+        assert response.status_code == 422
+        assert response.headers["content-type"] == "application/problem+json"
+        assert named in response.json()["detail"]
+    assert await interview_rows(sessions_db) == []
 
 
 async def test_token_endpoint_starts_then_rejoins_without_a_new_interview(

@@ -15,16 +15,24 @@ def verify_livekit_token(token: str) -> Claims:
     return TokenVerifier(LIVEKIT_KEY, LIVEKIT_SECRET).verify(token)
 
 
-def livekit_webhook(event: str, room: str, *, identity: str = "", created_at: int | None = None) -> tuple[bytes, str]:
-    """A webhook body and its Authorization value, signed the way LiveKit's server signs them."""
+def livekit_webhook(
+    event: str,
+    room: str,
+    *,
+    identity: str = "",
+    sid: str = "PA_test",
+    reason: int = 0,
+    created_at: int | None = None,
+) -> tuple[bytes, str]:
+    """A webhook body and its Authorization value, signed the way LiveKit's server signs them; each call is
+    a new event `id`, and a participant joined at `created_at`."""
+    created_at = created_at if created_at is not None else int(time.time())
     message = WebhookEvent(
-        event=event,
-        room=Room(name=room, sid="RM_test"),
-        created_at=created_at if created_at is not None else int(time.time()),
-        id=f"EV_{time.time_ns()}",
+        event=event, room=Room(name=room, sid="RM_test"), created_at=created_at, id=f"EV_{time.time_ns()}"
     )
     if identity:
-        message.participant.CopyFrom(ParticipantInfo(identity=identity, sid="PA_test"))
+        participant = ParticipantInfo(identity=identity, sid=sid, joined_at=created_at, disconnect_reason=reason)
+        message.participant.CopyFrom(participant)
     body = MessageToJson(message).encode()
     digest = base64.b64encode(hashlib.sha256(body).digest()).decode()
     return body, AccessToken(LIVEKIT_KEY, LIVEKIT_SECRET).with_sha256(digest).to_jwt()

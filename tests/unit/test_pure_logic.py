@@ -1,11 +1,13 @@
 """The pure logic, without a database or a process: runs in well under a second."""
 
 import base64
+import json
 import uuid
 from datetime import UTC, datetime
 
 import msgspec
 import pytest
+from livekit.api import RoomAgentDispatch, RoomConfiguration
 
 from libs.common.clerk_ids import is_clerk_user_id
 from libs.common.settings import SettingsError
@@ -16,8 +18,8 @@ from services.identity.settings import load_identity_settings
 from services.identity.tables import Users
 from services.sessions.errors import InvalidCursor, InvalidParticipantField, InvalidRoomConfig
 from services.sessions.interviews import _decode_cursor, _encode_cursor, is_interview_room, room_name_for
-from services.sessions.livekit_tokens import agent_name, parse_room_config
 from services.sessions.participant_fields import check_attributes, check_metadata, check_name
+from services.sessions.room_policy import CLIENT_AGENT_FIELDS, AgentChoice, requested_agent, room_configuration
 from services.sessions.store import Interview
 from tests.support.hostile import nested
 
@@ -55,15 +57,82 @@ def test_cursors_that_are_not_ours_are_refused(raw: str):
         _decode_cursor(base64.urlsafe_b64encode(raw.encode()).decode())
 
 
-def test_room_config_is_livekit_s_own_message_with_the_default_agent_when_none_is_named():
-    named = parse_room_config({"agents": [{"agent_name": "coach"}]}, "interviewer")
-    defaulted = parse_room_config(None, "interviewer")
+ALLOWED_AGENTS = frozenset({"interviewer", "coach"})
+# One value for every RoomConfiguration field a client may not set, as protobuf JSON.
+SERVER_ROOM_FIELDS = {
+    "name": "room-of-my-choosing",
+    "empty_timeout": 86400,
+    "departure_timeout": 86400,
+    "max_participants": 50,
+    "metadata": "{}",
+    "egress": {"room": {"room_name": "x"}},
+    "min_playout_delay": 1,
+    "max_playout_delay": 1000,
+    "sync_streams": True,
+    "tags": {"team": "x"},
+}
+SERVER_AGENT_FIELDS = {
+    "restart_policy": "JRP_NEVER",
+    "deployment": "staging",
+    "attributes": {"role": "admin"},
+}
 
-    assert (agent_name(named), agent_name(defaulted)) == ("coach", "interviewer")
-    assert parse_room_config(None, "") is None
-    assert agent_name(parse_room_config({"agents": [{"agent_name": "x"}], "fromTheFuture": 1}, "")) == "x"
+
+def test_every_room_configuration_field_is_either_the_client_s_or_refused():
+    """A newer livekit-api with a new field fails here, so each field is decided on, never passed through."""
+    client_fields = {"agents"}
+    assert {f.name for f in RoomConfiguration.DESCRIPTOR.fields} == client_fields | SERVER_ROOM_FIELDS.keys()
+    agent_fields = {f.name for f in RoomAgentDispatch.DESCRIPTOR.fields}
+    assert agent_fields == CLIENT_AGENT_FIELDS | SERVER_AGENT_FIELDS.keys()
+
+
+@pytest.mark.parametrize("field", sorted(SERVER_ROOM_FIELDS))
+def test_a_room_field_the_server_sets_is_refused_by_name(field: str):
+    with pytest.raises(InvalidRoomConfig, match=rf"room_config\.{field} "):
+        requested_agent({field: SERVER_ROOM_FIELDS[field]}, ALLOWED_AGENTS, "interviewer")
+
+
+@pytest.mark.parametrize("field", sorted(SERVER_AGENT_FIELDS))
+def test_an_agent_field_the_server_sets_is_refused_by_name(field: str):
+    agents = [{"agent_name": "coach", field: SERVER_AGENT_FIELDS[field]}]
+    with pytest.raises(InvalidRoomConfig, match=rf"room_config\.agents\[0\]\.{field} "):
+        requested_agent({"agents": agents}, ALLOWED_AGENTS, "interviewer")
+
+
+def test_the_client_may_choose_an_allowed_agent_and_its_metadata():
+    assert requested_agent(None, ALLOWED_AGENTS, "interviewer") == AgentChoice("interviewer")
+    assert requested_agent(None, frozenset(), "") is None
+    chosen = requested_agent({"agents": [{"agentName": "coach", "metadata": "level=senior"}]}, ALLOWED_AGENTS, "")
+    assert chosen == AgentChoice("coach", "level=senior")
+    # fields of newer LiveKit SDKs are ignored, at the top and inside an agent
+    newer = {"agents": [{"agent_name": "coach", "fromTheFuture": 1}], "fromTheFuture": {"a": 1}}
+    assert requested_agent(newer, ALLOWED_AGENTS, "") == AgentChoice("coach")
+
+
+@pytest.mark.parametrize(
+    "room_config",
+    [
+        {"agents": [{"agent_name": "somebody-else"}]},
+        {"agents": [{"agent_name": "coach"}, {"agent_name": "interviewer"}]},
+        {"agents": [{"agent_name": "coach", "metadata": "x" * 4097}]},
+        {"agents": "not a list"},
+    ],
+)
+def test_agents_beyond_the_policy_are_refused(room_config: dict[str, object]):
     with pytest.raises(InvalidRoomConfig):
-        parse_room_config({"agents": "not a list"}, "")
+        requested_agent(room_config, ALLOWED_AGENTS, "interviewer")
+
+
+def test_the_server_tells_the_agent_which_interview_it_serves_and_fits_the_room_to_one_candidate():
+    interview_id = uuid.uuid4()
+    config = room_configuration(AgentChoice("coach", "level=senior"), interview_id, "user_2abc")
+    (dispatch,) = config.agents
+    assert dispatch.agent_name == "coach"
+    context = {"interview_id": str(interview_id), "clerk_id": "user_2abc", "metadata": "level=senior"}
+    assert json.loads(dispatch.metadata) == context
+    assert (config.max_participants, config.empty_timeout, config.departure_timeout) == (3, 300, 60)
+    alone = room_configuration(None, interview_id, "user_2abc")
+    assert (list(alone.agents), alone.max_participants) == ([], 2)
 
 
 def clerk_user(**changes: object) -> bytes:

@@ -1,7 +1,7 @@
 """The frontend's API: start an interview (two LiveKit-compatible shapes), list and read interviews."""
 
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
@@ -10,6 +10,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from services.sessions.auth import ClerkSession
 from services.sessions.interviews import (
+    LISTED_BY_DEFAULT,
     InterviewPage,
     StartRequest,
     get_interview,
@@ -20,6 +21,7 @@ from services.sessions.runtime import Runtime
 from services.sessions.store import Interview
 
 AuthedRequest = Request[ClerkSession, None, Any]
+InterviewStatus = Literal["created", "active", "ended", "expired"]
 
 
 class ConnectionDetailsRequest(msgspec.Struct, frozen=True, kw_only=True):
@@ -99,8 +101,15 @@ class InterviewsController(Controller):
         runtime: NamedDependency[Runtime],
         cursor: FromQuery[str | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=100)] = 20,
+        status: Annotated[
+            list[InterviewStatus] | None,
+            QueryParameter(description="Only these statuses (repeatable); default: all but expired."),
+        ] = None,
     ) -> InterviewPage:
-        return await list_interviews(runtime.database, request.user.user_id, cursor=cursor, limit=limit)
+        statuses = tuple(status) if status else LISTED_BY_DEFAULT
+        return await list_interviews(
+            runtime.database, request.user.user_id, statuses=statuses, cursor=cursor, limit=limit
+        )
 
     @get("/{interview_id:uuid}", summary="One of your interviews")
     async def read_mine(

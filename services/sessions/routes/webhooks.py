@@ -6,8 +6,8 @@ import msgspec
 from litestar import Request, post
 from litestar.di import NamedDependency
 
-from services.sessions.interviews import apply_livekit_event
 from services.sessions.livekit_webhooks import read_livekit_webhook
+from services.sessions.room_events import apply_livekit_event
 from services.sessions.runtime import Runtime
 
 

@@ -17,7 +17,7 @@ import hashlib
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, ClassVar
 
 import httpx
 import jwt
@@ -41,7 +41,7 @@ from livekit.protocol.room import (
     RoomParticipantIdentity,
 )
 
-from deploy.dev.standins.livekit.rooms import Rooms, RoomFull
+from deploy.dev.standins.livekit.rooms import RoomFull, Rooms
 
 
 class StandinConfig(msgspec.Struct, frozen=True, kw_only=True):
@@ -51,7 +51,7 @@ class StandinConfig(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class TwirpError(Exception):
-    STATUS = {
+    STATUS: ClassVar[dict[str, int]] = {
         "malformed": 400,
         "unauthenticated": 401,
         "permission_denied": 403,
@@ -135,7 +135,16 @@ def _parse(request_class: type[Message], body: bytes, content_type: str) -> Any:
     return message
 
 
-def _authorize(standin: Standin, request: Request[Any, Any, Any], allowed: Callable[[VideoGrants], bool]) -> None:
+def _permitted(method: str, message: Any, grants: VideoGrants) -> bool:
+    """The grant LiveKit requires: roomList to list, roomCreate to delete, roomAdmin on that room otherwise."""
+    if method == "ListRooms":
+        return bool(grants.room_list)
+    if method == "DeleteRoom":
+        return bool(grants.room_create)
+    return bool(grants.room_admin) and grants.room == message.room
+
+
+def _authorize(standin: Standin, request: Request[Any, Any, Any], method: str, message: Any) -> None:
     header = request.headers.get("authorization", "")
     if not header.startswith("Bearer "):
         raise TwirpError("unauthenticated", "no authorization header")
@@ -143,7 +152,7 @@ def _authorize(standin: Standin, request: Request[Any, Any, Any], allowed: Calla
         claims: Claims = standin.verifier.verify(header.removeprefix("Bearer "))
     except (jwt.InvalidTokenError, ValueError) as error:
         raise TwirpError("unauthenticated", "invalid token") from error
-    if claims.video is None or not allowed(claims.video):
+    if claims.video is None or not _permitted(method, message, claims.video):
         raise TwirpError("permission_denied", "permissions denied")
 
 
@@ -176,16 +185,11 @@ def _remove_participant(standin: Standin, request: RoomParticipantIdentity) -> R
     return RemoveParticipantResponse()
 
 
-def _room_admin(room: str) -> Callable[[VideoGrants], bool]:
-    return lambda grants: grants.room_admin and grants.room == room
-
-
-# method → (request type, the grant it needs, the handler)
-_METHODS: dict[str, tuple[type[Message], Callable[[Any], Callable[[VideoGrants], bool]], Callable[..., Message]]] = {
-    "ListRooms": (ListRoomsRequest, lambda _: lambda grants: grants.room_list, _list_rooms),
-    "DeleteRoom": (DeleteRoomRequest, lambda _: lambda grants: grants.room_create, _delete_room),
-    "ListParticipants": (ListParticipantsRequest, lambda request: _room_admin(request.room), _list_participants),
-    "RemoveParticipant": (RoomParticipantIdentity, lambda request: _room_admin(request.room), _remove_participant),
+_METHODS: dict[str, tuple[type[Message], Callable[[Standin, Any], Message]]] = {
+    "ListRooms": (ListRoomsRequest, _list_rooms),
+    "DeleteRoom": (DeleteRoomRequest, _delete_room),
+    "ListParticipants": (ListParticipantsRequest, _list_participants),
+    "RemoveParticipant": (RoomParticipantIdentity, _remove_participant),
 }
 
 
@@ -195,9 +199,9 @@ async def room_service(method: FromPath[str], request: Request[Any, Any, Any], s
     try:
         if method not in _METHODS:
             raise TwirpError("bad_route", f"no handler for path /twirp/livekit.RoomService/{method}")
-        request_class, grant, handler = _METHODS[method]
+        request_class, handler = _METHODS[method]
         message = _parse(request_class, await request.body(), request.headers.get("content-type", ""))
-        _authorize(standin, request, grant(message))
+        _authorize(standin, request, method, message)
         standin.calls.append({"method": method, **json_format.MessageToDict(message, preserving_proto_field_name=True)})
         if standin.unavailable:
             raise TwirpError("unavailable", "the stand-in plays an outage")
@@ -248,7 +252,9 @@ async def join(data: JSONBody[Join], state: State) -> Response[Any]:
     if claims.video is None or not claims.video.room_join or not claims.video.room:
         return _control_error(403, "the token does not grant joining a room")
     try:
-        participant, events = standin.rooms.join(claims, kick_reported_first=data.kick_reported_first)
+        participant, events = standin.rooms.join(
+            claims.video.room, claims, kick_reported_first=data.kick_reported_first
+        )
     except RoomFull as error:
         return _control_error(403, str(error))
     receipts = await standin.report(events, deliver=data.deliver)

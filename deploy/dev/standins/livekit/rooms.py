@@ -55,9 +55,10 @@ class Rooms:
             event.participant.CopyFrom(participant)
         return event
 
-    def join(self, claims: Claims, *, kick_reported_first: bool = False) -> tuple[ParticipantInfo, list[WebhookEvent]]:
-        """`claims` of a verified token with the room-join grant: the new participant and the events."""
-        name = claims.video.room
+    def join(
+        self, name: str, claims: Claims, *, kick_reported_first: bool = False
+    ) -> tuple[ParticipantInfo, list[WebhookEvent]]:
+        """`claims` of a verified token granting to join room `name`: the new participant and the events."""
         events: list[WebhookEvent] = []
         room = self.rooms.get(name)
         if room is None:

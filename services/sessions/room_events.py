@@ -1,0 +1,67 @@
+"""LiveKit's webhooks applied to interviews: the candidate joining activates one, only the candidate's final
+departure (or the room finishing) ends it.
+
+LiveKit disconnects an older connection when the same identity joins again (a token refresh, a reconnect, a
+second tab) and reports that `participant_left` with `DUPLICATE_IDENTITY`, before or after the new
+`participant_joined`: that leave ends nothing, nor does a late leave of an older participant `sid`. Agents and
+anyone else come and go freely. A repeated event `id` changes nothing.
+"""
+
+from datetime import UTC, datetime
+
+from livekit.api import ParticipantInfo, WebhookEvent
+from livekit.protocol.models import DisconnectReason
+
+from libs.common.clerk_ids import is_clerk_user_id
+from libs.common.db import Database
+from services.sessions import store
+from services.sessions.interviews import is_interview_room
+from services.sessions.metrics import INTERVIEWS_ACTIVATED, INTERVIEWS_ENDED, LIVEKIT_WEBHOOKS
+
+
+def _is_candidate(participant: ParticipantInfo) -> bool:
+    return participant.kind != ParticipantInfo.Kind.AGENT and is_clerk_user_id(participant.identity)
+
+
+async def _apply(database: Database, event: WebhookEvent) -> str:
+    if not is_interview_room(event.room.name):
+        return "unknown_room"
+    at = datetime.fromtimestamp(event.created_at, tz=UTC) if event.created_at else datetime.now(UTC)
+    participant = event.participant
+    if event.event == "participant_joined" and _is_candidate(participant):
+        joined_ms = participant.joined_at_ms or participant.joined_at * 1000
+        async with database.connection() as conn:
+            applied = await store.record_join(
+                conn,
+                event.id,
+                event.room.name,
+                identity=participant.identity,
+                sid=participant.sid,
+                at=at,
+                joined_ms=joined_ms,
+            )
+        if applied.before in ("created", "expired"):
+            INTERVIEWS_ACTIVATED.inc()
+        return applied.outcome
+    if event.event == "participant_left" and _is_candidate(participant):
+        if participant.disconnect_reason == DisconnectReason.DUPLICATE_IDENTITY:
+            return "rejoined"
+        async with database.connection() as conn:
+            applied = await store.record_end(
+                conn, event.id, event.room.name, at, identity=participant.identity, sid=participant.sid
+            )
+    elif event.event == "room_finished":
+        async with database.connection() as conn:
+            applied = await store.record_end(conn, event.id, event.room.name, at, identity=None, sid=None)
+    else:
+        return "ignored"  # room_started, track events, agents and other participants
+    if applied.outcome == "applied":
+        INTERVIEWS_ENDED.inc()
+    return applied.outcome
+
+
+async def apply_livekit_event(database: Database, event: WebhookEvent) -> str:
+    """Apply one verified event; its outcome: applied, duplicate, stale, rejoined, ignored or unknown_room."""
+    outcome = await _apply(database, event)
+    LIVEKIT_WEBHOOKS.labels(event.event or "unknown", outcome).inc()
+    return outcome
