@@ -32,7 +32,8 @@ ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
 SERVICES = ("identity", "sessions")
 CLERK_STANDIN = "deploy.dev.standins.clerk"
-READY_PATHS = {"clerk": "/_standin/stats", "identity": "/readyz", "sessions": "/readyz"}
+LIVEKIT_STANDIN = "deploy.dev.standins.livekit"
+READY_PATHS = {"clerk": "/_standin/stats", "livekit": "/healthz", "identity": "/readyz", "sessions": "/readyz"}
 
 
 def free_port() -> int:
@@ -129,14 +130,14 @@ class ServiceProcess:
         self.url = f"http://{HOST}:{self.port}"
         self.log_path = log_path
         self.ready_path = ready_path
-        self._env = {**os.environ, **env}
+        self.environment = {**os.environ, **env}
         self._process: subprocess.Popen[bytes] | None = None
 
     def spawn(self) -> Self:
         log = self.log_path.open("ab") if self.log_path else None
         self._process = subprocess.Popen(
             [sys.executable, "-m", self.module, "serve", "--host", HOST, "--port", str(self.port)],
-            env=self._env,
+            env=self.environment,
             cwd=ROOT,
             stdout=log,
             stderr=log,
@@ -205,6 +206,16 @@ def clerk_environment(secrets: DevSecrets, *, webhook_url: str | None = None) ->
     return env | ({"CLERK_WEBHOOK_URL": webhook_url} if webhook_url else {})
 
 
+def livekit_environment(sessions: Mapping[str, str], *, webhook_url: str) -> dict[str, str]:
+    """The LiveKit stand-in's: the key pair sessions uses (`livekit-server --dev`'s unless set), and where it
+    sends webhooks."""
+    return {
+        "LIVEKIT_API_KEY": sessions.get("LIVEKIT_API_KEY", "devkey"),
+        "LIVEKIT_API_SECRET": sessions.get("LIVEKIT_API_SECRET", "secret"),
+        "LIVEKIT_WEBHOOK_URL": webhook_url,
+    }
+
+
 def identity_environment(secrets: DevSecrets, *, database_url: str, clerk_url: str) -> dict[str, str]:
     return {
         "DATABASE_URL": database_url,
@@ -215,22 +226,27 @@ def identity_environment(secrets: DevSecrets, *, database_url: str, clerk_url: s
     }
 
 
-def sessions_environment(secrets: DevSecrets, *, database_url: str, identity_url: str) -> dict[str, str]:
-    """LiveKit settings keep their defaults (`livekit-server --dev`) unless the caller adds its own."""
+def sessions_environment(
+    secrets: DevSecrets, *, database_url: str, identity_url: str, livekit_url: str
+) -> dict[str, str]:
+    """LiveKit's key pair keeps its default (`livekit-server --dev`) unless the caller adds its own."""
     return {
         "DATABASE_URL": database_url,
         "INTERNAL_API_TOKEN": secrets.internal_token,
         "IDENTITY_URL": identity_url,
         "CLERK_JWT_KEY": secrets.jwt_public_pem,
+        "LIVEKIT_URL": livekit_url,
     }
 
 
 class Stack:
-    """The Clerk stand-in (unless `clerk_url` names one already running), identity and sessions as processes
-    on loopback, each service on its own database (`database_urls`, already migrated).
+    """The Clerk and LiveKit stand-ins (unless `clerk_url` / `livekit_url` name servers already running),
+    identity and `sessions_replicas` sessions processes on loopback, each service on its own database
+    (`database_urls`, already migrated; sessions replicas share theirs).
 
-    `environment` adds or overrides variables per service ("clerk", "identity", "sessions"); `ports` fixes
-    ports (default: free ones); logs go to `log_dir` (None: this process's output).
+    `environment` adds or overrides variables per service ("clerk", "livekit", "identity", "sessions"); `ports`
+    fixes ports (default: free ones); logs go to `log_dir` (None: this process's output). LiveKit's webhooks
+    go to the first sessions replica.
     """
 
     def __init__(
@@ -239,43 +255,56 @@ class Stack:
         database_urls: Mapping[str, str],
         *,
         clerk_url: str | None = None,
+        livekit_url: str | None = None,
+        sessions_replicas: int = 1,
         ports: Mapping[str, int] | None = None,
         environment: Mapping[str, Mapping[str, str]] | None = None,
         log_dir: Path | None = None,
     ) -> None:
-        ports = ports or {}
+        ports = {name: free_port() for name in READY_PATHS} | dict(ports or {})
         extra = environment or {}
 
-        def process(name: str, module: str, env: dict[str, str]) -> ServiceProcess:
-            log = log_dir / f"{name}.log" if log_dir else None
-            return ServiceProcess(
-                module, env | dict(extra.get(name, {})), log, port=ports.get(name), ready_path=READY_PATHS[name]
-            )
+        def process(
+            name: str, module: str, env: dict[str, str], *, log_name: str | None = None, port: int | None = None
+        ) -> ServiceProcess:
+            log = log_dir / f"{log_name or name}.log" if log_dir else None
+            env = env | dict(extra.get(name, {}))
+            return ServiceProcess(module, env, log, port=port or ports[name], ready_path=READY_PATHS[name])
 
         self.database_urls = dict(database_urls)
-        identity_port = ports.get("identity") or free_port()
-        ports = {**ports, "identity": identity_port}
-        identity_url = f"http://{HOST}:{identity_port}"
+        identity_url = f"http://{HOST}:{ports['identity']}"
+        sessions_url = f"http://{HOST}:{ports['sessions']}"
         self.clerk = None
         if clerk_url is None:
             webhook = f"{identity_url}/webhooks/clerk"
             self.clerk = process("clerk", CLERK_STANDIN, clerk_environment(secrets, webhook_url=webhook))
             clerk_url = self.clerk.url
         self.clerk_url = clerk_url
+        self.livekit = None
+        if livekit_url is None:
+            livekit_url = f"ws://{HOST}:{ports['livekit']}"
+            webhook = f"{sessions_url}/webhooks/livekit"
+            livekit_env = livekit_environment(extra.get("sessions", {}), webhook_url=webhook)
+            self.livekit = process("livekit", LIVEKIT_STANDIN, livekit_env)
+        self.livekit_url = livekit_url
         self.identity = process(
             "identity",
             "services.identity",
             identity_environment(secrets, database_url=database_urls["identity"], clerk_url=clerk_url),
         )
-        self.sessions = process(
-            "sessions",
-            "services.sessions",
-            sessions_environment(secrets, database_url=database_urls["sessions"], identity_url=identity_url),
+        sessions_env = sessions_environment(
+            secrets, database_url=database_urls["sessions"], identity_url=identity_url, livekit_url=livekit_url
         )
+        self.sessions = process("sessions", "services.sessions", sessions_env)
+        self.sessions_replicas = [self.sessions] + [
+            process("sessions", "services.sessions", sessions_env, log_name=f"sessions-{n}", port=free_port())
+            for n in range(2, sessions_replicas + 1)
+        ]
 
     @property
     def processes(self) -> list[ServiceProcess]:
-        return [process for process in (self.clerk, self.identity, self.sessions) if process is not None]
+        services = (self.clerk, self.livekit, self.identity, *self.sessions_replicas)
+        return [process for process in services if process is not None]
 
     def start(self, timeout: float = 60.0) -> Self:
         """Start every process at once, then wait for each to be ready; on failure, stop what started."""

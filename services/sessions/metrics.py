@@ -29,7 +29,7 @@ LIVEKIT_WEBHOOKS = Counter(
 )
 
 RECONCILER_RUNS = Counter(
-    "sessions_reconciler_runs", "Reconciler passes: ok, livekit_unavailable, database_unavailable.", ["outcome"]
+    "sessions_reconciler_runs", "Reconciler passes: ok, livekit_unavailable, database_unavailable, error.", ["outcome"]
 )
 RECONCILER_CORRECTIONS = Counter(
     "sessions_reconciler_corrections",

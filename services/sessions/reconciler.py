@@ -123,6 +123,10 @@ async def reconcile_and_count(database: Database, rooms: LiveKitRooms, max_inter
         RECONCILER_RUNS.labels("database_unavailable").inc()
         logger.warning("interview reconciler: the database is unavailable; trying again next pass")
         return False
+    except Exception:  # a bug must not stop the loop for the process's life
+        RECONCILER_RUNS.labels("error").inc()
+        logger.exception("interview reconciler: the pass failed; trying again next pass")
+        return False
     RECONCILER_RUNS.labels("ok").inc()
     changed = report.ended_room_gone + report.activated_room_found + report.expired + report.ended_max_length
     log = logger.info if changed else logger.debug

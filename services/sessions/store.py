@@ -210,10 +210,10 @@ async def move(conn: asyncpg.Connection, ids: list[uuid.UUID], *, before: str, a
     still_expired = " AND token_expires_at < now()" if after == "expired" else ""
     moved = await conn.fetch(
         f"""UPDATE interviews
-           SET status = $3,
-               started_at = CASE WHEN $3 = 'active' THEN COALESCE(started_at, now()) ELSE started_at END,
-               ended_at = CASE WHEN $3 = 'ended' THEN COALESCE(ended_at, now()) ELSE ended_at END
-           WHERE id = ANY($1::uuid[]) AND status = $2{still_expired}
+           SET status = $3::text,
+               started_at = CASE WHEN $3::text = 'active' THEN COALESCE(started_at, now()) ELSE started_at END,
+               ended_at = CASE WHEN $3::text = 'ended' THEN COALESCE(ended_at, now()) ELSE ended_at END
+           WHERE id = ANY($1::uuid[]) AND status = $2::text{still_expired}
            RETURNING id""",
         ids,
         before,

@@ -3,9 +3,11 @@
 import base64
 import hashlib
 import time
+from typing import Any
 
+import httpx
 from google.protobuf.json_format import MessageToJson
-from livekit.api import AccessToken, ParticipantInfo, Room, TokenVerifier, WebhookEvent
+from livekit.api import AccessToken, ParticipantInfo, Room, TokenVerifier, VideoGrants, WebhookEvent
 from livekit.api.access_token import Claims
 
 from tests.support.credentials import LIVEKIT_KEY, LIVEKIT_SECRET
@@ -36,3 +38,50 @@ def livekit_webhook(
     body = MessageToJson(message).encode()
     digest = base64.b64encode(hashlib.sha256(body).digest()).decode()
     return body, AccessToken(LIVEKIT_KEY, LIVEKIT_SECRET).with_sha256(digest).to_jwt()
+
+
+class LiveKitStandin:
+    """The LiveKit stand-in's control API: clients join with their participant tokens, leave, rooms close;
+    `deliver=False` records an event without sending it (a webhook LiveKit lost), `redeliver` sends it later."""
+
+    def __init__(self, http: httpx.AsyncClient) -> None:
+        self.http = http
+
+    async def _post(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = await self.http.post(path, json=body)
+        response.raise_for_status()
+        return response.json()  # type: ignore[no-any-return]
+
+    async def join(self, token: str, *, kick_reported_first: bool = False, deliver: bool = True) -> dict[str, Any]:
+        """`{"room", "sid", "events": [{"id", "event", "status"}]}`."""
+        return await self._post(
+            "/_standin/join", {"token": token, "kick_reported_first": kick_reported_first, "deliver": deliver}
+        )
+
+    async def leave(self, room: str, identity: str, *, deliver: bool = True) -> dict[str, Any]:
+        return await self._post("/_standin/leave", {"room": room, "identity": identity, "deliver": deliver})
+
+    async def close(self, room: str, *, deliver: bool = True) -> dict[str, Any]:
+        return await self._post(f"/_standin/rooms/{room}/close", {"deliver": deliver})
+
+    async def redeliver(self, event_id: str) -> dict[str, Any]:
+        return await self._post(f"/_standin/events/{event_id}/redeliver", {})
+
+    async def rooms(self) -> dict[str, dict[str, Any]]:
+        response = await self.http.get("/_standin/rooms")
+        return {room["name"]: room for room in response.json()["rooms"]}
+
+    async def calls(self, method: str) -> list[dict[str, Any]]:
+        response = await self.http.get("/_standin/calls")
+        return [call for call in response.json()["calls"] if call["method"] == method]
+
+    async def set_unavailable(self, unavailable: bool) -> None:
+        (await self.http.put("/_standin/faults", json={"unavailable": unavailable})).raise_for_status()
+
+
+def agent_token(room: str, identity: str = "agent-AJ_interviewer") -> str:
+    """What LiveKit's agent worker joins with when dispatched."""
+    grants = VideoGrants(room_join=True, room=room, agent=True)
+    return (
+        AccessToken(LIVEKIT_KEY, LIVEKIT_SECRET).with_identity(identity).with_kind("agent").with_grants(grants).to_jwt()
+    )

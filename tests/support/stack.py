@@ -1,7 +1,7 @@
 """Both services as real processes on loopback (`deploy.dev.stack`), each with a fresh database, the shared
-Clerk stand-in as Clerk, and the tests' credentials."""
+Clerk stand-in as Clerk, a LiveKit stand-in of their own, and the tests' credentials."""
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -11,9 +11,18 @@ from tests.support.credentials import TEST_ENVIRONMENT, ClerkKeyPair, secrets_fo
 
 @contextmanager
 def running_stack(
-    postgres: PostgresServer, clerk_url: str, svix_secret: str, clerk_keys: ClerkKeyPair, log_dir: Path, name: str
+    postgres: PostgresServer,
+    clerk_url: str,
+    svix_secret: str,
+    clerk_keys: ClerkKeyPair,
+    log_dir: Path,
+    name: str,
+    *,
+    sessions_replicas: int = 1,
+    sessions_environment: Mapping[str, str] | None = None,
 ) -> Iterator[Stack]:
-    """Fresh `<name>_identity` and `<name>_sessions` databases, migrated, and both services serving them."""
+    """Fresh `<name>_identity` and `<name>_sessions` databases, migrated, and both services serving them
+    (sessions in `sessions_replicas` processes), with the LiveKit stand-in as LiveKit."""
     databases = {}
     for service in ("identity", "sessions"):
         postgres.execute(f"DROP DATABASE IF EXISTS {name}_{service} WITH (FORCE)")
@@ -22,7 +31,8 @@ def running_stack(
         secrets_for_tests(svix_secret, clerk_keys),
         databases,
         clerk_url=clerk_url,
-        environment=TEST_ENVIRONMENT,
+        sessions_replicas=sessions_replicas,
+        environment={**TEST_ENVIRONMENT, "sessions": {**TEST_ENVIRONMENT["sessions"], **(sessions_environment or {})}},
         log_dir=log_dir,
     )
     with stack:
