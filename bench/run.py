@@ -120,7 +120,12 @@ def running_bench(state: Path) -> Iterator[Bench]:
     secrets = load_or_create_secrets(state / "secrets.json")
     with embedded_postgres(state / "pgdata", keep_data=False) as postgres:
         databases = {service: postgres.migrated_database(service, service) for service in SERVICES}
-        environment = {"sessions": {"LIVEKIT_API_SECRET": "bench-livekit-secret-of-at-least-32-bytes"}}
+        # Each bench user starts dozens of interviews within seconds: far past the open-interviews cap (3).
+        sessions = {
+            "LIVEKIT_API_SECRET": "bench-livekit-secret-of-at-least-32-bytes",
+            "MAX_OPEN_INTERVIEWS_PER_USER": "1000",
+        }
+        environment = {"sessions": sessions}
         with Stack(secrets, databases, environment=environment, log_dir=state) as stack:
             yield Bench(state, postgres, stack, secrets)
 

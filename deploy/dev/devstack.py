@@ -1,4 +1,7 @@
-"""The whole system on one machine: embedded PostgreSQL, the Clerk stand-in, identity and sessions.
+"""The whole system on one machine: embedded PostgreSQL, the Clerk and LiveKit stand-ins, identity and sessions.
+
+LiveKit: a server already listening on `LIVEKIT_URL`'s default port (a real `livekit-server --dev`) is used
+as it is; otherwise the LiveKit stand-in serves that port. The banner says which.
 
 Run through `python3 dev.py up`. State lives in `.dev/` (git-ignored): the PostgreSQL data folder and the
 generated development secrets, so a restart keeps users, interviews and keys. Ctrl-C (or SIGTERM) stops
@@ -7,6 +10,7 @@ every process it started, then PostgreSQL.
 
 import os
 import signal
+import socket
 import sys
 import time
 from pathlib import Path
@@ -29,14 +33,33 @@ class StackInfo(msgspec.Struct, frozen=True, kw_only=True):
     identity_url: str
     sessions_url: str
     clerk_url: str
+    livekit_url: str
+    livekit_standin_url: str | None  # its control API, when the stand-in plays LiveKit
     identity_database_url: str
     sessions_database_url: str
+
+
+LIVEKIT_PORT = int(os.environ.get("DEV_LIVEKIT_PORT", 7880))  # LIVEKIT_URL's default, `livekit-server --dev`'s
 
 
 def _ports() -> dict[str, int]:
     defaults = {"clerk": ("DEV_CLERK_PORT", 8790), "identity": ("DEV_IDENTITY_PORT", 8001)}
     defaults["sessions"] = ("DEV_SESSIONS_PORT", 8002)
-    return {name: int(os.environ.get(variable, default)) for name, (variable, default) in defaults.items()}
+    ports = {name: int(os.environ.get(variable, default)) for name, (variable, default) in defaults.items()}
+    return ports | {"livekit": LIVEKIT_PORT}
+
+
+def _livekit_server_running() -> bool:
+    with socket.socket() as sock:
+        sock.settimeout(0.5)
+        return sock.connect_ex(("127.0.0.1", LIVEKIT_PORT)) == 0
+
+
+def _livekit_line(info: StackInfo) -> str:
+    if info.livekit_standin_url:
+        return f"{info.livekit_url} (stand-in; devkey/secret; control API {info.livekit_standin_url}/_standin/)"
+    webhook = f"{info.sessions_url}/webhooks/livekit"
+    return f"{info.livekit_url} (the livekit-server already running; point its webhook at {webhook})"
 
 
 def print_banner(info: StackInfo, secrets: DevSecrets, demo_user: str) -> None:
@@ -47,13 +70,13 @@ def print_banner(info: StackInfo, secrets: DevSecrets, demo_user: str) -> None:
   │ sessions  {info.sessions_url}   OpenAPI {info.sessions_url}/schema/swagger
   │ identity  {info.identity_url}   OpenAPI {info.identity_url}/schema/swagger
   │ clerk     {info.clerk_url}   (stand-in; control API under /_standin/)
-  │ livekit   ws://localhost:7880 with devkey/secret (run `livekit-server --dev` for a real room)
+  │ livekit   {_livekit_line(info)}
   │ state     {STATE_DIR}
   │
   │ Start an interview as the demo user {demo_user} (token valid 24 h):
   │   curl -s -X POST {info.sessions_url}/api/livekit/connection-details \\
   │        -H 'Authorization: Bearer {token}'
-  │ Walk through the three scenarios:  python3 dev.py walkthrough
+  │ Walk through the scenarios:  python3 dev.py walkthrough
   └ Ctrl-C stops everything.
 """,
         flush=True,
@@ -78,11 +101,14 @@ def main() -> None:
 
     with embedded_postgres(STATE_DIR / "pgdata", keep_data=True) as postgres:
         databases = {service: postgres.migrated_database(service, service) for service in ("identity", "sessions")}
-        stack = Stack(secrets, databases, ports=_ports())
+        livekit_url = f"ws://localhost:{LIVEKIT_PORT}" if _livekit_server_running() else None
+        stack = Stack(secrets, databases, livekit_url=livekit_url, ports=_ports())
         info = StackInfo(
             identity_url=stack.identity.url,
             sessions_url=stack.sessions.url,
             clerk_url=stack.clerk_url,
+            livekit_url=stack.livekit_url,
+            livekit_standin_url=stack.livekit.url if stack.livekit else None,
             identity_database_url=databases["identity"],
             sessions_database_url=databases["sessions"],
         )

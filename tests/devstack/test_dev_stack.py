@@ -38,7 +38,8 @@ def wait_ready(urls: list[str], runner: subprocess.Popen[bytes], timeout: float 
 
 
 def test_dev_stack_runs_the_walkthrough_and_stops_cleanly_on_ctrl_c(tmp_path: Path):
-    ports = {name: free_port() for name in ("DEV_IDENTITY_PORT", "DEV_SESSIONS_PORT", "DEV_CLERK_PORT")}
+    names = ("DEV_IDENTITY_PORT", "DEV_SESSIONS_PORT", "DEV_CLERK_PORT", "DEV_LIVEKIT_PORT")
+    ports = {name: free_port() for name in names}
     state_dir = tmp_path / "state"
     env = {**os.environ, "DEV_STATE_DIR": str(state_dir), **{k: str(v) for k, v in ports.items()}}
     log = (tmp_path / "stack.log").open("wb")
@@ -56,7 +57,8 @@ def test_dev_stack_runs_the_walkthrough_and_stops_cleanly_on_ctrl_c(tmp_path: Pa
         )
         started = started_by(runner.pid, state_dir)
         commands = " ".join(" ".join(process.cmdline()) for process in started)
-        for expected in ("postgres", "deploy.dev.standins.clerk", "services.identity", "services.sessions"):
+        stand_ins = ("deploy.dev.standins.clerk", "deploy.dev.standins.livekit")
+        for expected in ("postgres", *stand_ins, "services.identity", "services.sessions"):
             assert expected in commands
 
         walkthrough = subprocess.run(
@@ -69,9 +71,10 @@ def test_dev_stack_runs_the_walkthrough_and_stops_cleanly_on_ctrl_c(tmp_path: Pa
             check=False,
         )
         assert walkthrough.returncode == 0, walkthrough.stdout + walkthrough.stderr
-        assert walkthrough.stdout.count("✓") >= 8
+        assert walkthrough.stdout.count("✓") >= 14
         assert "✗" not in walkthrough.stdout
-        assert "all three scenarios behaved as promised" in walkthrough.stdout
+        assert "the final leave ends the interview" in walkthrough.stdout
+        assert "every scenario behaved as promised" in walkthrough.stdout
 
         runner.send_signal(signal.SIGINT)
         assert runner.wait(timeout=60) == 0
@@ -83,4 +86,5 @@ def test_dev_stack_runs_the_walkthrough_and_stops_cleanly_on_ctrl_c(tmp_path: Pa
     assert survivors == [], (tmp_path / "stack.log").read_text()[-3000:]
     banner = (tmp_path / "stack.log").read_text()
     assert "/api/livekit/connection-details" in banner
+    assert f"ws://127.0.0.1:{ports['DEV_LIVEKIT_PORT']} (stand-in;" in banner
     assert "stack stopped" in banner
