@@ -39,7 +39,7 @@ class StackInfo(msgspec.Struct, frozen=True, kw_only=True):
     sessions_database_url: str
 
 
-LIVEKIT_PORT = int(os.environ.get("DEV_LIVEKIT_PORT", 7880))  # LIVEKIT_URL's default, `livekit-server --dev`'s
+LIVEKIT_PORT = int(os.environ.get("DEV_LIVEKIT_PORT", "7880"))  # LIVEKIT_URL's default, `livekit-server --dev`'s
 
 
 def _ports() -> dict[str, int]:

@@ -37,6 +37,11 @@ SESSIONS_VARIABLES = frozenset(
         "LIVEKIT_API_SECRET",
         "LIVEKIT_TOKEN_TTL_SECONDS",
         "LIVEKIT_DEFAULT_AGENT",
+        "LIVEKIT_AGENTS",
+        "LIVEKIT_API_URL",
+        "INTERVIEW_RECONCILE_SECONDS",
+        "MAX_INTERVIEW_SECONDS",
+        "MAX_OPEN_INTERVIEWS_PER_USER",
     }
 )
 VARIABLES = {"identity": IDENTITY_VARIABLES, "sessions": SESSIONS_VARIABLES}
@@ -46,11 +51,6 @@ NOT_YET_READ = {
     "identity": frozenset(),
     "sessions": frozenset(
         {
-            "LIVEKIT_AGENTS",  # issue 10: room policy
-            "LIVEKIT_API_URL",  # issue 10: the reconciler's RoomService
-            "INTERVIEW_RECONCILE_SECONDS",  # issue 10
-            "MAX_INTERVIEW_SECONDS",  # issue 10
-            "MAX_OPEN_INTERVIEWS_PER_USER",  # issue 10
             "IDENTITY_STALE_IF_ERROR_SECONDS",  # issue 11: stale-if-error
         }
     ),
