@@ -29,6 +29,7 @@ from deploy.dev.stack import SERVICES, EmbeddedPostgres, ServiceProcess, Stack, 
 from deploy.dev.standins.clerk.payloads import make_user, user_event
 from deploy.dev.standins.clerk.session_tokens import mint_session_token, signing_key
 from deploy.dev.standins.clerk.signing import sign_webhook
+from deploy.dev.tools import ToolMissing, debian_tool
 from services.identity.store import USER_COLUMNS
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -228,10 +229,10 @@ def main() -> None:  # noqa: PLR0915 (one linear script: set up, measure each pa
     parser = argparse.ArgumentParser(prog="python3 dev.py bench")
     parser.add_argument("--quick", action="store_true", help="short runs, and skip the 1M-user flatness check")
     args = parser.parse_args()
-    if shutil.which("wrk") is None:
-        if os.geteuid() != 0:
-            sys.exit("wrk is needed: install Debian's `wrk` package (apt-get install wrk)")
-        subprocess.run(["/usr/bin/apt-get", "install", "-y", "-qq", "wrk"], check=True)
+    try:
+        debian_tool("wrk", "wrk")
+    except ToolMissing as missing:
+        sys.exit(str(missing))
     seconds = 3 if args.quick else 10
     users = 1_000
     state = Path(tempfile.mkdtemp(prefix="bench-"))

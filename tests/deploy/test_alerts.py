@@ -1,6 +1,7 @@
 """deploy/alerts/rules.yaml: a well-formed Prometheus rule file whose every expression parses (the PromQL
 parser of `promql-parser`) and refers only to series the services and the cluster really expose."""
 
+import importlib
 import re
 from typing import Any
 
@@ -32,7 +33,13 @@ COUNTERS: dict[str, set[str]] = {
     "identity_requests_error_total": ROUTE_LABELS,
     "sessions_identity_rpc_failures_total": {"reason"},
     "sessions_interviews_created_total": set(),
+    "sessions_interviews_activated_total": set(),
     "sessions_interviews_ended_total": set(),
+    "sessions_interviews_expired_total": set(),
+    "sessions_interviews_refused_at_cap_total": set(),
+    "sessions_livekit_webhooks_total": {"event", "outcome"},
+    "sessions_reconciler_runs_total": {"outcome"},
+    "sessions_reconciler_corrections_total": {"kind"},
     "sessions_requests_total": ROUTE_LABELS,
     "sessions_requests_error_total": ROUTE_LABELS,
 }
@@ -40,6 +47,7 @@ HISTOGRAMS: dict[str, set[str]] = {
     "identity_webhook_lag_seconds": set(),
     "identity_request_duration_seconds": ROUTE_LABELS,
     "sessions_identity_rpc_duration_seconds": set(),
+    "sessions_reconciler_duration_seconds": set(),
     "sessions_request_duration_seconds": ROUTE_LABELS,
 }
 # Prometheus' own and kube-state-metrics' series.
@@ -151,6 +159,10 @@ def test_every_signal_the_issue_names_has_an_alert() -> None:
     assert alerts_selecting("identity_clerk_api_requests_total", status="5..|error")
     assert alerts_selecting("sessions_identity_rpc_failures_total")
     assert alerts_selecting("sessions_identity_rpc_duration_seconds_bucket")
+    assert alerts_selecting("sessions_reconciler_corrections_total")
+    assert alerts_selecting("sessions_reconciler_runs_total", outcome="ok")
+    assert alerts_selecting("sessions_interviews_activated_total")
+    assert alerts_selecting("sessions_requests_total", path="/webhooks/livekit", status_code="401")
     assert alerts_selecting("up")
     assert alerts_selecting("kube_pod_status_ready")
     for service in ("identity", "sessions"):
@@ -158,9 +170,10 @@ def test_every_signal_the_issue_names_has_an_alert() -> None:
     assert any(rule["labels"]["severity"] == "critical" for rule in RULE_LIST)
 
 
-def test_identity_series_match_what_the_identity_service_registers() -> None:
-    """The label names above are the ones services/identity/metrics.py declares."""
-    from services.identity import metrics  # noqa: PLC0415 (only this test needs the service)
+@pytest.mark.parametrize("service", ["identity", "sessions"])
+def test_series_match_what_each_service_registers(service: str) -> None:
+    """The label names above are the ones services/<service>/metrics.py declares."""
+    metrics = importlib.import_module(f"services.{service}.metrics")
 
     declared = {
         f"{collector._name}_total" if collector._type == "counter" else collector._name: set(collector._labelnames)
