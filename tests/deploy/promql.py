@@ -1,0 +1,66 @@
+"""The series the services and the cluster expose, and PromQL read back: what alert rules and dashboard
+panels may select (tests/deploy)."""
+
+import promql_parser
+
+# Per-route series (libs/common/metrics.py: the names and labels of Litestar's Prometheus plugin), prefixed
+# with the service name.
+ROUTE_LABELS = {"method", "path", "status_code", "app_name"}
+# Labels Prometheus attaches to every scraped series (target labels) and that the rules may use.
+TARGET_LABELS = {"job", "instance", "namespace", "pod", "service", "container", "endpoint"}
+COUNTERS: dict[str, set[str]] = {
+    "identity_users_created_total": {"path", "cause"},
+    "identity_webhook_events_total": {"type", "outcome"},
+    "identity_clerk_api_requests_total": {"operation", "status"},
+    "identity_webhook_events_pruned_total": set(),
+    "identity_requests_total": ROUTE_LABELS,
+    "identity_requests_error_total": ROUTE_LABELS,
+    "sessions_identity_rpc_failures_total": {"reason"},
+    "sessions_interviews_created_total": set(),
+    "sessions_interviews_activated_total": set(),
+    "sessions_interviews_ended_total": set(),
+    "sessions_interviews_expired_total": set(),
+    "sessions_interviews_refused_at_cap_total": set(),
+    "sessions_livekit_webhooks_total": {"event", "outcome"},
+    "sessions_reconciler_runs_total": {"outcome"},
+    "sessions_reconciler_corrections_total": {"kind"},
+    "sessions_requests_total": ROUTE_LABELS,
+    "sessions_requests_error_total": ROUTE_LABELS,
+}
+HISTOGRAMS: dict[str, set[str]] = {
+    "identity_webhook_lag_seconds": set(),
+    "identity_request_duration_seconds": ROUTE_LABELS,
+    "sessions_identity_rpc_duration_seconds": set(),
+    "sessions_reconciler_duration_seconds": set(),
+    "sessions_request_duration_seconds": ROUTE_LABELS,
+}
+# Prometheus' own and kube-state-metrics' series.
+CLUSTER: dict[str, set[str]] = {
+    "up": set(),
+    "kube_pod_status_ready": {"condition", "uid"},
+    "kube_pod_status_phase": {"phase", "uid"},
+    "kube_deployment_status_replicas_available": {"deployment"},
+}
+
+
+def known_series() -> dict[str, set[str]]:
+    """Every series name a rule may select, with the labels it may match on."""
+    series = {name: labels | TARGET_LABELS for name, labels in {**COUNTERS, **CLUSTER}.items()}
+    for name, labels in HISTOGRAMS.items():
+        series[f"{name}_bucket"] = labels | {"le"} | TARGET_LABELS
+        series[f"{name}_count"] = labels | TARGET_LABELS
+        series[f"{name}_sum"] = labels | TARGET_LABELS
+    return series
+
+
+def selectors(expr: str) -> list[tuple[str | None, dict[str, str]]]:
+    """Each vector selector of a PromQL expression: its metric name and its label matchers."""
+    found: list[tuple[str | None, dict[str, str]]] = []
+
+    def visit(node: object) -> None:
+        if isinstance(node, promql_parser.VectorSelector):
+            matchers = {m.name: m.value for m in node.matchers.matchers}
+            found.append((node.name or matchers.get("__name__"), matchers))
+
+    promql_parser.walk(promql_parser.parse(expr), visit)
+    return found
