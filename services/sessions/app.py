@@ -19,6 +19,7 @@ from services.sessions.routes.api import InterviewsController, LiveKitController
 from services.sessions.routes.webhooks import receive_livekit_webhook
 from services.sessions.runtime import Runtime
 from services.sessions.settings import SessionsSettings, load_sessions_settings
+from services.sessions.user_feed import following
 
 logger = logging.getLogger(__name__)
 
@@ -48,6 +49,7 @@ def create_app(settings: SessionsSettings) -> Litestar:
             lambda: identity,
             lambda: rooms,
             lambda: reconciling(database, rooms, settings.interview_reconcile_seconds, settings.max_interview_seconds),
+            lambda: following(database, identity, rooms),
         ],
     )
 

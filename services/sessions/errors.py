@@ -2,7 +2,7 @@
 
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 
-from libs.common.errors import Problem
+from libs.common.errors import Problem, ServiceUnavailable
 
 
 class InvalidSessionToken(NotAuthorizedException):
@@ -83,3 +83,11 @@ class TooManyOpenInterviews(Problem):
 
     def __init__(self, detail: str, *, retry_after: int) -> None:
         super().__init__(detail, headers={"Retry-After": str(retry_after)})
+
+
+class IdentityUnavailable(ServiceUnavailable):
+    """The identity service could not answer (unreachable, too slow, failing): 503 with Retry-After, unless
+    the user was confirmed recently enough to start anyway (stale-if-error)."""
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail, retry_after=2)

@@ -4,15 +4,15 @@ import asyncio
 import logging
 import time
 import uuid
+from datetime import datetime
 from typing import Self
 
 import aiohttp
 import msgspec
 
-from libs.common.errors import ServiceUnavailable
 from libs.common.log import request_id_var
 from libs.common.request_context import REQUEST_ID_HEADER
-from services.sessions.errors import UserNotAllowed
+from services.sessions.errors import IdentityUnavailable, UserNotAllowed
 from services.sessions.metrics import IDENTITY_RPC_DURATION, IDENTITY_RPC_FAILURES
 
 logger = logging.getLogger(__name__)
@@ -38,6 +38,20 @@ class _Ensured(msgspec.Struct, frozen=True):
     created: bool
 
 
+class UserChange(msgspec.Struct, frozen=True, kw_only=True):
+    """One entry of identity's users' changes feed."""
+
+    cursor: str
+    clerk_id: str
+    change: str  # deleted | banned | unbanned | locked | unlocked
+    at: datetime
+
+
+class UserChanges(msgspec.Struct, frozen=True):
+    items: list[UserChange]
+    next_cursor: str | None
+
+
 class IdentityClient:
     """One pool of keep-alive connections to identity for the app's life, with short timeouts.
 
@@ -55,6 +69,7 @@ class IdentityClient:
 
     def __init__(self, base_url: str, token: str, *, timeout: float) -> None:
         self._url = base_url.rstrip("/") + "/internal/users/ensure"
+        self._changes_url = base_url.rstrip("/") + "/internal/users/changes"
         self._token = token
         self._timeout = timeout
         self._http: aiohttp.ClientSession | None = None
@@ -73,9 +88,26 @@ class IdentityClient:
         if self._http is not None:
             await self._http.close()
 
+    async def user_changes(self, after: str, limit: int) -> UserChanges:
+        """A page of identity's users' changes feed after the cursor `after` ("" = from the beginning);
+        `IdentityUnavailable` when identity cannot answer."""
+        assert self._http is not None, "IdentityClient used outside the app's lifespan"
+        try:
+            params = {"after": after, "limit": str(limit)}
+            async with self._http.get(self._changes_url, params=params) as response:
+                status, content = response.status, await response.read()
+        except (TimeoutError, aiohttp.ClientError) as error:
+            raise IdentityUnavailable(f"The identity service's feed is unreachable ({type(error).__name__}).") from None
+        if status != 200:
+            raise IdentityUnavailable(f"The identity service's feed answered {status}.")
+        try:
+            return _changes.decode(content)
+        except msgspec.DecodeError:
+            raise IdentityUnavailable("The identity service's feed sent a page we cannot read.") from None
+
     async def ensure_user(self, clerk_id: str) -> IdentityUser:
         """The user, created in identity if needed. `UserNotAllowed` (403) for users Clerk deleted, banned,
-        locked or does not know; `ServiceUnavailable` (503) when identity cannot answer."""
+        locked or does not know; `IdentityUnavailable` (503) when identity cannot answer."""
         started = time.perf_counter()
         try:
             try:
@@ -153,9 +185,10 @@ class _EnsureRequest(msgspec.Struct, frozen=True):
 
 _ensure_request = msgspec.json.Encoder()
 _ensured = msgspec.json.Decoder(_Ensured)
+_changes = msgspec.json.Decoder(UserChanges)
 
 
-def _unavailable(reason: str, detail: str) -> ServiceUnavailable:
+def _unavailable(reason: str, detail: str) -> IdentityUnavailable:
     IDENTITY_RPC_FAILURES.labels(reason).inc()
     logger.warning("ensure-user failed (%s): %s", reason, detail)
-    return ServiceUnavailable(detail, retry_after=2)
+    return IdentityUnavailable(detail)

@@ -30,6 +30,7 @@ from services.sessions.participant_fields import check_attributes, check_metadat
 from services.sessions.room_policy import requested_agent, room_configuration
 from services.sessions.settings import SessionsSettings
 from services.sessions.store import Interview, NewInterview
+from services.sessions.users import confirm_user
 
 _INTERVIEW_ROOM = re.compile(r"interview-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
@@ -83,7 +84,7 @@ async def start_interview(
             raise InterviewEnded(f"Interview room {rejoining.room_name} has {rejoining.status}; start a new one.")
     agent = requested_agent(request.room_config, settings.allowed_agents, settings.livekit_default_agent)
 
-    user = await identity.ensure_user(clerk_id)
+    user = await confirm_user(database, identity, clerk_id, settings.identity_stale_if_error_seconds)
     interview_id = rejoining.id if rejoining else uuid.uuid4()
     room_name = rejoining.room_name if rejoining else room_name_for(interview_id)
     name = request.participant_name or user.display_name
@@ -104,8 +105,9 @@ async def start_interview(
         else:
             new = NewInterview(
                 id=interview_id,
-                user_id=user.id,
+                user_id=user.user_id,
                 clerk_id=clerk_id,
+                display_name=user.display_name,
                 room_name=room_name,
                 agent_name=agent.name if agent else None,
                 token_expires_at=expires_at,

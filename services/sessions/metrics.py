@@ -42,3 +42,26 @@ RECONCILER_DURATION = Histogram(
     "Duration of one reconciler pass.",
     buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
 )
+
+STALE_STARTS = Counter(
+    "sessions_stale_starts",
+    "Starts allowed on identity's earlier answer because identity was unavailable (IDENTITY_STALE_IF_ERROR_SECONDS).",
+)
+USER_FEED_CHANGES = Counter(
+    "sessions_user_feed_changes", "Changes of identity's users' feed applied here, by change.", ["change"]
+)
+USER_FEED_LAG = Histogram(
+    "sessions_user_feed_lag_seconds",
+    "From identity applying a user change to sessions applying it (erasure, removal from rooms).",
+    buckets=(0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300, 3600),
+)
+USER_FEED_POLLS = Counter(
+    "sessions_user_feed_polls",
+    "Reads of identity's users' feed: ok, busy (another replica holds it), identity_unavailable, "
+    "database_unavailable, error.",
+    ["outcome"],
+)
+USER_FEED_REMOVALS_FAILED = Counter(
+    "sessions_user_feed_removals_failed",
+    "Deleted, banned or locked users whom LiveKit could not be asked to remove from a room (it was unavailable).",
+)

@@ -25,6 +25,7 @@ class NewInterview(msgspec.Struct, frozen=True, kw_only=True):
     id: uuid.UUID
     user_id: uuid.UUID
     clerk_id: str
+    display_name: str  # the user's name as identity gave it
     room_name: str
     agent_name: str | None
     token_expires_at: datetime
@@ -41,16 +42,27 @@ def _interview(row: asyncpg.Record) -> Interview:
     return Interview(**{key: row[key] for key in Interview.__struct_fields__})
 
 
+_REMEMBER = """INSERT INTO known_users (clerk_id, user_id, display_name, confirmed_at)
+    VALUES ($3::text, $2, $7::text, now())
+    ON CONFLICT (clerk_id) DO UPDATE
+    SET user_id = EXCLUDED.user_id, display_name = EXCLUDED.display_name, confirmed_at = now(),
+        banned = false, locked = false
+    WHERE known_users.confirmed_at < now() - interval '1 minute'
+       OR known_users.display_name <> EXCLUDED.display_name OR known_users.banned OR known_users.locked"""
+
+
 async def insert_within_cap(conn: asyncpg.Connection, new: NewInterview, cap: int) -> Interview | None:
     """Insert `new` unless its user already holds `cap` open interviews (None then). One transaction holding
-    the user's lock, so concurrent starts of one user cannot pass the cap together."""
+    the user's lock, so concurrent starts of one user cannot pass the cap together. The same statement
+    remembers that identity just confirmed the user (refreshed at most once a minute: a start is hot)."""
     async with conn.transaction():
         await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", new.clerk_id)
         row = await conn.fetchrow(
-            f"""INSERT INTO interviews (id, user_id, clerk_id, room_name, participant_identity, agent_name,
+            f"""WITH remembered AS ({_REMEMBER})
+                INSERT INTO interviews (id, user_id, clerk_id, room_name, participant_identity, agent_name,
                                         status, token_expires_at)
                 SELECT $1, $2, $3::text, $4, $3::text, $5, 'created', $6
-                WHERE (SELECT count(*) FROM interviews WHERE clerk_id = $3::text AND {OPEN}) < $7
+                WHERE (SELECT count(*) FROM interviews WHERE clerk_id = $3::text AND {OPEN}) < $8
                 RETURNING {_COLUMNS}""",
             new.id,
             new.user_id,
@@ -58,6 +70,7 @@ async def insert_within_cap(conn: asyncpg.Connection, new: NewInterview, cap: in
             new.room_name,
             new.agent_name,
             new.token_expires_at,
+            new.display_name,
             cap,
         )
     return None if row is None else _interview(row)
@@ -232,3 +245,62 @@ async def prune_webhook_events(conn: asyncpg.Connection, older_than_seconds: int
         batch,
     )
     return int(result.split()[-1])
+
+
+# --- What identity last said about each user (stale-if-error), and the users' feed ----------------------
+
+
+class KnownUser(msgspec.Struct, frozen=True):
+    user_id: uuid.UUID
+    display_name: str
+
+
+async def confirmed_user(conn: asyncpg.Connection, clerk_id: str, within_seconds: int) -> KnownUser | None:
+    """The user as identity confirmed them within `within_seconds`, unless since reported banned or locked."""
+    row = await conn.fetchrow(
+        """SELECT user_id, display_name FROM known_users
+           WHERE clerk_id = $1 AND confirmed_at > now() - make_interval(secs => $2) AND NOT banned AND NOT locked""",
+        clerk_id,
+        within_seconds,
+    )
+    return None if row is None else KnownUser(row["user_id"], row["display_name"])
+
+
+async def forget_user(conn: asyncpg.Connection, clerk_id: str) -> None:
+    await conn.execute("DELETE FROM known_users WHERE clerk_id = $1", clerk_id)
+
+
+async def open_rooms(conn: asyncpg.Connection, clerk_id: str) -> list[str]:
+    """Rooms the user may be in now: those of their open interviews."""
+    rows = await conn.fetch(
+        "SELECT room_name FROM interviews WHERE clerk_id = $1 AND status IN ('created', 'active')", clerk_id
+    )
+    return [row["room_name"] for row in rows]
+
+
+async def erase_user(conn: asyncpg.Connection, clerk_id: str) -> int:
+    """Delete every row naming the user; how many interviews were erased."""
+    result = await conn.execute("DELETE FROM interviews WHERE clerk_id = $1", clerk_id)
+    await forget_user(conn, clerk_id)
+    return int(result.split()[-1])
+
+
+async def flag_user(conn: asyncpg.Connection, clerk_id: str, *, banned: bool | None, locked: bool | None) -> None:
+    await conn.execute(
+        "UPDATE known_users SET banned = COALESCE($2, banned), locked = COALESCE($3, locked) WHERE clerk_id = $1",
+        clerk_id,
+        banned,
+        locked,
+    )
+
+
+async def lock_feed_cursor(conn: asyncpg.Connection, feed: str) -> str | None:
+    """The feed's cursor, locked for this transaction; None when another replica is reading the feed."""
+    value: str | None = await conn.fetchval(
+        "SELECT cursor FROM feed_cursors WHERE feed = $1 FOR UPDATE SKIP LOCKED", feed
+    )
+    return value
+
+
+async def save_feed_cursor(conn: asyncpg.Connection, feed: str, cursor: str) -> None:
+    await conn.execute("UPDATE feed_cursors SET cursor = $2, updated_at = now() WHERE feed = $1", feed, cursor)

@@ -1,6 +1,6 @@
 """The sessions schema, as Piccolo tables: the source its migrations are generated from."""
 
-from piccolo.columns import UUID, BigInt, Timestamptz, Varchar
+from piccolo.columns import UUID, BigInt, Boolean, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -29,3 +29,25 @@ class LiveKitWebhookEvents(Table, tablename="livekit_webhook_events"):
 
     id = Varchar(length=64, primary_key=True)
     received_at = Timestamptz(default=TimestamptzNow())
+
+
+class KnownUsers(Table, tablename="known_users"):
+    """The last answer identity gave about each user who started an interview: who may still start while
+    identity is unreachable (`IDENTITY_STALE_IF_ERROR_SECONDS`), unless the users' feed has since reported
+    them banned or locked. Deleted users' rows are erased."""
+
+    clerk_id = Varchar(length=64, primary_key=True)
+    user_id = UUID()
+    display_name = Varchar(length=256)
+    confirmed_at = Timestamptz(default=TimestamptzNow())
+    banned = Boolean(default=False)
+    locked = Boolean(default=False)
+
+
+class FeedCursors(Table, tablename="feed_cursors"):
+    """Where this service is in each feed it follows (identity's users' changes): one row per feed, locked by
+    the one replica reading it at a time."""
+
+    feed = Varchar(length=64, primary_key=True)
+    cursor = Varchar(length=64, default="")
+    updated_at = Timestamptz(default=TimestamptzNow())

@@ -42,19 +42,10 @@ SESSIONS_VARIABLES = frozenset(
         "INTERVIEW_RECONCILE_SECONDS",
         "MAX_INTERVIEW_SECONDS",
         "MAX_OPEN_INTERVIEWS_PER_USER",
+        "IDENTITY_STALE_IF_ERROR_SECONDS",
     }
 )
 VARIABLES = {"identity": IDENTITY_VARIABLES, "sessions": SESSIONS_VARIABLES}
-# Named by ARCHITECTURE.md's table but read by no service yet: each arrives with the open issue that builds its
-# behaviour (a setting that changed nothing would be a lie). A test checks that no settings struct reads them.
-NOT_YET_READ = {
-    "identity": frozenset(),
-    "sessions": frozenset(
-        {
-            "IDENTITY_STALE_IF_ERROR_SECONDS",  # issue 11: stale-if-error
-        }
-    ),
-}
 EXTRA_VARIABLES = frozenset({"LOG_LEVEL", "WEB_CONCURRENCY", "DATABASE_POOL_SIZE"})
 # Variables a running service cannot do without (sessions needs one of CLERK_JWKS_URL / CLERK_JWT_KEY too).
 REQUIRED = {

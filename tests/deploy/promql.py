@@ -24,6 +24,10 @@ COUNTERS: dict[str, set[str]] = {
     "sessions_livekit_webhooks_total": {"event", "outcome"},
     "sessions_reconciler_runs_total": {"outcome"},
     "sessions_reconciler_corrections_total": {"kind"},
+    "sessions_stale_starts_total": set(),
+    "sessions_user_feed_changes_total": {"change"},
+    "sessions_user_feed_polls_total": {"outcome"},
+    "sessions_user_feed_removals_failed_total": set(),
     "sessions_requests_total": ROUTE_LABELS,
     "sessions_requests_error_total": ROUTE_LABELS,
 }
@@ -32,6 +36,7 @@ HISTOGRAMS: dict[str, set[str]] = {
     "identity_request_duration_seconds": ROUTE_LABELS,
     "sessions_identity_rpc_duration_seconds": set(),
     "sessions_reconciler_duration_seconds": set(),
+    "sessions_user_feed_lag_seconds": set(),
     "sessions_request_duration_seconds": ROUTE_LABELS,
 }
 # Prometheus' own and kube-state-metrics' series.

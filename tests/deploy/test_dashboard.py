@@ -40,6 +40,8 @@ def test_the_dashboard_shows_the_funnel_the_livekit_signals_and_the_fallback_rat
         "sessions_reconciler_corrections_total",
         "sessions_reconciler_runs_total",
         "identity_users_created_total",  # the seed's fallback rate
+        "sessions_user_feed_lag_seconds_bucket",
+        "sessions_stale_starts_total",
     }
     assert wanted <= selected()
     assert any('path="ensure"' in expr and "/" in expr for expr in queries()), "the fallback share"

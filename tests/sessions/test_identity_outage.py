@@ -12,6 +12,7 @@ from tests.sessions.conftest import sessions_settings_for
 from tests.support.asgi import serve_in_process
 from tests.support.clerk import clerk_user
 from tests.support.credentials import ClerkKeyPair, bearer, identity_env
+from tests.support.metrics import sample
 from tests.support.postgres import PostgresForTests
 from tests.support.rows import interview_rows
 
@@ -28,7 +29,41 @@ async def own_identity(
     process.stop()
 
 
-async def test_identity_stopped_gives_503_with_retry_after_and_no_interview(
+async def test_identity_stopped_a_recently_confirmed_user_starts_a_new_one_gets_503(
+    own_identity: ServiceProcess,
+    sessions_db: str,
+    clerk_keys: ClerkKeyPair,
+    clerk: httpx.AsyncClient,
+    session_token: Callable[..., str],
+):
+    known = await clerk_user(clerk, email="known@example.com", first_name="Known")
+    new = await clerk_user(clerk, email="new@example.com")
+    settings = sessions_settings_for(sessions_db, own_identity.url, clerk_keys)
+    async with serve_in_process(create_app(settings), "http://sessions") as sessions:
+        confirmed = await sessions.post("/api/livekit/connection-details", headers=bearer(session_token(known["id"])))
+        assert confirmed.status_code == 200
+        stale_before = sample((await sessions.get("/metrics")).text, "sessions_stale_starts_total")
+        own_identity.stop()
+
+        stale = await sessions.post("/api/livekit/connection-details", headers=bearer(session_token(known["id"])))
+        unknown = [
+            await sessions.post(path, headers=bearer(session_token(new["id"])))
+            for path in ("/api/livekit/connection-details", "/api/livekit/token")
+        ]
+        stale_after = sample((await sessions.get("/metrics")).text, "sessions_stale_starts_total")
+
+    assert stale.status_code == 200
+    assert stale.json()["participantName"] == "Known"  # the name identity gave before the outage
+    assert stale_after == stale_before + 1
+    for response in unknown:
+        assert response.status_code == 503
+        assert int(response.headers["retry-after"]) > 0
+        assert response.headers["content-type"].startswith("application/problem+json")
+    owners = [row["clerk_id"] for row in await interview_rows(sessions_db)]
+    assert owners == [known["id"], known["id"]]  # nothing for the user identity never confirmed
+
+
+async def test_identity_stopped_with_stale_if_error_off_gives_everyone_503(
     own_identity: ServiceProcess,
     sessions_db: str,
     clerk_keys: ClerkKeyPair,
@@ -37,18 +72,15 @@ async def test_identity_stopped_gives_503_with_retry_after_and_no_interview(
 ):
     user = await clerk_user(clerk, email="outage@example.com")
     headers = bearer(session_token(user["id"]))
-    settings = sessions_settings_for(sessions_db, own_identity.url, clerk_keys)
+    settings = sessions_settings_for(sessions_db, own_identity.url, clerk_keys, identity_stale_if_error_seconds=0)
     async with serve_in_process(create_app(settings), "http://sessions") as sessions:
         assert (await sessions.post("/api/livekit/connection-details", headers=headers)).status_code == 200
         own_identity.stop()
 
         details = await sessions.post("/api/livekit/connection-details", headers=headers)
-        token = await sessions.post("/api/livekit/token", headers=headers)
 
-    for response in (details, token):
-        assert response.status_code == 503
-        assert int(response.headers["retry-after"]) > 0
-        assert response.headers["content-type"].startswith("application/problem+json")
+    assert details.status_code == 503
+    assert int(details.headers["retry-after"]) > 0
     assert len(await interview_rows(sessions_db)) == 1  # only the start made before the outage
 
 

@@ -1,0 +1,109 @@
+"""Following identity's users' changes feed: a deletion reaches every row here, a ban or lock every room.
+
+About once a second one replica (whichever locks the cursor row; the others skip that round) reads the next
+page after its stored cursor and, in the same transaction that advances the cursor, applies each change:
+- `deleted`: the user is removed from any live room of theirs (RoomService RemoveParticipant), then every row
+  naming them is erased (interviews, and what identity last said about them);
+- `banned` / `locked`: removed from live rooms, and no longer allowed to start on a stale answer;
+- `unbanned` / `unlocked`: allowed again.
+A failure rolls the page back, to be read again (the changes are idempotent). LiveKit unreachable does not
+hold erasure back: the removal is counted and logged, and the room still ends at `MAX_INTERVIEW_SECONDS`.
+"""
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+
+import asyncpg
+
+from libs.common.db import Database, DatabaseUnavailable
+from services.sessions import store
+from services.sessions.errors import IdentityUnavailable
+from services.sessions.identity_client import IdentityClient, UserChange
+from services.sessions.livekit_rooms import LiveKitRooms, LiveKitUnavailable
+from services.sessions.metrics import USER_FEED_CHANGES, USER_FEED_LAG, USER_FEED_POLLS, USER_FEED_REMOVALS_FAILED
+
+logger = logging.getLogger(__name__)
+
+FEED = "identity-users"
+PAGE = 100
+POLL_SECONDS = 1.0
+_FLAGS = {
+    "banned": {"banned": True, "locked": None},
+    "unbanned": {"banned": False, "locked": None},
+    "locked": {"banned": None, "locked": True},
+    "unlocked": {"banned": None, "locked": False},
+}
+
+
+async def _remove_from_rooms(conn: asyncpg.Connection, rooms: LiveKitRooms, clerk_id: str) -> None:
+    for room in await store.open_rooms(conn, clerk_id):
+        try:
+            await rooms.remove_participant(room, clerk_id)
+        except LiveKitUnavailable as error:
+            USER_FEED_REMOVALS_FAILED.inc()
+            logger.warning("could not remove %s from room %s: %s", clerk_id, room, error)
+
+
+async def _apply(conn: asyncpg.Connection, rooms: LiveKitRooms, change: UserChange) -> None:
+    if change.change in ("deleted", "banned", "locked"):
+        await _remove_from_rooms(conn, rooms, change.clerk_id)
+    if change.change == "deleted":
+        erased = await store.erase_user(conn, change.clerk_id)
+        logger.info("erased %s: %d interviews", change.clerk_id, erased)
+    elif change.change in _FLAGS:
+        await store.flag_user(conn, change.clerk_id, **_FLAGS[change.change])
+    USER_FEED_CHANGES.labels(change.change).inc()
+    USER_FEED_LAG.observe(max(0.0, (datetime.now(UTC) - change.at).total_seconds()))
+
+
+async def follow_once(database: Database, identity: IdentityClient, rooms: LiveKitRooms) -> int | None:
+    """Apply the next page of the feed; how many changes it held (None: another replica is reading it)."""
+    async with database.transaction() as conn:
+        cursor = await store.lock_feed_cursor(conn, FEED)
+        if cursor is None:
+            return None
+        page = await identity.user_changes(cursor, PAGE)
+        for change in page.items:
+            await _apply(conn, rooms, change)
+        if page.next_cursor and page.next_cursor != cursor:
+            await store.save_feed_cursor(conn, FEED, page.next_cursor)
+    return len(page.items)
+
+
+async def _follow_and_count(database: Database, identity: IdentityClient, rooms: LiveKitRooms) -> int:
+    try:
+        applied = await follow_once(database, identity, rooms)
+    except IdentityUnavailable as error:
+        USER_FEED_POLLS.labels("identity_unavailable").inc()
+        logger.warning("users' feed: %s", error)
+        return 0
+    except DatabaseUnavailable:
+        USER_FEED_POLLS.labels("database_unavailable").inc()
+        return 0
+    except Exception:  # a bug must not stop following for the process's life
+        USER_FEED_POLLS.labels("error").inc()
+        logger.exception("users' feed: applying a page failed; it is read again next round")
+        return 0
+    USER_FEED_POLLS.labels("busy" if applied is None else "ok").inc()
+    return applied or 0
+
+
+@contextlib.asynccontextmanager
+async def following(database: Database, identity: IdentityClient, rooms: LiveKitRooms) -> AsyncIterator[None]:
+    """For the app's life: read the feed about once a second, at once again after a full page."""
+
+    async def loop() -> None:
+        while True:
+            if await _follow_and_count(database, identity, rooms) < PAGE:
+                await asyncio.sleep(POLL_SECONDS)
+
+    task = asyncio.create_task(loop())
+    try:
+        yield
+    finally:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task

@@ -1,0 +1,42 @@
+"""Who may start an interview: identity's answer, or, while identity cannot answer, its last recent one.
+
+Stale-if-error: a user identity confirmed within `IDENTITY_STALE_IF_ERROR_SECONDS`, and whom the users' feed
+has not since reported banned or locked (deleted users' rows are erased), starts even when identity is
+unreachable, slow or failing; that start is counted and logged. Identity refusing a user (deleted, banned,
+locked, unknown to Clerk) is never overridden: the refusal also forgets them here.
+"""
+
+import logging
+
+from libs.common.db import Database
+from services.sessions import store
+from services.sessions.errors import IdentityUnavailable, UserNotAllowed
+from services.sessions.identity_client import IdentityClient
+from services.sessions.metrics import STALE_STARTS
+from services.sessions.store import KnownUser
+
+logger = logging.getLogger(__name__)
+
+
+async def confirm_user(database: Database, identity: IdentityClient, clerk_id: str, stale_seconds: int) -> KnownUser:
+    """The user as identity confirms them now, or as it did within `stale_seconds` if it cannot answer.
+    Raises `UserNotAllowed` (403) or `IdentityUnavailable` (503 + Retry-After)."""
+    try:
+        user = await identity.ensure_user(clerk_id)
+    except UserNotAllowed:
+        async with database.connection() as conn:
+            await store.forget_user(conn, clerk_id)
+        raise
+    except IdentityUnavailable:
+        if not stale_seconds:
+            raise
+        async with database.connection() as conn:
+            known = await store.confirmed_user(conn, clerk_id, stale_seconds)
+        if known is None:
+            raise
+        STALE_STARTS.inc()
+        logger.warning(
+            "identity is unavailable: %s starts on identity's answer of the last %d s", clerk_id, stale_seconds
+        )
+        return known
+    return KnownUser(user.id, user.display_name)

@@ -1,0 +1,157 @@
+"""Users across services, with real processes: two sessions replicas follow identity's users' feed; a deletion
+erases every sessions row naming the user and removes them from their room, a ban removes them and refuses
+their starts, and with identity down a recently confirmed user still starts while a new one gets 503."""
+
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from deploy.dev.stack import ServiceProcess
+from tests.support.clerk import clerk_user, deliver
+from tests.support.credentials import ClerkKeyPair, bearer
+from tests.support.livekit import LiveKitStandin
+from tests.support.metrics import sample
+from tests.support.postgres import PostgresForTests
+from tests.support.rows import rows
+from tests.support.stack import Stack, running_stack
+from tests.support.waiting import eventually
+
+WITHIN = 5.0  # seconds from identity applying a change to sessions having applied it
+
+
+@pytest.fixture(scope="module")
+def stack(
+    postgres: PostgresForTests,
+    clerk_standin: ServiceProcess,
+    svix_secret: str,
+    clerk_keys: ClerkKeyPair,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[Stack]:
+    log_dir = tmp_path_factory.mktemp("users")
+    with running_stack(
+        postgres, clerk_standin.url, svix_secret, clerk_keys, log_dir, "users", sessions_replicas=2
+    ) as stack:
+        yield stack
+
+
+@pytest.fixture
+async def livekit(stack: Stack) -> AsyncIterator[LiveKitStandin]:
+    assert stack.livekit is not None
+    async with httpx.AsyncClient(base_url=stack.livekit.url, timeout=10) as http:
+        yield LiveKitStandin(http)
+
+
+async def start(stack: Stack, token: str, replica: int = 0) -> httpx.Response:
+    async with httpx.AsyncClient(base_url=stack.sessions_replicas[replica].url, timeout=10) as http:
+        return await http.post("/api/livekit/connection-details", headers=bearer(token))
+
+
+async def joined_user(
+    stack: Stack, clerk: httpx.AsyncClient, livekit: LiveKitStandin, token: Callable[..., str], email: str
+) -> tuple[str, str]:
+    """A user who started two interviews and is talking in the second one's room: (clerk id, room)."""
+    user = await clerk_user(clerk, email=email)
+    assert (await start(stack, token(user["id"]), replica=1)).status_code == 200
+    details = (await start(stack, token(user["id"]))).json()
+    await livekit.join(details["participantToken"])
+    return user["id"], details["roomName"]
+
+
+async def rows_naming(stack: Stack, clerk_id: str) -> int:
+    found = await rows(
+        stack.database_urls["sessions"],
+        """SELECT (SELECT count(*) FROM interviews WHERE clerk_id = $1 OR participant_identity = $1)
+                + (SELECT count(*) FROM known_users WHERE clerk_id = $1) AS naming""",
+        clerk_id,
+    )
+    return int(found[0]["naming"])
+
+
+async def in_room(livekit: LiveKitStandin, room: str, clerk_id: str) -> bool:
+    participants = (await livekit.rooms()).get(room, {}).get("participants", [])
+    return any(participant["identity"] == clerk_id for participant in participants)
+
+
+async def feed_total(stack: Stack, change: str) -> float:
+    async with httpx.AsyncClient(timeout=5) as http:
+        pages = [(await http.get(f"{replica.url}/metrics")).text for replica in stack.sessions_replicas]
+    return sum(sample(page, "sessions_user_feed_changes_total", change=change) for page in pages)
+
+
+async def to_identity(stack: Stack, svix_secret: str, event: dict[str, Any]) -> None:
+    async with httpx.AsyncClient(base_url=stack.identity.url, timeout=10) as identity:
+        assert (await deliver(identity, svix_secret, event)).status_code == 200
+
+
+async def test_a_deletion_erases_the_user_everywhere_in_sessions_and_removes_them_from_their_room(
+    stack: Stack, clerk: httpx.AsyncClient, livekit: LiveKitStandin, session_token: Callable[..., str], svix_secret: str
+):
+    clerk_id, room = await joined_user(stack, clerk, livekit, session_token, "deleted.everywhere@example.com")
+    assert await rows_naming(stack, clerk_id) == 3  # two interviews and identity's last answer
+    applied_before = await feed_total(stack, "deleted")
+
+    deleted = (await clerk.delete(f"/_standin/users/{clerk_id}", params={"deliver": "false"})).json()["event"]
+    await to_identity(stack, svix_secret, deleted)
+
+    async def erased() -> bool:
+        return await rows_naming(stack, clerk_id) == 0 and not await in_room(livekit, room, clerk_id)
+
+    assert await eventually(erased, within=WITHIN)
+    assert {"room": room, "identity": clerk_id} in [
+        {key: call[key] for key in ("room", "identity")} for call in await livekit.calls("RemoveParticipant")
+    ]
+    assert await feed_total(stack, "deleted") == applied_before + 1  # two replicas, applied once
+
+
+async def test_a_ban_removes_the_user_from_their_room_and_refuses_their_starts(
+    stack: Stack, clerk: httpx.AsyncClient, livekit: LiveKitStandin, session_token: Callable[..., str], svix_secret: str
+):
+    clerk_id, room = await joined_user(stack, clerk, livekit, session_token, "banned.midway@example.com")
+
+    banned = await clerk.patch(f"/_standin/users/{clerk_id}", json={"banned": True, "deliver": False})
+    await to_identity(stack, svix_secret, banned.json()["event"])
+
+    async def removed() -> bool:
+        return not await in_room(livekit, room, clerk_id)
+
+    assert await eventually(removed, within=WITHIN)
+    refused = await start(stack, session_token(clerk_id), replica=1)
+    assert refused.status_code == 403
+    assert "is banned in Clerk" in refused.json()["detail"]
+
+    async def ended() -> bool:  # LiveKit reported the removal: the candidate's final departure
+        found = await rows(stack.database_urls["sessions"], "SELECT status FROM interviews WHERE room_name = $1", room)
+        return found[0]["status"] == "ended"
+
+    assert await eventually(ended, within=WITHIN)
+
+
+@pytest.fixture
+def own_stack(
+    postgres: PostgresForTests,
+    clerk_standin: ServiceProcess,
+    svix_secret: str,
+    clerk_keys: ClerkKeyPair,
+    tmp_path: Path,
+) -> Iterator[Stack]:
+    with running_stack(postgres, clerk_standin.url, svix_secret, clerk_keys, tmp_path, "identity_down") as stack:
+        yield stack
+
+
+async def test_identity_killed_a_known_user_starts_and_a_new_one_gets_503(
+    own_stack: Stack, clerk: httpx.AsyncClient, session_token: Callable[..., str]
+):
+    known = await clerk_user(clerk, email="known.before@example.com")
+    new = await clerk_user(clerk, email="first.time@example.com")
+    assert (await start(own_stack, session_token(known["id"]))).status_code == 200
+
+    own_stack.identity.kill(9)
+
+    assert (await start(own_stack, session_token(known["id"]))).status_code == 200
+    refused = await start(own_stack, session_token(new["id"]))
+    assert refused.status_code == 503
+    assert int(refused.headers["retry-after"]) > 0
+    assert await rows_naming(own_stack, new["id"]) == 0
