@@ -29,3 +29,9 @@ CLERK_API_REQUESTS = Counter(
     "Requests to the Clerk Backend API by operation and HTTP status (status=error: no response).",
     ["operation", "status"],
 )
+PENDING_REFRESHES = Counter(
+    "identity_pending_profile_refreshes",
+    "Ensure-user calls on a pending profile: asked (Clerk is asked again, in the background) or throttled "
+    "(asked within the last 10 s for this user); then completed or clerk_unavailable.",
+    ["outcome"],
+)

@@ -10,6 +10,7 @@ from typing import Self
 from libs.common.db import Database, DatabaseUnavailable
 from services.identity import store
 from services.identity.clerk import ClerkClient, ClerkUnavailable
+from services.identity.metrics import PENDING_REFRESHES
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +32,9 @@ class PendingProfiles:
     def complete(self, clerk_id: str) -> None:
         now = time.monotonic()
         if now - self._asked_at.get(clerk_id, float("-inf")) < self.RETRY_SECONDS:
+            PENDING_REFRESHES.labels("throttled").inc()
             return
+        PENDING_REFRESHES.labels("asked").inc()
         if len(self._asked_at) > 10_000:  # only recent attempts matter
             self._asked_at = {key: at for key, at in self._asked_at.items() if now - at < self.RETRY_SECONDS}
         self._asked_at[clerk_id] = now
@@ -43,6 +46,7 @@ class PendingProfiles:
         try:
             clerk_user = await self._clerk.get_user(clerk_id)
         except ClerkUnavailable:
+            PENDING_REFRESHES.labels("clerk_unavailable").inc()
             return  # still unreachable: the next start asks again
         if clerk_user is None:
             return  # Clerk deleted the user; its user.deleted webhook tombstones the row
@@ -51,6 +55,7 @@ class PendingProfiles:
                 written = await store.upsert_profile(conn, clerk_user.to_profile(), "ensure")
         except DatabaseUnavailable:
             return
+        PENDING_REFRESHES.labels("completed").inc()
         if written is not None:
             logger.info("completed the pending profile of %s from Clerk", clerk_id)
 

@@ -13,6 +13,7 @@ COUNTERS: dict[str, set[str]] = {
     "identity_webhook_events_total": {"type", "outcome"},
     "identity_clerk_api_requests_total": {"operation", "status"},
     "identity_webhook_events_pruned_total": set(),
+    "identity_pending_profile_refreshes_total": {"outcome"},
     "identity_requests_total": ROUTE_LABELS,
     "identity_requests_error_total": ROUTE_LABELS,
     "sessions_identity_rpc_failures_total": {"reason"},

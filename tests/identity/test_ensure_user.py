@@ -9,6 +9,7 @@ import pytest
 
 from deploy.dev.standins.clerk.payloads import deleted_event, make_user, update_user, user_event
 from tests.support.clerk import clerk_user, deliver
+from tests.support.metrics import sample
 from tests.support.rows import millis, rows, user_row
 from tests.support.waiting import eventually
 
@@ -259,3 +260,30 @@ async def test_a_pending_profile_completes_itself_once_clerk_is_back_and_the_cal
     assert await eventually(completed)
     after = (await ensure(identity, user["id"])).json()["user"]
     assert (after["email"], after["first_name"]) == ("comes.back@example.com", "Back")
+
+
+async def test_a_pending_profile_asks_clerk_at_most_once_in_ten_seconds_however_often_the_user_starts(
+    identity: httpx.AsyncClient, clerk: httpx.AsyncClient
+):
+    user = await clerk_user(clerk, email="still.down@example.com")
+    await clerk.put("/_standin/faults", json={"fail_status": 503})
+    assert (await ensure(identity, user["id"])).json()["user"]["profile_status"] == "pending"
+    before = (await identity.get("/metrics")).text
+
+    answers = [await ensure(identity, user["id"]) for _ in range(5)]
+
+    after = (await identity.get("/metrics")).text
+    assert all(answer.json()["user"]["profile_status"] == "pending" for answer in answers)
+
+    def counted(outcome: str) -> float:
+        name = "identity_pending_profile_refreshes_total"
+        return sample(after, name, outcome=outcome) - sample(before, name, outcome=outcome)
+
+    assert (counted("asked"), counted("throttled")) == (1, 4)
+
+    async def the_one_refresh_ran() -> bool:  # and failed: Clerk is still down
+        metrics = (await identity.get("/metrics")).text
+        name = "identity_pending_profile_refreshes_total"
+        return sample(metrics, name, outcome="clerk_unavailable") > sample(before, name, outcome="clerk_unavailable")
+
+    assert await eventually(the_one_refresh_ran)
