@@ -8,7 +8,7 @@ import pytest
 from deploy.dev.stack import ServiceProcess
 from tests.support.credentials import ClerkKeyPair
 from tests.support.postgres import PostgresForTests
-from tests.support.stack import Stack, running_stack
+from tests.support.stack import UNCAPPED, Stack, running_stack
 
 
 @pytest.fixture
@@ -19,5 +19,9 @@ def stack(
     clerk_keys: ClerkKeyPair,
     tmp_path: Path,
 ) -> Iterator[Stack]:
-    with running_stack(postgres, clerk_standin.url, svix_secret, clerk_keys, tmp_path, "reliability") as stack:
+    # Identity down must mean 503 here, for every user: stale-if-error has tests of its own (tests/e2e).
+    environment = {**UNCAPPED, "IDENTITY_STALE_IF_ERROR_SECONDS": "0"}
+    with running_stack(
+        postgres, clerk_standin.url, svix_secret, clerk_keys, tmp_path, "reliability", sessions_environment=environment
+    ) as stack:
         yield stack

@@ -12,7 +12,7 @@ import pytest
 from deploy.dev.stack import EmbeddedPostgres, ServiceProcess, embedded_postgres
 from tests.support.clerk import clerk_user
 from tests.support.credentials import ClerkKeyPair, bearer
-from tests.support.stack import Stack, running_stack
+from tests.support.stack import UNCAPPED, Stack, running_stack
 
 
 @pytest.fixture
@@ -21,7 +21,9 @@ def outage_stack(
 ) -> Iterator[tuple[Stack, EmbeddedPostgres]]:
     with (
         embedded_postgres(tmp_path / "pgdata", keep_data=False) as server,
-        running_stack(server, clerk_standin.url, svix_secret, clerk_keys, tmp_path, "outage") as stack,
+        running_stack(
+            server, clerk_standin.url, svix_secret, clerk_keys, tmp_path, "outage", sessions_environment=UNCAPPED
+        ) as stack,
     ):
         yield stack, server
 

@@ -8,6 +8,9 @@ from pathlib import Path
 from deploy.dev.stack import PostgresServer, Stack
 from tests.support.credentials import TEST_ENVIRONMENT, ClerkKeyPair, secrets_for_tests
 
+# Load tests start dozens of interviews per user within seconds: far past the open-interviews cap (3).
+UNCAPPED = {"MAX_OPEN_INTERVIEWS_PER_USER": "1000"}
+
 
 @contextmanager
 def running_stack(
