@@ -33,54 +33,34 @@ class NewInterview(msgspec.Struct, frozen=True, kw_only=True):
 
 _COLUMNS = ", ".join(Interview.__struct_fields__)
 
-OPEN = "(status = 'active' OR (status = 'created' AND token_expires_at > now()))"
-"""Open: joined and not ended, or not yet joined with a token still valid (a stale `created` one is as good
-as expired, even before the reconciler marks it)."""
-
 
 def _interview(row: asyncpg.Record) -> Interview:
     return Interview(**{key: row[key] for key in Interview.__struct_fields__})
 
 
-_REMEMBER = """INSERT INTO known_users (clerk_id, user_id, display_name, confirmed_at)
-    VALUES ($3::text, $2, $7::text, now())
-    ON CONFLICT (clerk_id) DO UPDATE
-    SET user_id = EXCLUDED.user_id, display_name = EXCLUDED.display_name, confirmed_at = now(),
-        banned = false, locked = false
-    WHERE known_users.confirmed_at < now() - interval '1 minute'
-       OR known_users.display_name <> EXCLUDED.display_name OR known_users.banned OR known_users.locked"""
-
-
 async def insert_within_cap(conn: asyncpg.Connection, new: NewInterview, cap: int) -> Interview | None:
-    """Insert `new` unless its user already holds `cap` open interviews (None then). One transaction holding
-    the user's lock, so concurrent starts of one user cannot pass the cap together. The same statement
-    remembers that identity just confirmed the user (refreshed at most once a minute: a start is hot)."""
-    async with conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", new.clerk_id)
-        row = await conn.fetchrow(
-            f"""WITH remembered AS ({_REMEMBER})
-                INSERT INTO interviews (id, user_id, clerk_id, room_name, participant_identity, agent_name,
-                                        status, token_expires_at)
-                SELECT $1, $2, $3::text, $4, $3::text, $5, 'created', $6
-                WHERE (SELECT count(*) FROM interviews WHERE clerk_id = $3::text AND {OPEN}) < $8
-                RETURNING {_COLUMNS}""",
-            new.id,
-            new.user_id,
-            new.clerk_id,
-            new.room_name,
-            new.agent_name,
-            new.token_expires_at,
-            new.display_name,
-            cap,
-        )
+    """Insert `new` unless its user already holds `cap` open interviews (None then), and remember that identity
+    just confirmed the user; concurrent starts of one user cannot pass the cap together (the database function
+    `start_interview_within_cap` of the migrations, one round trip)."""
+    row = await conn.fetchrow(
+        f"SELECT {_COLUMNS} FROM start_interview_within_cap($1, $2, $3, $4, $5, $6, $7, $8)",
+        new.id,
+        new.user_id,
+        new.clerk_id,
+        new.room_name,
+        new.agent_name,
+        new.token_expires_at,
+        new.display_name,
+        cap,
+    )
     return None if row is None else _interview(row)
 
 
 async def seconds_until_one_closes(conn: asyncpg.Connection, clerk_id: str) -> int | None:
     """When the first of `clerk_id`'s open, never-joined interviews expires (seconds), None if all are active."""
     seconds = await conn.fetchval(
-        f"""SELECT ceil(extract(epoch FROM min(token_expires_at) - now())) FROM interviews
-            WHERE clerk_id = $1 AND {OPEN} AND status = 'created'""",
+        """SELECT ceil(extract(epoch FROM min(token_expires_at) - now())) FROM interviews
+            WHERE clerk_id = $1 AND status = 'created' AND token_expires_at > now()""",
         clerk_id,
     )
     return None if seconds is None else max(1, int(seconds))
