@@ -14,6 +14,7 @@ from libs.common.db import Database
 from services.sessions.auth import ClerkAuthenticationMiddleware, session_verifier
 from services.sessions.identity_client import IdentityClient
 from services.sessions.livekit_rooms import LiveKitRooms
+from services.sessions.livekit_tokens import ParticipantTokens
 from services.sessions.reconciler import reconciling
 from services.sessions.routes.api import InterviewsController, LiveKitController
 from services.sessions.routes.webhooks import receive_livekit_webhook
@@ -33,8 +34,10 @@ def create_app(settings: SessionsSettings) -> Litestar:
     identity = IdentityClient(
         settings.identity_url, settings.internal_api_token, timeout=settings.identity_timeout_seconds
     )
-    livekit_verifier = TokenVerifier(settings.livekit_api_key, settings.livekit_api_secret)
-    rooms = LiveKitRooms(settings.room_service_url, settings.livekit_api_key, settings.livekit_api_secret)
+    key_pair = settings.livekit_api_key, settings.livekit_api_secret
+    livekit_verifier = TokenVerifier(*key_pair)
+    tokens = ParticipantTokens(*key_pair, settings.livekit_token_ttl_seconds)
+    rooms = LiveKitRooms(settings.room_service_url, *key_pair)
     api = Router(
         path="/api",
         route_handlers=[LiveKitController, InterviewsController],
@@ -44,7 +47,7 @@ def create_app(settings: SessionsSettings) -> Litestar:
         title="sessions",
         database=database,
         route_handlers=[api, receive_livekit_webhook],
-        provides={"runtime": Runtime(settings, database, identity, livekit_verifier)},
+        provides={"runtime": Runtime(settings, database, identity, livekit_verifier, tokens)},
         resources=[
             lambda: identity,
             lambda: rooms,

@@ -23,12 +23,10 @@ from services.sessions.errors import (
     InvalidCursor,
     TooManyOpenInterviews,
 )
-from services.sessions.identity_client import IdentityClient
-from services.sessions.livekit_tokens import mint_participant_token
 from services.sessions.metrics import INTERVIEWS_CREATED, INTERVIEWS_REFUSED_AT_CAP
 from services.sessions.participant_fields import check_attributes, check_metadata, check_name
 from services.sessions.room_policy import requested_agent, room_configuration
-from services.sessions.settings import SessionsSettings
+from services.sessions.runtime import Runtime
 from services.sessions.store import Interview, NewInterview
 from services.sessions.users import confirm_user
 
@@ -62,9 +60,7 @@ class StartedInterview(msgspec.Struct, frozen=True, kw_only=True):
     participant_token: str
 
 
-async def start_interview(
-    settings: SessionsSettings, database: Database, identity: IdentityClient, clerk_id: str, request: StartRequest
-) -> StartedInterview:
+async def start_interview(runtime: Runtime, clerk_id: str, request: StartRequest) -> StartedInterview:
     """A token for a new interview in a fresh room, or, when `request.room_name` names one of the caller's
     own interviews, a fresh token for it (rejoin) without a new row."""
     if request.participant_identity not in (None, clerk_id):
@@ -72,6 +68,7 @@ async def start_interview(
     check_name("participant_name", request.participant_name)
     check_metadata("participant_metadata", request.participant_metadata)
     check_attributes("participant_attributes", request.participant_attributes)
+    settings, database = runtime.settings, runtime.database
     rejoining: Interview | None = None
     if request.room_name is not None:
         if not is_interview_room(request.room_name):
@@ -84,14 +81,11 @@ async def start_interview(
             raise InterviewEnded(f"Interview room {rejoining.room_name} has {rejoining.status}; start a new one.")
     agent = requested_agent(request.room_config, settings.allowed_agents, settings.livekit_default_agent)
 
-    user = await confirm_user(database, identity, clerk_id, settings.identity_stale_if_error_seconds)
+    user = await confirm_user(database, runtime.identity, clerk_id, settings.identity_stale_if_error_seconds)
     interview_id = rejoining.id if rejoining else uuid.uuid4()
     room_name = rejoining.room_name if rejoining else room_name_for(interview_id)
     name = request.participant_name or user.display_name
-    token, expires_at = mint_participant_token(
-        api_key=settings.livekit_api_key,
-        api_secret=settings.livekit_api_secret,
-        ttl_seconds=settings.livekit_token_ttl_seconds,
+    token, expires_at = runtime.tokens.mint(
         identity=clerk_id,
         name=name,
         room=room_name,

@@ -3,11 +3,14 @@
 import base64
 import json
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
+from typing import Any
 
+import jwt
 import msgspec
 import pytest
-from livekit.api import RoomAgentDispatch, RoomConfiguration
+from google.protobuf import json_format
+from livekit.api import AccessToken, RoomAgentDispatch, RoomConfiguration, TokenVerifier, VideoGrants
 
 from libs.common.clerk_ids import is_clerk_user_id
 from libs.common.settings import SettingsError
@@ -18,6 +21,7 @@ from services.identity.settings import load_identity_settings
 from services.identity.tables import Users
 from services.sessions.errors import InvalidCursor, InvalidParticipantField, InvalidRoomConfig
 from services.sessions.interviews import _decode_cursor, _encode_cursor, is_interview_room, room_name_for
+from services.sessions.livekit_tokens import ParticipantTokens
 from services.sessions.participant_fields import check_attributes, check_metadata, check_name
 from services.sessions.room_policy import CLIENT_AGENT_FIELDS, AgentChoice, requested_agent, room_configuration
 from services.sessions.store import Interview
@@ -125,14 +129,53 @@ def test_agents_beyond_the_policy_are_refused(room_config: dict[str, object]):
 
 def test_the_server_tells_the_agent_which_interview_it_serves_and_fits_the_room_to_one_candidate():
     interview_id = uuid.uuid4()
-    config = room_configuration(AgentChoice("coach", "level=senior"), interview_id, "user_2abc")
+    config = json_format.ParseDict(
+        room_configuration(AgentChoice("coach", "level=senior"), interview_id, "user_2abc"), RoomConfiguration()
+    )
     (dispatch,) = config.agents
     assert dispatch.agent_name == "coach"
     context = {"interview_id": str(interview_id), "clerk_id": "user_2abc", "metadata": "level=senior"}
     assert json.loads(dispatch.metadata) == context
     assert (config.max_participants, config.empty_timeout, config.departure_timeout) == (3, 300, 60)
-    alone = room_configuration(None, interview_id, "user_2abc")
+    alone = json_format.ParseDict(room_configuration(None, interview_id, "user_2abc"), RoomConfiguration())
     assert (list(alone.agents), alone.max_participants) == ([], 2)
+
+
+@pytest.mark.parametrize(
+    "optional",
+    [{}, {"metadata": "level=senior", "attributes": {"lang": "en", "tz": "UTC"}}],
+)
+def test_participant_tokens_carry_exactly_what_livekit_api_s_access_token_writes(optional: dict[str, Any]):
+    room_config = room_configuration(AgentChoice("coach"), uuid.uuid4(), "user_2abc")
+    ours, expires_at = ParticipantTokens("APIkey", "s" * 40, 900).mint(
+        identity="user_2abc", name="Ada L.", room="interview-x", room_config=room_config, **optional
+    )
+    grants = VideoGrants(
+        room_join=True, room="interview-x", can_publish=True, can_subscribe=True, can_publish_data=True
+    )
+    reference = (
+        AccessToken("APIkey", "s" * 40)
+        .with_identity("user_2abc")
+        .with_name("Ada L.")
+        .with_grants(grants)
+        .with_ttl(timedelta(seconds=900))
+        .with_room_config(json_format.ParseDict(room_config, RoomConfiguration()))
+    )
+    if optional:
+        reference = reference.with_metadata(optional["metadata"]).with_attributes(optional["attributes"])
+
+    def claims(token: str) -> dict[str, Any]:
+        return jwt.decode(token, "s" * 40, algorithms=["HS256"], options={"verify_nbf": False})
+
+    assert jwt.get_unverified_header(ours) == jwt.get_unverified_header(reference.to_jwt())
+    assert abs(claims(ours)["nbf"] - claims(reference.to_jwt())["nbf"]) <= 1
+    times = ("nbf", "exp")
+    assert {k: v for k, v in claims(ours).items() if k not in times} == {
+        k: v for k, v in claims(reference.to_jwt()).items() if k not in times
+    }
+    assert claims(ours)["exp"] - claims(ours)["nbf"] == 900
+    assert int(expires_at.timestamp()) == claims(ours)["exp"]
+    assert TokenVerifier("APIkey", "s" * 40).verify(ours).room_config.agents[0].agent_name == "coach"
 
 
 def clerk_user(**changes: object) -> bytes:

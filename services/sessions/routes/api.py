@@ -59,11 +59,7 @@ class LiveKitController(Controller):
         data: JSONBody[ConnectionDetailsRequest | None] = None,
     ) -> Response[ConnectionDetails]:
         started = await start_interview(
-            runtime.settings,
-            runtime.database,
-            runtime.identity,
-            request.user.user_id,
-            StartRequest(room_config=data.room_config if data else None),
+            runtime, request.user.user_id, StartRequest(room_config=data.room_config if data else None)
         )
         details = ConnectionDetails(
             server_url=started.server_url,
@@ -80,9 +76,7 @@ class LiveKitController(Controller):
         runtime: NamedDependency[Runtime],
         data: JSONBody[StartRequest | None] = None,
     ) -> Response[TokenResponse]:
-        started = await start_interview(
-            runtime.settings, runtime.database, runtime.identity, request.user.user_id, data or StartRequest()
-        )
+        started = await start_interview(runtime, request.user.user_id, data or StartRequest())
         return Response(
             TokenResponse(server_url=started.server_url, participant_token=started.participant_token),
             status_code=201,
