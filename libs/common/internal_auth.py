@@ -11,10 +11,15 @@ from litestar.types import Guard
 
 
 def bearer_token(connection: ASGIConnection[Any, Any, Any, Any]) -> str | None:
-    scheme, _, token = connection.headers.get("authorization", "").partition(" ")
-    if scheme.lower() != "bearer":
-        return None
-    return token.strip() or None
+    """The token of an `Authorization: Bearer` header, read from the raw ASGI headers: building the request's
+    header mapping cost a few per cent of every internal call."""
+    for name, value in connection.scope["headers"]:
+        if name == b"authorization":
+            scheme, _, token = value.decode("latin-1").partition(" ")
+            if scheme.lower() != "bearer":
+                return None
+            return token.strip() or None
+    return None
 
 
 def internal_token_guard(accepted_tokens: Sequence[str]) -> Guard:
