@@ -14,6 +14,7 @@ from litestar.types import ControllerRouterHandler
 from libs.common.db import Database
 from libs.common.errors import problem_details, unexpected_errors
 from libs.common.health import healthz, readyz
+from libs.common.log import written_in_batches
 from libs.common.metrics import MetricsController, RequestMetrics
 from libs.common.request_context import RequestContextMiddleware
 
@@ -41,6 +42,7 @@ def build_service_app(
     @asynccontextmanager
     async def lifespan(_: Litestar) -> AsyncIterator[None]:
         async with AsyncExitStack() as stack:
+            await stack.enter_async_context(written_in_batches())
             await database.open()
             stack.push_async_callback(database.close)
             for resource in resources:

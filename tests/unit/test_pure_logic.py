@@ -1,7 +1,9 @@
 """The pure logic, without a database or a process: runs in well under a second."""
 
 import base64
+import io
 import json
+import logging
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -13,6 +15,7 @@ from google.protobuf import json_format
 from livekit.api import AccessToken, RoomAgentDispatch, RoomConfiguration, TokenVerifier, VideoGrants
 
 from libs.common.clerk_ids import is_clerk_user_id
+from libs.common.log import JsonLinesHandler
 from libs.common.settings import SettingsError
 from services.identity import store
 from services.identity.clerk_payloads import ClerkUser, decode
@@ -246,3 +249,32 @@ def test_a_user_row_is_described_once_and_the_piccolo_table_agrees():
 
     assert list(User.__struct_fields__) == table_columns
     assert store.USER_COLUMNS.split(", ") == table_columns
+
+
+def test_info_lines_wait_for_their_batch_and_a_warning_writes_everything_before_it_in_order():
+    stream = io.BytesIO()
+    handler = JsonLinesHandler(stream, "svc")
+    logger = logging.getLogger("tests.batching")
+    logger.addHandler(handler)
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    try:
+        handler.batching = True
+        logger.warning("first")
+        logger.info("second")
+        logger.info("third")
+        assert [json.loads(line)["msg"] for line in stream.getvalue().splitlines()] == ["first"]
+        logger.error("fourth")
+        assert [json.loads(line)["msg"] for line in stream.getvalue().splitlines()] == [
+            "first",
+            "second",
+            "third",
+            "fourth",
+        ]
+        logger.info("fifth")
+        handler.flush()
+        handler.batching = False
+        logger.info("sixth")  # not batching: at once
+        assert [json.loads(line)["msg"] for line in stream.getvalue().splitlines()][-2:] == ["fifth", "sixth"]
+    finally:
+        logger.removeHandler(handler)
