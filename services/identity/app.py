@@ -8,6 +8,7 @@ from svix.webhooks import Webhook
 from libs.common.app import build_service_app
 from libs.common.db import Database
 from libs.common.internal_auth import internal_token_guard
+from libs.common.log import configure_logging
 from services.identity.clerk import ClerkClient
 from services.identity.pending_profiles import PendingProfiles
 from services.identity.retention import pruning
@@ -39,5 +40,7 @@ def create_app(settings: IdentitySettings) -> Litestar:
 
 
 def app_from_environment() -> Litestar:
-    """The app as `serve` builds it (in each worker): configured from the environment."""
+    """The app as `serve` builds it (in each worker, a process of its own when WEB_CONCURRENCY > 1, which
+    starts without the parent's logging): configured from the environment."""
+    configure_logging("identity", os.environ.get("LOG_LEVEL", "INFO"))
     return create_app(load_identity_settings(os.environ))

@@ -11,6 +11,7 @@ from livekit.api import TokenVerifier
 
 from libs.common.app import build_service_app
 from libs.common.db import Database
+from libs.common.log import configure_logging
 from services.sessions.auth import ClerkAuthenticationMiddleware, session_verifier
 from services.sessions.identity_client import IdentityClient
 from services.sessions.livekit_rooms import LiveKitRooms
@@ -58,5 +59,7 @@ def create_app(settings: SessionsSettings) -> Litestar:
 
 
 def app_from_environment() -> Litestar:
-    """The app as `serve` builds it (in each worker): configured from the environment."""
+    """The app as `serve` builds it (in each worker, a process of its own when WEB_CONCURRENCY > 1, which
+    starts without the parent's logging): configured from the environment."""
+    configure_logging("sessions", os.environ.get("LOG_LEVEL", "INFO"))
     return create_app(load_sessions_settings(os.environ))

@@ -121,6 +121,8 @@ def test_web_concurrency_runs_that_many_workers_on_one_port_and_sigterm_stops_th
 
     assert answers == {200}
     assert len(workers) == 2
+    logged = [json.loads(line) for line in service.logs().splitlines() if line.startswith("{")]
+    assert sum(line.get("route") == "/readyz" for line in logged) >= 20  # the workers' access log, as JSON
     # Workers are joined before the supervisor exits; multiprocessing's resource tracker leaves right after.
     _, alive = psutil.wait_procs(children, timeout=10)
     assert alive == []
