@@ -1,8 +1,9 @@
 """Project entry for people and CI: makes the virtualenv and installs the project when needed, then
 
-    python3 dev.py up                   runs the whole system locally (embedded PostgreSQL, Clerk stand-in,
-                                        identity, sessions) until Ctrl-C
-    python3 dev.py walkthrough          drives the running system through the three start-up scenarios
+    python3 dev.py up                   runs the whole system locally (embedded PostgreSQL, the Clerk and
+                                        LiveKit stand-ins, identity, sessions) until Ctrl-C
+    python3 dev.py walkthrough          drives the running system through the three start-up scenarios and
+                                        an interview's life in its room
     python3 dev.py test [pytest args]   runs the whole test suite
     python3 dev.py bench [--quick]      measures each hot path under load against PostgreSQL's own ceiling
 
