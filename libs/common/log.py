@@ -11,6 +11,8 @@ from typing import Any, BinaryIO
 
 import msgspec
 
+from libs.common.background import in_background
+
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 _STANDARD_ATTRS = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "color_message"}
@@ -121,12 +123,9 @@ async def written_in_batches() -> AsyncIterator[None]:
             handler.flush()
 
     handler.batching = True
-    task = asyncio.create_task(every_batch())
     try:
-        yield
+        async with in_background(every_batch()):
+            yield
     finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
         handler.batching = False
         handler.flush()

@@ -10,6 +10,7 @@ import contextlib
 import logging
 from collections.abc import AsyncIterator
 
+from libs.common.background import in_background
 from libs.common.db import Database, DatabaseUnavailable
 from services.identity import store
 from services.identity.metrics import WEBHOOK_EVENTS_PRUNED
@@ -49,10 +50,5 @@ async def pruning(database: Database, retention_days: int) -> AsyncIterator[None
                 logger.warning("pruning webhook delivery records skipped: the database is unavailable")
             await asyncio.sleep(PRUNE_EVERY_SECONDS)
 
-    task = asyncio.create_task(every_hour())
-    try:
+    async with in_background(every_hour()):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task

@@ -21,6 +21,7 @@ from datetime import UTC, datetime, timedelta
 
 import msgspec
 
+from libs.common.background import in_background
 from libs.common.db import Database, DatabaseUnavailable
 from services.sessions import store
 from services.sessions.livekit_rooms import LiveKitRooms, LiveKitUnavailable
@@ -150,10 +151,5 @@ async def reconciling(
             await reconcile_and_count(database, rooms, max_interview_seconds)
             await asyncio.sleep(every_seconds)
 
-    task = asyncio.create_task(loop())
-    try:
+    async with in_background(loop()):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task

@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 
 import asyncpg
 
+from libs.common.background import in_background
 from libs.common.db import Database, DatabaseUnavailable
 from services.sessions import store
 from services.sessions.errors import IdentityUnavailable
@@ -100,10 +101,5 @@ async def following(database: Database, identity: IdentityClient, rooms: LiveKit
             if await _follow_and_count(database, identity, rooms) < PAGE:
                 await asyncio.sleep(POLL_SECONDS)
 
-    task = asyncio.create_task(loop())
-    try:
+    async with in_background(loop()):
         yield
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
