@@ -7,7 +7,8 @@ One pass walks the open interviews in batches, asks ListRooms about each batch's
   join was lost: it becomes `active`);
 - an `active` one older than `MAX_INTERVIEW_SECONDS` has its room deleted and is `ended`.
 Every change is a guarded update, so replicas running passes at once do each change once. LiveKit or the
-database unreachable ends the pass early; it is logged and counted, and the next pass tries again.
+database unreachable ends the pass early; it is logged and counted, and the next pass tries again. A pass also
+forgets applied webhook event ids older than a day (LiveKit never sends an event older than 30 s).
 """
 
 import asyncio
