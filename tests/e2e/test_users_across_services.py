@@ -129,6 +129,19 @@ async def test_a_ban_removes_the_user_from_their_room_and_refuses_their_starts(
     assert await eventually(ended, within=WITHIN)
 
 
+async def test_a_user_banned_before_we_ever_saw_them_is_refused_and_leaves_no_row(
+    stack: Stack, clerk: httpx.AsyncClient, session_token: Callable[..., str]
+):
+    user = await clerk_user(clerk, email="banned.at.first.sight@example.com")
+    await clerk.patch(f"/_standin/users/{user['id']}", json={"banned": True, "deliver": False})
+
+    refused = await start(stack, session_token(user["id"]), replica=1)
+
+    assert refused.status_code == 403
+    assert "is banned in Clerk" in refused.json()["detail"]
+    assert await rows_naming(stack, user["id"]) == 0
+
+
 @pytest.fixture
 def own_stack(
     postgres: PostgresForTests,
