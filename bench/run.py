@@ -134,9 +134,10 @@ def running_bench(state: Path) -> Iterator[Bench]:
 def seed_users(stack: Bench, first: int, last: int) -> None:
     for start in range(first, last + 1, 100_000):
         stack.postgres.execute(SEED_USERS_SQL, start, min(last, start + 99_999), database="identity")
-    # As a table that grew over time would be: vacuumed, so autovacuum does not start on a million fresh rows
-    # in the middle of a measurement.
+    # As a table that grew over time would be: vacuumed (autovacuum would start on a million fresh rows in the
+    # middle of a measurement) and written out (else the checkpoint of the seed's WAL runs during it).
     stack.postgres.execute("VACUUM ANALYZE users", database="identity")
+    stack.postgres.execute("CHECKPOINT")
 
 
 def bench_id(n: int) -> str:
