@@ -1,7 +1,8 @@
 """The interview reconciler: LiveKit does not guarantee webhook delivery (its notifier drops events older than
 30 s), so interviews are checked against the rooms RoomService says exist.
 
-One pass walks the open interviews in batches, asks ListRooms about each batch's rooms, and:
+One pass walks the interviews that need a look (active ones, and created ones whose token has expired) in
+batches, asks ListRooms about each batch's rooms, and:
 - an `active` interview whose room is gone is `ended` (its leave or room_finished was lost);
 - a `created` one past its token's expiry is `expired`, unless its room exists (the candidate joined and the
   join was lost: it becomes `active`);
@@ -53,16 +54,13 @@ class ReconcileReport(msgspec.Struct, kw_only=True):
 async def _reconcile_batch(
     database: Database, rooms: LiveKitRooms, batch: list[store.OpenInterview], max_seconds: int, report: ReconcileReport
 ) -> None:
-    to_check = [interview for interview in batch if interview.status == "active" or interview.token_expired]
-    if not to_check:
-        return
-    live = await rooms.existing([interview.room_name for interview in to_check])
+    live = await rooms.existing([interview.room_name for interview in batch])
     too_old = datetime.now(UTC) - timedelta(seconds=max_seconds)
     gone: list[uuid.UUID] = []
     found: list[uuid.UUID] = []
     stale: list[uuid.UUID] = []
     overdue: list[store.OpenInterview] = []
-    for interview in to_check:
+    for interview in batch:
         exists = interview.room_name in live
         if interview.status == "active" and not exists:
             gone.append(interview.id)

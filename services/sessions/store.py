@@ -176,8 +176,7 @@ async def record_end(
 class OpenInterview(msgspec.Struct, frozen=True):
     id: uuid.UUID
     room_name: str
-    status: str  # created | active
-    token_expired: bool
+    status: str  # active, or created with its token expired
     started_at: datetime | None
 
 
@@ -185,8 +184,9 @@ async def open_interviews(conn: asyncpg.Connection, after: uuid.UUID | None, lim
     """Open interviews the reconciler must check (active ones, and created ones past their token's expiry),
     by id after `after`."""
     rows = await conn.fetch(
-        """SELECT id, room_name, status, token_expires_at < now() AS token_expired, started_at FROM interviews
-           WHERE status IN ('created', 'active') AND ($1::uuid IS NULL OR id > $1)
+        """SELECT id, room_name, status, started_at FROM interviews
+           WHERE (status = 'active' OR (status = 'created' AND token_expires_at < now()))
+             AND ($1::uuid IS NULL OR id > $1)
            ORDER BY id LIMIT $2""",
         after,
         limit,
