@@ -37,19 +37,21 @@ def _set_fields(message: Message) -> list[str]:
 
 def requested_agent(room_config: dict[str, Any] | None, allowed: frozenset[str], default: str) -> AgentChoice | None:
     """The agent the client asked for (the default agent when it named none, None when there is neither)."""
+    by_default = AgentChoice(default) if default else None
+    if not room_config:
+        return by_default  # most starts ask nothing: no message to build
     config = RoomConfiguration()
-    if room_config:
-        try:
-            json_format.ParseDict(room_config, config, ignore_unknown_fields=True)
-        except json_format.ParseError as error:
-            raise InvalidRoomConfig(f"room_config is not a LiveKit RoomConfiguration: {error}") from error
+    try:
+        json_format.ParseDict(room_config, config, ignore_unknown_fields=True)
+    except json_format.ParseError as error:
+        raise InvalidRoomConfig(f"room_config is not a LiveKit RoomConfiguration: {error}") from error
     for name in _set_fields(config):
         if name != "agents":
             raise InvalidRoomConfig(f"room_config.{name} is set by the server; a client may not set it.")
     if len(config.agents) > 1:
         raise InvalidRoomConfig("room_config.agents: an interview has at most one agent.")
     if not config.agents:
-        return AgentChoice(default) if default else None
+        return by_default
     agent = config.agents[0]
     for name in _set_fields(agent):
         if name not in CLIENT_AGENT_FIELDS:
