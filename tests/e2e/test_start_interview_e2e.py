@@ -1,40 +1,24 @@
 """End to end: both services as real processes on loopback, the Clerk stand-in as Clerk."""
 
 import json
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import httpx
-import pytest
 
-from deploy.dev.stack import ServiceProcess
 from tests.support.clerk import clerk_user
-from tests.support.credentials import CLERK_SECRET_KEY, INTERNAL_TOKEN, LIVEKIT_SECRET, ClerkKeyPair, bearer
+from tests.support.credentials import CLERK_SECRET_KEY, INTERNAL_TOKEN, LIVEKIT_SECRET, bearer
 from tests.support.livekit import verify_livekit_token
-from tests.support.postgres import PostgresForTests
 from tests.support.rows import interview_rows
-from tests.support.stack import Stack, running_stack
-
-
-@pytest.fixture
-def stack(
-    postgres: PostgresForTests,
-    clerk_standin: ServiceProcess,
-    svix_secret: str,
-    clerk_keys: ClerkKeyPair,
-    tmp_path: Path,
-) -> Iterator[Stack]:
-    with running_stack(postgres, clerk_standin.url, svix_secret, clerk_keys, tmp_path, "e2e") as stack:
-        yield stack
+from tests.support.stack import Stack
 
 
 async def test_new_user_starts_an_interview_across_both_processes_with_one_request_id_and_clean_logs(
-    stack: Stack, clerk: httpx.AsyncClient, session_token: Callable[..., str], svix_secret: str
+    own_stack: Stack, clerk: httpx.AsyncClient, session_token: Callable[..., str], svix_secret: str
 ):
     user = await clerk_user(clerk, email="e2e.person@example.com", first_name="Grace", last_name="Hopper")
     token = session_token(user["id"])
 
-    async with httpx.AsyncClient(base_url=stack.sessions.url, timeout=10) as sessions:
+    async with httpx.AsyncClient(base_url=own_stack.sessions.url, timeout=10) as sessions:
         response = await sessions.post(
             "/api/livekit/connection-details",
             headers={"Authorization": f"Bearer {token}", "X-Request-ID": "e2e-start-0001"},
@@ -49,35 +33,35 @@ async def test_new_user_starts_an_interview_across_both_processes_with_one_reque
     assert claims.video.room == response.json()["roomName"]
     assert [agent.agent_name for agent in claims.room_config.agents] == ["interviewer"]
     assert [item["room_name"] for item in listing.json()["items"]] == [response.json()["roomName"]]
-    async with httpx.AsyncClient(base_url=stack.identity.url) as identity:
+    async with httpx.AsyncClient(base_url=own_stack.identity.url) as identity:
         stored = await identity.get(f"/internal/users/{user['id']}", headers=bearer(INTERNAL_TOKEN))
     assert stored.json()["user"]["created_via"] == "ensure"
 
-    stack.sessions.stop()
-    stack.identity.stop()
+    own_stack.sessions.stop()
+    own_stack.identity.stop()
     lines = {
         name: [json.loads(line) for line in process.logs().splitlines() if line.startswith("{")]
-        for name, process in (("sessions", stack.sessions), ("identity", stack.identity))
+        for name, process in (("sessions", own_stack.sessions), ("identity", own_stack.identity))
     }
     for name, route in (("sessions", "/api/livekit/connection-details"), ("identity", "/internal/users/ensure")):
         assert any(line.get("request_id") == "e2e-start-0001" and line.get("route") == route for line in lines[name]), (
             f"{name} logged no {route} line with the caller's request id"
         )
-    everything = stack.sessions.logs() + stack.identity.logs()
+    everything = own_stack.sessions.logs() + own_stack.identity.logs()
     for secret in (INTERNAL_TOKEN, CLERK_SECRET_KEY, svix_secret, LIVEKIT_SECRET, token, "e2e.person@example.com"):
         assert secret not in everything
 
 
 async def test_identity_stopped_means_503_and_no_interview(
-    stack: Stack, clerk: httpx.AsyncClient, session_token: Callable[..., str]
+    own_stack: Stack, clerk: httpx.AsyncClient, session_token: Callable[..., str]
 ):
     user = await clerk_user(clerk, email="e2e.outage@example.com")
-    stack.identity.stop()
+    own_stack.identity.stop()
 
-    async with httpx.AsyncClient(base_url=stack.sessions.url, timeout=10) as sessions:
+    async with httpx.AsyncClient(base_url=own_stack.sessions.url, timeout=10) as sessions:
         response = await sessions.post("/api/livekit/token", headers=bearer(session_token(user["id"])))
 
     assert response.status_code == 503
     assert int(response.headers["retry-after"]) > 0
     assert response.headers["content-type"].startswith("application/problem+json")
-    assert await interview_rows(stack.database_urls["sessions"]) == []
+    assert await interview_rows(own_stack.database_urls["sessions"]) == []

@@ -3,7 +3,6 @@ erases every sessions row naming the user and removes them from their room, a ba
 their starts, and with identity down a recently confirmed user still starts while a new one gets 503."""
 
 from collections.abc import AsyncIterator, Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -140,18 +139,6 @@ async def test_a_user_banned_before_we_ever_saw_them_is_refused_and_leaves_no_ro
     assert refused.status_code == 403
     assert "is banned in Clerk" in refused.json()["detail"]
     assert await rows_naming(stack, user["id"]) == 0
-
-
-@pytest.fixture
-def own_stack(
-    postgres: PostgresForTests,
-    clerk_standin: ServiceProcess,
-    svix_secret: str,
-    clerk_keys: ClerkKeyPair,
-    tmp_path: Path,
-) -> Iterator[Stack]:
-    with running_stack(postgres, clerk_standin.url, svix_secret, clerk_keys, tmp_path, "identity_down") as stack:
-        yield stack
 
 
 async def test_identity_killed_a_known_user_starts_and_a_new_one_gets_503(
