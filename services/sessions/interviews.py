@@ -1,13 +1,15 @@
 """The sessions domain: start (or rejoin) an interview, list and read a user's interviews.
 
-A start is: ensure the user exists (identity RPC), mint the token, then record the interview. The token is
-minted before the row is written, so a failure at any step leaves no interview behind. A user holds at most
+A start is: the user as identity confirmed them (recently, or asked now over the ensure-user RPC), the
+interview recorded within the user's cap in one statement, then its token minted (local signing of checked
+input, which cannot fail). Identity failing or refusing leaves no row. A user holds at most
 `MAX_OPEN_INTERVIEWS_PER_USER` open interviews; a rejoin (a fresh token for one of them) never counts.
 """
 
 import base64
 import binascii
 import re
+import time
 import uuid
 from datetime import datetime, timedelta
 from typing import Any
@@ -27,8 +29,9 @@ from services.sessions.metrics import INTERVIEWS_CREATED, INTERVIEWS_REFUSED_AT_
 from services.sessions.participant_fields import check_attributes, check_metadata, check_name
 from services.sessions.room_policy import requested_agent, room_configuration
 from services.sessions.runtime import Runtime
-from services.sessions.store import Interview, NewInterview
-from services.sessions.users import confirm_user
+from services.sessions.store import Interview, KnownUser, NewInterview, Start
+from services.sessions.user_feed import CURRENT_SECONDS as FEED_CURRENT_SECONDS
+from services.sessions.users import confirm_user, recent_or_confirmed_user
 
 _INTERVIEW_ROOM = re.compile(r"interview-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 
@@ -81,11 +84,28 @@ async def start_interview(runtime: Runtime, clerk_id: str, request: StartRequest
             raise InterviewEnded(f"Interview room {rejoining.room_name} has {rejoining.status}; start a new one.")
     agent = requested_agent(request.room_config, settings.allowed_agents, settings.livekit_default_agent)
 
-    user = await confirm_user(database, runtime.identity, clerk_id, settings.identity_stale_if_error_seconds)
-    interview_id = rejoining.id if rejoining else uuid.uuid4()
-    room_name = rejoining.room_name if rejoining else room_name_for(interview_id)
-    name = request.participant_name or user.display_name
-    token, expires_at = runtime.tokens.mint(
+    issued_at = int(time.time())
+    expires_at = runtime.tokens.expiry(issued_at)
+    if rejoining:
+        interview_id, room_name = rejoining.id, rejoining.room_name
+        user = await recent_or_confirmed_user(runtime, clerk_id)
+        async with database.connection() as conn:
+            await store.extend_token(conn, interview_id, expires_at)
+        display_name = user.display_name
+    else:
+        interview_id = uuid.uuid4()
+        room_name = room_name_for(interview_id)
+        new = NewInterview(
+            id=interview_id,
+            clerk_id=clerk_id,
+            room_name=room_name,
+            agent_name=agent.name if agent else None,
+            token_expires_at=expires_at,
+        )
+        display_name = await _record_start(runtime, new)
+    name = request.participant_name or display_name
+    token = runtime.tokens.mint(
+        issued_at=issued_at,
         identity=clerk_id,
         name=name,
         room=room_name,
@@ -93,30 +113,37 @@ async def start_interview(runtime: Runtime, clerk_id: str, request: StartRequest
         metadata=request.participant_metadata,
         attributes=request.participant_attributes,
     )
-    async with database.connection() as conn:
-        if rejoining:
-            await store.extend_token(conn, interview_id, expires_at)
-        else:
-            new = NewInterview(
-                id=interview_id,
-                user_id=user.user_id,
-                clerk_id=clerk_id,
-                display_name=user.display_name,
-                room_name=room_name,
-                agent_name=agent.name if agent else None,
-                token_expires_at=expires_at,
-            )
-            if await store.insert_within_cap(conn, new, settings.max_open_interviews_per_user) is None:
-                INTERVIEWS_REFUSED_AT_CAP.inc()
-                retry_after = await store.seconds_until_one_closes(conn, clerk_id)
-                raise TooManyOpenInterviews(
-                    f"You have {settings.max_open_interviews_per_user} open interviews; end one or rejoin it.",
-                    retry_after=retry_after or 60,
-                )
-            INTERVIEWS_CREATED.inc()
     return StartedInterview(
         server_url=settings.livekit_url, room_name=room_name, participant_name=name, participant_token=token
     )
+
+
+async def _record_start(runtime: Runtime, new: NewInterview) -> str:
+    """Record `new` within the user's cap, on identity's recent answer about them or, without one, on its
+    answer now; the name they start under."""
+    settings = runtime.settings
+    cap, recheck = settings.max_open_interviews_per_user, settings.identity_recheck_seconds
+
+    async def attempt(user: KnownUser | None) -> Start:
+        async with runtime.database.connection() as conn:
+            return await store.start_within_cap(
+                conn, new, cap, user, reuse_seconds=recheck, feed_current_seconds=FEED_CURRENT_SECONDS
+            )
+
+    started = await attempt(None) if recheck else None
+    if started is None or started.outcome == "unconfirmed":
+        stale = settings.identity_stale_if_error_seconds
+        started = await attempt(await confirm_user(runtime.database, runtime.identity, new.clerk_id, stale))
+    if started.outcome == "at_cap":
+        INTERVIEWS_REFUSED_AT_CAP.inc()
+        async with runtime.database.connection() as conn:
+            retry_after = await store.seconds_until_one_closes(conn, new.clerk_id)
+        raise TooManyOpenInterviews(
+            f"You have {cap} open interviews; end one or rejoin it.", retry_after=retry_after or 60
+        )
+    INTERVIEWS_CREATED.inc()
+    assert started.display_name is not None
+    return started.display_name
 
 
 class InterviewPage(msgspec.Struct, frozen=True):

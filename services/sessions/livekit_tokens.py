@@ -9,7 +9,6 @@ CPU. An HS256 JWT is base64url(header) "." base64url(claims) "." base64url(HMAC-
 import base64
 import hashlib
 import hmac
-import time
 from datetime import UTC, datetime
 from typing import Any
 
@@ -31,19 +30,23 @@ class ParticipantTokens:
         self._secret = api_secret.encode()
         self._ttl = ttl_seconds
 
+    def expiry(self, issued_at: int) -> datetime:
+        """When a token issued at `issued_at` (Unix seconds) expires."""
+        return datetime.fromtimestamp(issued_at + self._ttl, UTC)
+
     def mint(
         self,
         *,
+        issued_at: int,
         identity: str,
         name: str,
         room: str,
         room_config: dict[str, Any],
         metadata: str | None = None,
         attributes: dict[str, str] | None = None,
-    ) -> tuple[str, datetime]:
-        """A token to join `room` only, publishing and subscribing audio/video/data; returns it and its expiry.
-        `room_config` is a `RoomConfiguration` in protobuf JSON."""
-        now = int(time.time())
+    ) -> str:
+        """A token to join `room` only, publishing and subscribing audio/video/data, valid from `issued_at`
+        (Unix seconds) until `expiry(issued_at)`. `room_config` is a `RoomConfiguration` in protobuf JSON."""
         claims: dict[str, Any] = {"video": {"roomJoin": True, "room": room, **_GRANTS}, "roomConfig": room_config}
         if name:
             claims["name"] = name
@@ -51,7 +54,7 @@ class ParticipantTokens:
             claims["metadata"] = metadata
         if attributes:
             claims["attributes"] = attributes
-        claims |= {"sub": identity, "iss": self._api_key, "nbf": now, "exp": now + self._ttl}
+        claims |= {"sub": identity, "iss": self._api_key, "nbf": issued_at, "exp": issued_at + self._ttl}
         signed = _HEADER + b"." + _b64(msgspec.json.encode(claims))
         signature = _b64(hmac.new(self._secret, signed, hashlib.sha256).digest())
-        return (signed + b"." + signature).decode(), datetime.fromtimestamp(now + self._ttl, UTC)
+        return (signed + b"." + signature).decode()

@@ -27,6 +27,7 @@ class SessionsSettings(msgspec.Struct, frozen=True, kw_only=True, rename="upper"
     interview_reconcile_seconds: Annotated[int, msgspec.Meta(ge=0, le=86_400)] = 60
     max_interview_seconds: Annotated[int, msgspec.Meta(ge=60, le=7 * 86_400)] = 3600
     max_open_interviews_per_user: Annotated[int, msgspec.Meta(ge=1, le=1000)] = 3
+    identity_recheck_seconds: Annotated[int, msgspec.Meta(ge=0, le=86_400)] = 300
     identity_stale_if_error_seconds: Annotated[int, msgspec.Meta(ge=0, le=30 * 86_400)] = 86_400
     identity_timeout_seconds: Annotated[float, msgspec.Meta(gt=0, le=30)] = 3.0
     database_pool_size: Annotated[int, msgspec.Meta(ge=1, le=200)] = 10

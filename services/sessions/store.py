@@ -23,12 +23,26 @@ class Interview(msgspec.Struct, frozen=True, kw_only=True):
 
 class NewInterview(msgspec.Struct, frozen=True, kw_only=True):
     id: uuid.UUID
-    user_id: uuid.UUID
     clerk_id: str
-    display_name: str  # the user's name as identity gave it
     room_name: str
     agent_name: str | None
     token_expires_at: datetime
+
+
+class KnownUser(msgspec.Struct, frozen=True):
+    """A user as identity described them: just now (`answered_now`), or in a recent answer remembered here."""
+
+    user_id: uuid.UUID
+    display_name: str
+    answered_now: bool = False
+
+
+class Start(msgspec.Struct, frozen=True):
+    """What a start did: `outcome` started | at_cap | unconfirmed (no recent answer about the user: ask
+    identity), and the name the user starts under."""
+
+    outcome: str
+    display_name: str | None
 
 
 _COLUMNS = ", ".join(Interview.__struct_fields__)
@@ -38,22 +52,35 @@ def _interview(row: asyncpg.Record) -> Interview:
     return Interview(**{key: row[key] for key in Interview.__struct_fields__})
 
 
-async def insert_within_cap(conn: asyncpg.Connection, new: NewInterview, cap: int) -> Interview | None:
-    """Insert `new` unless its user already holds `cap` open interviews (None then), and remember that identity
-    just confirmed the user; concurrent starts of one user cannot pass the cap together (the database function
-    `start_interview_within_cap` of the migrations, one round trip)."""
+async def start_within_cap(
+    conn: asyncpg.Connection,
+    new: NewInterview,
+    cap: int,
+    user: KnownUser | None,
+    *,
+    reuse_seconds: int,
+    feed_current_seconds: int,
+) -> Start:
+    """Insert `new` unless its user already holds `cap` open interviews, for `user` as identity described them,
+    or, with no `user`, on identity's answer of the last `reuse_seconds` while the users' feed is current; an
+    answer given just now is remembered. Concurrent starts of one user cannot pass the cap together (the
+    database function `start_interview` of the migrations, one round trip)."""
     row = await conn.fetchrow(
-        f"SELECT {_COLUMNS} FROM start_interview_within_cap($1, $2, $3, $4, $5, $6, $7, $8)",
+        "SELECT outcome, user_name FROM start_interview($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
         new.id,
-        new.user_id,
         new.clerk_id,
         new.room_name,
         new.agent_name,
         new.token_expires_at,
-        new.display_name,
         cap,
+        user.user_id if user else None,
+        user.display_name if user else None,
+        user.answered_now if user else False,
+        reuse_seconds,
+        feed_current_seconds,
     )
-    return None if row is None else _interview(row)
+    assert row is not None
+    return Start(row["outcome"], row["user_name"])
 
 
 async def seconds_until_one_closes(conn: asyncpg.Connection, clerk_id: str) -> int | None:
@@ -230,18 +257,13 @@ async def prune_webhook_events(conn: asyncpg.Connection, older_than_seconds: int
 # --- What identity last said about each user (stale-if-error), and the users' feed ----------------------
 
 
-class KnownUser(msgspec.Struct, frozen=True):
-    user_id: uuid.UUID
-    display_name: str
-
-
-async def confirmed_user(conn: asyncpg.Connection, clerk_id: str, within_seconds: int) -> KnownUser | None:
-    """The user as identity confirmed them within `within_seconds`, unless since reported banned or locked."""
+async def recent_answer(
+    conn: asyncpg.Connection, clerk_id: str, within_seconds: int, *, feed_current_seconds: int | None = None
+) -> KnownUser | None:
+    """The user as identity confirmed them within `within_seconds`, unless since reported banned or locked;
+    with `feed_current_seconds`, only while the users' feed was read to its end that recently."""
     row = await conn.fetchrow(
-        """SELECT user_id, display_name FROM known_users
-           WHERE clerk_id = $1 AND confirmed_at > now() - make_interval(secs => $2) AND NOT banned AND NOT locked""",
-        clerk_id,
-        within_seconds,
+        "SELECT user_id, display_name FROM recent_answer($1, $2, $3)", clerk_id, within_seconds, feed_current_seconds
     )
     return None if row is None else KnownUser(row["user_id"], row["display_name"])
 
@@ -282,5 +304,12 @@ async def lock_feed_cursor(conn: asyncpg.Connection, feed: str) -> str | None:
     return value
 
 
-async def save_feed_cursor(conn: asyncpg.Connection, feed: str, cursor: str) -> None:
-    await conn.execute("UPDATE feed_cursors SET cursor = $2, updated_at = now() WHERE feed = $1", feed, cursor)
+async def save_feed_cursor(conn: asyncpg.Connection, feed: str, cursor: str, *, at_end: bool) -> None:
+    """Where the next read starts; `at_end`: this read reached the end of the feed (`updated_at` says when the
+    feed was last current)."""
+    await conn.execute(
+        "UPDATE feed_cursors SET cursor = $2, updated_at = CASE WHEN $3 THEN now() ELSE updated_at END WHERE feed = $1",
+        feed,
+        cursor,
+        at_end,
+    )

@@ -32,7 +32,8 @@ class LiveKitWebhookEvents(Table, tablename="livekit_webhook_events"):
 
 
 class KnownUsers(Table, tablename="known_users"):
-    """The last answer identity gave about each user who started an interview: who may still start while
+    """The last answer identity gave about each user who started an interview: who starts without asking
+    identity again (`IDENTITY_RECHECK_SECONDS`, while the users' feed is current) and who may still start while
     identity is unreachable (`IDENTITY_STALE_IF_ERROR_SECONDS`), unless the users' feed has since reported
     them banned or locked. Deleted users' rows are erased."""
 
@@ -46,7 +47,7 @@ class KnownUsers(Table, tablename="known_users"):
 
 class FeedCursors(Table, tablename="feed_cursors"):
     """Where this service is in each feed it follows (identity's users' changes): one row per feed, locked by
-    the one replica reading it at a time."""
+    the one replica reading it at a time. `updated_at`: when a read last reached the end of the feed."""
 
     feed = Varchar(length=64, primary_key=True)
     cursor = Varchar(length=64, default="")

@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 FEED = "identity-users"
 PAGE = 100
 POLL_SECONDS = 1.0
+CURRENT_SECONDS = 5  # read to its end this recently, the feed has brought every ban and deletion but the last few
 _FLAGS = {
     "banned": {"banned": True, "locked": None},
     "unbanned": {"banned": False, "locked": None},
@@ -69,8 +70,7 @@ async def follow_once(database: Database, identity: IdentityClient, rooms: LiveK
         page = await identity.user_changes(cursor, PAGE)
         for change in page.items:
             await _apply(conn, rooms, change)
-        if page.next_cursor and page.next_cursor != cursor:
-            await store.save_feed_cursor(conn, FEED, page.next_cursor)
+        await store.save_feed_cursor(conn, FEED, page.next_cursor or cursor, at_end=len(page.items) < PAGE)
     return len(page.items)
 
 

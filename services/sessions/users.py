@@ -1,9 +1,14 @@
-"""Who may start an interview: identity's answer, or, while identity cannot answer, its last recent one.
+"""Who may start an interview: identity's answer, its recent one while the users' feed is current, or, while
+identity cannot answer, its last one.
 
-Stale-if-error: a user identity confirmed within `IDENTITY_STALE_IF_ERROR_SECONDS`, and whom the users' feed
-has not since reported banned or locked (deleted users' rows are erased), starts even when identity is
-unreachable, slow or failing; that start is counted and logged. Identity refusing a user (deleted, banned,
-locked, unknown to Clerk) is never overridden: the refusal also forgets them here.
+- Recheck: a user identity confirmed within `IDENTITY_RECHECK_SECONDS` starts without asking identity again,
+  as long as the users' feed was read to its end within the last few seconds: bans and deletions then reach
+  this service's record of identity's answers within the feed's delay, as they reach its rooms.
+- Stale-if-error: a user identity confirmed within `IDENTITY_STALE_IF_ERROR_SECONDS`, and whom the users' feed
+  has not since reported banned or locked (deleted users' rows are erased), starts even when identity is
+  unreachable, slow or failing; that start is counted and logged.
+Identity refusing a user (deleted, banned, locked, unknown to Clerk) is never overridden: the refusal also
+forgets them here.
 """
 
 import logging
@@ -13,7 +18,9 @@ from services.sessions import store
 from services.sessions.errors import IdentityUnavailable, UserNotAllowed
 from services.sessions.identity_client import IdentityClient
 from services.sessions.metrics import STALE_STARTS
+from services.sessions.runtime import Runtime
 from services.sessions.store import KnownUser
+from services.sessions.user_feed import CURRENT_SECONDS as FEED_CURRENT_SECONDS
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +38,7 @@ async def confirm_user(database: Database, identity: IdentityClient, clerk_id: s
         if not stale_seconds:
             raise
         async with database.connection() as conn:
-            known = await store.confirmed_user(conn, clerk_id, stale_seconds)
+            known = await store.recent_answer(conn, clerk_id, stale_seconds)
         if known is None:
             raise
         STALE_STARTS.inc()
@@ -39,4 +46,18 @@ async def confirm_user(database: Database, identity: IdentityClient, clerk_id: s
             "identity is unavailable: %s starts on identity's answer of the last %d s", clerk_id, stale_seconds
         )
         return known
-    return KnownUser(user.id, user.display_name)
+    return KnownUser(user.id, user.display_name, answered_now=True)
+
+
+async def recent_or_confirmed_user(runtime: Runtime, clerk_id: str) -> KnownUser:
+    """The user on identity's answer of the last `IDENTITY_RECHECK_SECONDS` while the users' feed is current,
+    else as `confirm_user` finds them."""
+    settings = runtime.settings
+    if settings.identity_recheck_seconds:
+        async with runtime.database.connection() as conn:
+            known = await store.recent_answer(
+                conn, clerk_id, settings.identity_recheck_seconds, feed_current_seconds=FEED_CURRENT_SECONDS
+            )
+        if known is not None:
+            return known
+    return await confirm_user(runtime.database, runtime.identity, clerk_id, settings.identity_stale_if_error_seconds)

@@ -103,6 +103,9 @@ async def test_a_deletion_erases_the_user_everywhere_in_sessions_and_removes_the
         {key: call[key] for key in ("room", "identity")} for call in await livekit.calls("RemoveParticipant")
     ]
     assert await feed_total(stack, "deleted") == applied_before + 1  # two replicas, applied once
+    refused = await start(stack, session_token(clerk_id), replica=1)  # identity's earlier answer is gone too
+    assert refused.status_code == 403
+    assert await rows_naming(stack, clerk_id) == 0
 
 
 async def test_a_ban_removes_the_user_from_their_room_and_refuses_their_starts(
@@ -113,10 +116,13 @@ async def test_a_ban_removes_the_user_from_their_room_and_refuses_their_starts(
     banned = await clerk.patch(f"/_standin/users/{clerk_id}", json={"banned": True, "deliver": False})
     await to_identity(stack, svix_secret, banned.json()["event"])
 
-    async def removed() -> bool:
-        return not await in_room(livekit, room, clerk_id)
+    async def removed_and_flagged() -> bool:  # a start may reuse identity's answer until the ban reaches sessions
+        flagged = await rows(
+            stack.database_urls["sessions"], "SELECT banned FROM known_users WHERE clerk_id = $1", clerk_id
+        )
+        return not await in_room(livekit, room, clerk_id) and [row["banned"] for row in flagged] == [True]
 
-    assert await eventually(removed, within=WITHIN)
+    assert await eventually(removed_and_flagged, within=WITHIN)
     refused = await start(stack, session_token(clerk_id), replica=1)
     assert refused.status_code == 403
     assert "is banned in Clerk" in refused.json()["detail"]

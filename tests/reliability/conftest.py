@@ -19,8 +19,9 @@ def stack(
     clerk_keys: ClerkKeyPair,
     tmp_path: Path,
 ) -> Iterator[Stack]:
-    # Identity down must mean 503 here, for every user: stale-if-error has tests of its own (tests/e2e).
-    environment = {**UNCAPPED, "IDENTITY_STALE_IF_ERROR_SECONDS": "0"}
+    # Identity down must mean 503 here, for every user, and every start asks it: stale-if-error and the recheck
+    # window have tests of their own (tests/e2e, tests/sessions).
+    environment = {**UNCAPPED, "IDENTITY_STALE_IF_ERROR_SECONDS": "0", "IDENTITY_RECHECK_SECONDS": "0"}
     with running_stack(
         postgres, clerk_standin.url, svix_secret, clerk_keys, tmp_path, "reliability", sessions_environment=environment
     ) as stack:

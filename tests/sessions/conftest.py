@@ -68,6 +68,7 @@ def sessions_settings_for(
         "livekit_agents": ("coach",),
         "identity_timeout_seconds": 2.0,
         "interview_reconcile_seconds": 0,  # no LiveKit server here; the e2e tests run it with the stand-in
+        "identity_recheck_seconds": 0,  # every start asks identity; test_identity_recheck.py turns it on
     }
     return SessionsSettings(**{**values, **overrides})  # type: ignore[arg-type]
 

@@ -4,6 +4,7 @@ import base64
 import io
 import json
 import logging
+import time
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -150,8 +151,14 @@ def test_the_server_tells_the_agent_which_interview_it_serves_and_fits_the_room_
 )
 def test_participant_tokens_carry_exactly_what_livekit_api_s_access_token_writes(optional: dict[str, Any]):
     room_config = room_configuration(AgentChoice("coach"), uuid.uuid4(), "user_2abc")
-    ours, expires_at = ParticipantTokens("APIkey", "s" * 40, 900).mint(
-        identity="user_2abc", name="Ada L.", room="interview-x", room_config=room_config, **optional
+    tokens, issued_at = ParticipantTokens("APIkey", "s" * 40, 900), int(time.time())
+    ours = tokens.mint(
+        issued_at=issued_at,
+        identity="user_2abc",
+        name="Ada L.",
+        room="interview-x",
+        room_config=room_config,
+        **optional,
     )
     grants = VideoGrants(
         room_join=True, room="interview-x", can_publish=True, can_subscribe=True, can_publish_data=True
@@ -177,7 +184,7 @@ def test_participant_tokens_carry_exactly_what_livekit_api_s_access_token_writes
         k: v for k, v in claims(reference.to_jwt()).items() if k not in times
     }
     assert claims(ours)["exp"] - claims(ours)["nbf"] == 900
-    assert int(expires_at.timestamp()) == claims(ours)["exp"]
+    assert int(tokens.expiry(issued_at).timestamp()) == claims(ours)["exp"]
     assert TokenVerifier("APIkey", "s" * 40).verify(ours).room_config.agents[0].agent_name == "coach"
 
 

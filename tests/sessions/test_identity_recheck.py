@@ -1,0 +1,132 @@
+"""A user identity confirmed recently starts without asking it again, while the users' feed is current: never
+on an answer older than `IDENTITY_RECHECK_SECONDS`, for a user the feed reported banned or locked, or while
+the feed is behind."""
+
+import uuid
+from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+import httpx
+import pytest
+
+from deploy.dev.stack import ServiceProcess
+from services.sessions import store
+from services.sessions.app import create_app
+from services.sessions.store import KnownUser, NewInterview
+from services.sessions.user_feed import FEED
+from tests.sessions.conftest import sessions_settings_for
+from tests.support.asgi import serve_in_process
+from tests.support.clerk import clerk_user
+from tests.support.credentials import ClerkKeyPair, bearer
+from tests.support.metrics import sample
+from tests.support.rows import interview_rows, rows
+from tests.support.waiting import eventually
+
+RECHECK = 300
+FEED_CURRENT = 5
+
+
+async def identity_calls(sessions: httpx.AsyncClient) -> float:
+    return sample((await sessions.get("/metrics")).text, "sessions_identity_rpc_duration_seconds_count")
+
+
+async def test_a_user_identity_confirmed_recently_starts_again_without_an_identity_call(
+    sessions_db: str,
+    identity_service: ServiceProcess,
+    clerk_keys: ClerkKeyPair,
+    clerk: httpx.AsyncClient,
+    session_token: Callable[..., str],
+):
+    user = await clerk_user(clerk, email="recheck@example.com", first_name="Grace")
+    headers = bearer(session_token(user["id"]))
+    settings = sessions_settings_for(sessions_db, identity_service.url, clerk_keys, identity_recheck_seconds=RECHECK)
+    async with serve_in_process(create_app(settings), "http://sessions") as sessions:
+
+        async def feed_current() -> bool:
+            found = await rows(
+                sessions_db, "SELECT updated_at > now() - interval '2 seconds' AS fresh FROM feed_cursors"
+            )
+            return bool(found[0]["fresh"])
+
+        assert await eventually(feed_current)
+        before = await identity_calls(sessions)
+        first = await sessions.post("/api/livekit/connection-details", headers=headers)
+        after_first = await identity_calls(sessions)
+        again = await sessions.post("/api/livekit/connection-details", headers=headers)
+        token = await sessions.post("/api/livekit/token", headers=headers, json={})
+        after_again = await identity_calls(sessions)
+
+    assert (first.status_code, again.status_code, token.status_code) == (200, 200, 201)
+    assert after_first == before + 1
+    assert after_again == after_first  # identity was not asked again
+    assert again.json()["participantName"] == first.json()["participantName"] == "Grace"
+    assert len({row["user_id"] for row in await interview_rows(sessions_db)}) == 1
+
+
+@pytest.fixture
+async def conn(sessions_db: str) -> AsyncIterator[asyncpg.Connection]:
+    """A connection to a sessions database no app follows the feed for: the test sets the feed's state."""
+    connection = await asyncpg.connect(sessions_db)
+    yield connection
+    await connection.close()
+
+
+def new_interview(clerk_id: str) -> NewInterview:
+    interview_id = uuid.uuid4()
+    return NewInterview(
+        id=interview_id,
+        clerk_id=clerk_id,
+        room_name=f"interview-{interview_id}",
+        agent_name=None,
+        token_expires_at=datetime.now(UTC) + timedelta(minutes=15),
+    )
+
+
+async def start(conn: asyncpg.Connection, clerk_id: str, user: KnownUser | None = None) -> store.Start:
+    return await store.start_within_cap(
+        conn, new_interview(clerk_id), 100, user, reuse_seconds=RECHECK, feed_current_seconds=FEED_CURRENT
+    )
+
+
+async def feed_read(conn: asyncpg.Connection, seconds_ago: int) -> None:
+    await conn.execute(
+        "UPDATE feed_cursors SET updated_at = now() - make_interval(secs => $2) WHERE feed = $1", FEED, seconds_ago
+    )
+
+
+async def test_without_a_recent_answer_or_with_the_feed_behind_a_start_must_ask_identity(
+    conn: asyncpg.Connection,
+):
+    answer = KnownUser(uuid.uuid4(), "Ada", answered_now=True)
+    await feed_read(conn, 0)
+
+    assert (await start(conn, "user_never_seen")).outcome == "unconfirmed"
+    assert await start(conn, "user_recheck", answer) == store.Start("started", "Ada")
+    assert await start(conn, "user_recheck") == store.Start("started", "Ada")  # identity's answer reused
+
+    await feed_read(conn, FEED_CURRENT + 1)
+    assert (await start(conn, "user_recheck")).outcome == "unconfirmed"
+
+    await feed_read(conn, 0)
+    await conn.execute("UPDATE known_users SET banned = true WHERE clerk_id = 'user_recheck'")
+    assert (await start(conn, "user_recheck")).outcome == "unconfirmed"
+
+    await conn.execute(
+        "UPDATE known_users SET banned = false, confirmed_at = now() - make_interval(secs => $1)", RECHECK
+    )
+    assert (await start(conn, "user_recheck")).outcome == "unconfirmed"
+    assert await conn.fetchval("SELECT count(*) FROM interviews WHERE clerk_id = 'user_recheck'") == 2
+
+
+async def test_only_an_answer_identity_gave_just_now_is_remembered(conn: asyncpg.Connection):
+    await feed_read(conn, 0)
+    await start(conn, "user_remembered", KnownUser(uuid.uuid4(), "Ada", answered_now=True))
+    await conn.execute("UPDATE known_users SET confirmed_at = now() - interval '1 hour'")
+    stale = await store.recent_answer(conn, "user_remembered", 86_400)
+    assert stale is not None
+
+    assert (await start(conn, "user_remembered", stale)).outcome == "started"  # what stale-if-error does
+
+    confirmed_at = await conn.fetchval("SELECT confirmed_at FROM known_users WHERE clerk_id = 'user_remembered'")
+    assert datetime.now(UTC) - confirmed_at > timedelta(minutes=59)  # a stale answer is not made fresh
