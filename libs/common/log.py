@@ -96,6 +96,10 @@ _handler: JsonLinesHandler | None = None
 def configure_logging(service: str, level: str = "INFO") -> None:
     """Route every logger (ours, uvicorn's, asyncpg's) to stderr as JSON lines."""
     global _handler  # noqa: PLW0603 (one handler per process, made once)
+    # No line carries the caller's file and line, thread or process: skip finding them out for every record
+    # (the logging HOWTO's "Optimization"; a third of each access line's cost).
+    logging._srcfile = None
+    logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     _handler = JsonLinesHandler(sys.stderr.buffer, service)
     root = logging.getLogger()
     root.handlers[:] = [_handler]

@@ -20,6 +20,7 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from libs.common.clerk_ids import is_clerk_user_id
 from libs.common.internal_auth import bearer_token
 from services.sessions.errors import CrossSiteRequest, InvalidSessionToken
+from services.sessions.jws import MalformedToken, SignedToken
 from services.sessions.settings import SessionsSettings, rsa_public_key
 
 logger = logging.getLogger(__name__)
@@ -47,16 +48,12 @@ class ClerkKeys:
         self._fetched_at = float("-inf")
         self._lock = asyncio.Lock()
 
-    async def key_for(self, token: str) -> Any:
-        """The key `token` must be signed with. With a PEM there is one and the token is not read here (its
-        header is parsed once, by the verification); with a JWKS the header's `kid` picks it."""
+    async def key_for(self, kid: str | None) -> Any:
+        """The key a token whose header names `kid` must be signed with: with a PEM there is one, with a
+        JWKS the `kid` picks it."""
         if self._pem_key is not None:
             return self._pem_key
-        try:
-            kid = jwt.get_unverified_header(token).get("kid")  # also refuses a non-string kid, unknown `crit`
-        except jwt.InvalidTokenError as error:
-            raise InvalidSessionToken("The session token is not a well-formed JWT.") from error
-        if not isinstance(kid, str):
+        if kid is None:
             raise InvalidSessionToken("The session token names no key (kid).")
         if kid not in self._keys:
             await self._refresh()
@@ -80,6 +77,22 @@ class ClerkKeys:
             self._keys = {key.key_id: key.key for key in jwks.keys if key.key_id}
 
 
+class SessionClaims(msgspec.Struct, frozen=True):
+    """The claims we read, each of its JSON type or the token is refused; others are ignored. Required ones
+    are checked by hand, to say which is missing."""
+
+    exp: int | float | None = None
+    iat: int | float | None = None
+    nbf: int | float | None = None
+    sub: str | None = None
+    sid: str | None = None
+    azp: str | None = None
+    sts: str | None = None
+
+
+_claims = msgspec.json.Decoder(SessionClaims)
+
+
 class SessionVerifier:
     def __init__(self, keys: ClerkKeys, authorized_parties: tuple[str, ...]) -> None:
         self._keys = keys
@@ -91,37 +104,29 @@ class SessionVerifier:
         Every header and claim is checked by type before it is used, so no value of any JSON type can turn
         into anything but a 401.
         """
-        key = await self._keys.key_for(token)
         try:
-            claims = jwt.decode(
-                token,
-                key,
-                algorithms=["RS256"],
-                leeway=LEEWAY_SECONDS,
-                options={"require": ["exp", "iat", "sub", "sid"], "verify_aud": False},
-            )
-        except jwt.ExpiredSignatureError as error:
-            raise InvalidSessionToken("The session token has expired.") from error
-        except jwt.ImmatureSignatureError as error:
-            raise InvalidSessionToken("The session token is not valid yet.") from error
-        except jwt.MissingRequiredClaimError as error:
-            if error.claim == "sid":
-                raise InvalidSessionToken(
-                    "The token carries no session id (sid): a JWT-template token is not a session."
-                ) from error
-            raise InvalidSessionToken(f"The session token lacks the {error.claim} claim.") from error
-        except jwt.InvalidTokenError as error:
+            signed = SignedToken(token)
+            claims = signed.claims(await self._keys.key_for(signed.header.kid), _claims)
+        except (MalformedToken, msgspec.DecodeError) as error:
             raise InvalidSessionToken("The session token is invalid.") from error
-        azp = claims.get("azp")
-        if self.authorized_parties and not (isinstance(azp, str) and azp in self.authorized_parties):
+        exp, iat, sub, sid = claims.exp, claims.iat, claims.sub, claims.sid
+        if exp is None or iat is None or sub is None:
+            missing = next(name for name in ("exp", "iat", "sub") if getattr(claims, name) is None)
+            raise InvalidSessionToken(f"The session token lacks the {missing} claim.")
+        if not sid:
+            raise InvalidSessionToken("The token carries no session id (sid): a JWT-template token is not a session.")
+        now = time.time()
+        if exp <= now - LEEWAY_SECONDS:
+            raise InvalidSessionToken("The session token has expired.")
+        if max(iat, claims.nbf or 0) > now + LEEWAY_SECONDS:
+            raise InvalidSessionToken("The session token is not valid yet.")
+        if self.authorized_parties and claims.azp not in self.authorized_parties:
             raise InvalidSessionToken("The session token was issued for another origin (azp).")
-        if claims.get("sts") == "pending":
+        if claims.sts == "pending":
             raise InvalidSessionToken("The session is not fully signed in yet.")
-        if not is_clerk_user_id(claims["sub"]):
+        if not is_clerk_user_id(sub):
             raise InvalidSessionToken("The session token's subject is not a Clerk user id.")
-        if not (isinstance(claims["sid"], str) and claims["sid"]):
-            raise InvalidSessionToken("The session token's session id (sid) is not a string.")
-        return ClerkSession(user_id=claims["sub"], session_id=claims["sid"])
+        return ClerkSession(user_id=sub, session_id=sid)
 
 
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
