@@ -7,7 +7,7 @@ from svix.webhooks import Webhook
 
 from libs.common.app import build_service_app
 from libs.common.db import Database
-from libs.common.internal_auth import internal_token_guard
+from libs.common.internal_auth import internal_token_middleware
 from libs.common.log import configure_logging
 from services.identity.clerk import ClerkClient
 from services.identity.pending_profiles import PendingProfiles
@@ -28,7 +28,7 @@ def create_app(settings: IdentitySettings) -> Litestar:
     internal = Router(
         path="/",
         route_handlers=[InternalUsersController],
-        guards=[internal_token_guard(settings.internal_api_tokens)],
+        middleware=[internal_token_middleware(settings.internal_api_tokens)],
     )
     return build_service_app(
         title="identity",

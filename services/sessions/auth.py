@@ -165,7 +165,7 @@ class ClerkAuthenticationMiddleware(AbstractAuthenticationMiddleware):
         self._verifier = verifier
 
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
-        token = bearer_token(connection)
+        token = bearer_token(connection.scope)
         if token is None:
             token = connection.cookies.get("__session") or None
             if token is None:
