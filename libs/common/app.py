@@ -16,7 +16,7 @@ from libs.common.errors import problem_details, unexpected_errors
 from libs.common.health import healthz, readyz
 from libs.common.log import written_in_batches
 from libs.common.metrics import MetricsController, RequestMetrics
-from libs.common.request_context import RequestContextMiddleware
+from libs.common.request_context import request_context
 
 MAX_REQUEST_BODY_BYTES = 1024 * 1024
 
@@ -58,7 +58,7 @@ def build_service_app(
         # Litestar turns an exception raised by a middleware (authentication) into a response only outside the
         # whole middleware stack, so the access log and the metrics would never see it. This app-level boundary
         # inside ours renders it first: every response, 401s included, is logged and counted as sent.
-        middleware=[RequestContextMiddleware(RequestMetrics(title)), wrap_in_exception_handler],
+        middleware=[request_context(RequestMetrics(title)), wrap_in_exception_handler],
         request_max_body_size=MAX_REQUEST_BODY_BYTES,
         logging_config=None,  # libs.common.log.configure_logging owns logging
         openapi_config=OpenAPIConfig(

@@ -13,7 +13,7 @@ class RequestMetrics:
     `_requests_error_total` (5xx) by method, route template (never the raw path, which carries ids), status
     and app: the series Litestar's Prometheus plugin names, which the alerts and the dashboard read.
 
-    Fed by `RequestContextMiddleware` with the status actually sent, so a rejection by the authentication
+    Fed by the `request_context` middleware with the status actually sent, so a rejection by the authentication
     middleware counts under its real status. Labelled children are cached: a request costs dict lookups.
     """
 

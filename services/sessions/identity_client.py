@@ -11,7 +11,7 @@ import aiohttp
 import msgspec
 
 from libs.common.log import request_id_var
-from libs.common.request_context import REQUEST_ID_HEADER
+from libs.common.request_context import REQUEST_ID_HEADER, new_request_id
 from services.sessions.errors import IdentityUnavailable, UserNotAllowed
 from services.sessions.metrics import IDENTITY_RPC_DURATION, IDENTITY_RPC_FAILURES
 
@@ -124,7 +124,7 @@ class IdentityClient:
 
     async def _ensure_user(self, clerk_id: str) -> IdentityUser:
         assert self._http is not None, "IdentityClient used outside the app's lifespan"
-        headers = {REQUEST_ID_HEADER: request_id_var.get() or uuid.uuid4().hex}
+        headers = {REQUEST_ID_HEADER: request_id_var.get() or new_request_id()}
         body = _ensure_request.encode(_EnsureRequest(clerk_id=clerk_id))
         attempt = 0
         while True:
