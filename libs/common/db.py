@@ -62,6 +62,7 @@ class Database:
             min_size=0,
             max_size=self.max_size,
             command_timeout=self.statement_timeout,
+            timeout=self.statement_timeout,  # to connect
             max_inactive_connection_lifetime=60,
             reset=_keep_session,
         )
@@ -76,11 +77,7 @@ class Database:
         """A pooled connection; outages and timeouts surface as `DatabaseUnavailable`."""
         assert self._pool is not None, "Database.open() was not called (is the app's lifespan running?)"
         try:
-            # Not acquire(timeout=), which runs every acquire as a task of its own (a tenth of a webhook's
-            # CPU). Awaited in this task, a timeout can only land where asyncpg waits (for a free connection,
-            # or a new one), and asyncpg puts the connection back when it does.
-            async with asyncio.timeout(self.statement_timeout):
-                conn = await self._pool.acquire()
+            conn = await self._acquire(self._pool)
             try:
                 yield cast(asyncpg.Connection, conn)  # a pool proxy that behaves as the connection
             except TRANSIENT_ERRORS:
@@ -91,6 +88,17 @@ class Database:
         except TRANSIENT_ERRORS as error:
             logger.warning("database unavailable: %s: %s", type(error).__name__, error)
             raise DatabaseUnavailable("The database is unavailable; retry shortly.") from error
+
+    async def _acquire(self, pool: asyncpg.Pool) -> asyncpg.pool.PoolConnectionProxy:
+        """A connection within `statement_timeout`. A connected one lying idle is taken at once, and a new one
+        is made within the pool's connect timeout: only waiting for a busy one to be freed needs a deadline of
+        ours. Not acquire(timeout=), which runs every acquire as a task of its own (a tenth of a webhook's CPU);
+        awaited in this task, the deadline can only land where asyncpg waits, and asyncpg then puts the
+        connection back."""
+        if pool.get_idle_size():
+            return await pool.acquire()
+        async with asyncio.timeout(self.statement_timeout):
+            return await pool.acquire()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[asyncpg.Connection]:
