@@ -14,6 +14,7 @@ import msgspec
 
 from libs.common.clerk_ids import is_clerk_user_id
 from libs.common.db import Database
+from libs.common.request_context import annotate_request
 from libs.common.single_flight import SingleFlight
 from services.identity import store
 from services.identity.clerk import ClerkClient, ClerkUnavailable
@@ -171,12 +172,13 @@ async def apply_clerk_event(database: Database, svix_id: str, body: bytes) -> We
             outcome = await store.deliver_ignored(conn, delivery)
     if outcome is None:
         WEBHOOK_EVENTS.labels(head.type, "duplicate").inc()
+        annotate_request(svix_id=svix_id, event_type=head.type, outcome="duplicate", clerk_id=clerk_id)
         return "duplicate"
     if created:
         USERS_CREATED.labels("webhook", "").inc()
     _observe_lag(head.timestamp)
     WEBHOOK_EVENTS.labels(head.type, outcome).inc()
-    logger.info("webhook %s %s: %s", svix_id, head.type, outcome, extra={"clerk_id": clerk_id})
+    annotate_request(svix_id=svix_id, event_type=head.type, outcome=outcome, clerk_id=clerk_id)
     return outcome
 
 

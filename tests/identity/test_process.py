@@ -77,9 +77,8 @@ async def test_served_process_logs_json_with_request_ids_and_no_secrets_then_sto
                 json={"clerk_id": clerk_id},
                 headers={"Authorization": f"Bearer {INTERNAL_TOKEN}", "X-Request-ID": "trace-abc-123"},
             )
-            webhook = await deliver(
-                client, svix_secret, user_event("user.created", make_user(email="hook.person@example.com"))
-            )
+            hooked = make_user(email="hook.person@example.com")
+            webhook = await deliver(client, svix_secret, user_event("user.created", hooked))
     finally:
         exit_code = service.stop()
 
@@ -96,6 +95,11 @@ async def test_served_process_logs_json_with_request_ids_and_no_secrets_then_sto
         "status": 200,
         "request_id": "trace-abc-123",
     }.items() <= (next(line for line in access if line.get("request_id") == "trace-abc-123").items())
+    hook_line = next(line for line in access if line["route"] == "/webhooks/clerk")
+    assert {"status": 200, "event_type": "user.created", "outcome": "applied", "clerk_id": hooked["id"]}.items() <= (
+        hook_line.items()
+    )
+    assert hook_line["svix_id"].startswith("msg_")  # what the handler did, on the request's one line
     text = service.logs()
     for secret in (
         INTERNAL_TOKEN,
