@@ -280,6 +280,13 @@ async def open_rooms(conn: asyncpg.Connection, clerk_id: str) -> list[str]:
     return [row["room_name"] for row in rows]
 
 
+async def hold_user(conn: asyncpg.Connection, clerk_id: str) -> None:
+    """Wait for the user's starts in flight, and hold theirs back, until this transaction ends: the lock
+    `start_interview` takes. A start then either went before (its row is seen) or comes after (it sees what
+    this transaction did)."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))", clerk_id)
+
+
 async def erase_user(conn: asyncpg.Connection, clerk_id: str) -> int:
     """Delete every row naming the user; how many interviews were erased."""
     result = await conn.execute("DELETE FROM interviews WHERE clerk_id = $1", clerk_id)

@@ -6,7 +6,9 @@ page after its stored cursor and, in the same transaction that advances the curs
   naming them is erased (interviews, and what identity last said about them);
 - `banned` / `locked`: removed from live rooms, and no longer allowed to start on a stale answer;
 - `unbanned` / `unlocked`: allowed again.
-A failure rolls the page back, to be read again (the changes are idempotent). LiveKit unreachable does not
+Each of these takes the user's start lock first: a start racing it either went before (its room is removed
+and its row erased) or comes after, and finds identity's earlier answer gone or flagged. A failure rolls the
+page back, to be read again (the changes are idempotent). LiveKit unreachable does not
 hold erasure back: the removal is counted and logged, and the room still ends at `MAX_INTERVIEW_SECONDS`.
 """
 
@@ -49,8 +51,10 @@ async def _remove_from_rooms(conn: asyncpg.Connection, rooms: LiveKitRooms, cler
             logger.warning("could not remove %s from room %s: %s", clerk_id, room, error)
 
 
-async def _apply(conn: asyncpg.Connection, rooms: LiveKitRooms, change: UserChange) -> None:
+async def apply_change(conn: asyncpg.Connection, rooms: LiveKitRooms, change: UserChange) -> None:
+    """Apply one change of the feed, inside the caller's transaction."""
     if change.change in ("deleted", "banned", "locked"):
+        await store.hold_user(conn, change.clerk_id)  # a start racing this one is in the rooms or refused
         await _remove_from_rooms(conn, rooms, change.clerk_id)
     if change.change == "deleted":
         erased = await store.erase_user(conn, change.clerk_id)
@@ -69,7 +73,7 @@ async def follow_once(database: Database, identity: IdentityClient, rooms: LiveK
             return None
         page = await identity.user_changes(cursor, PAGE)
         for change in page.items:
-            await _apply(conn, rooms, change)
+            await apply_change(conn, rooms, change)
         await store.save_feed_cursor(conn, FEED, page.next_cursor or cursor, at_end=len(page.items) < PAGE)
     return len(page.items)
 

@@ -2,6 +2,7 @@
 on an answer older than `IDENTITY_RECHECK_SECONDS`, for a user the feed reported banned or locked, or while
 the feed is behind."""
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
@@ -10,15 +11,17 @@ import asyncpg
 import httpx
 import pytest
 
-from deploy.dev.stack import ServiceProcess
+from deploy.dev.stack import ServiceProcess, free_port
 from services.sessions import store
 from services.sessions.app import create_app
+from services.sessions.identity_client import UserChange
+from services.sessions.livekit_rooms import LiveKitRooms
 from services.sessions.store import KnownUser, NewInterview
-from services.sessions.user_feed import FEED
+from services.sessions.user_feed import FEED, apply_change
 from tests.sessions.conftest import sessions_settings_for
 from tests.support.asgi import serve_in_process
 from tests.support.clerk import clerk_user
-from tests.support.credentials import ClerkKeyPair, bearer
+from tests.support.credentials import LIVEKIT_KEY, LIVEKIT_SECRET, ClerkKeyPair, bearer
 from tests.support.metrics import sample
 from tests.support.rows import interview_rows, rows
 from tests.support.waiting import eventually
@@ -130,3 +133,29 @@ async def test_only_an_answer_identity_gave_just_now_is_remembered(conn: asyncpg
 
     confirmed_at = await conn.fetchval("SELECT confirmed_at FROM known_users WHERE clerk_id = 'user_remembered'")
     assert datetime.now(UTC) - confirmed_at > timedelta(minutes=59)  # a stale answer is not made fresh
+
+
+async def test_a_start_racing_the_user_s_erasure_waits_for_it_and_leaves_no_row(
+    conn: asyncpg.Connection, sessions_db: str
+):
+    await feed_read(conn, 0)
+    await start(conn, "user_erased", KnownUser(uuid.uuid4(), "Ada", answered_now=True))
+    eraser = await asyncpg.connect(sessions_db)
+    try:
+        # LiveKit unreachable here: the removal from rooms fails (counted), the erasure goes on, as designed
+        unreachable = LiveKitRooms(f"http://127.0.0.1:{free_port()}", LIVEKIT_KEY, LIVEKIT_SECRET, timeout=2)
+        deleted = UserChange(cursor="1", clerk_id="user_erased", change="deleted", at=datetime.now(UTC))
+        async with eraser.transaction(), unreachable:
+            await apply_change(eraser, unreachable, deleted)
+            racing = asyncio.create_task(start(conn, "user_erased"))  # on identity's answer of a moment ago
+
+            async def start_waits() -> bool:
+                waiting = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+                return bool(await eraser.fetchval(waiting))
+
+            assert await eventually(start_waits)
+    finally:
+        await eraser.close()
+
+    assert (await racing).outcome == "unconfirmed"  # it must ask identity, which knows of the deletion
+    assert await conn.fetchval("SELECT count(*) FROM interviews WHERE clerk_id = 'user_erased'") == 0
