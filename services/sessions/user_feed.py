@@ -6,10 +6,10 @@ page after its stored cursor and, in the same transaction that advances the curs
   naming them is erased (interviews, and what identity last said about them);
 - `banned` / `locked`: removed from live rooms, and no longer allowed to start on a stale answer;
 - `unbanned` / `unlocked`: allowed again.
-Each of these takes the user's start lock first: a start racing it either went before (its room is removed
-and its row erased) or comes after, and finds identity's earlier answer gone or flagged. A failure rolls the
-page back, to be read again (the changes are idempotent). LiveKit unreachable does not
-hold erasure back: the removal is counted and logged, and the room still ends at `MAX_INTERVIEW_SECONDS`.
+A deletion, ban or lock takes the user's start lock first: a start racing it either went before (its room is
+removed, its row erased) or comes after, and finds identity's earlier answer gone or flagged. A failure rolls
+the page back, to be read again (the changes are idempotent). LiveKit unreachable does not hold erasure back:
+the removal is counted and logged, and the room still ends at `MAX_INTERVIEW_SECONDS`.
 """
 
 import asyncio
