@@ -48,7 +48,7 @@ def create_app(settings: SessionsSettings) -> Litestar:
         title="sessions",
         database=database,
         route_handlers=[api, receive_livekit_webhook],
-        provides={"runtime": Runtime(settings, database, identity, livekit_verifier, tokens)},
+        provides={"runtime": Runtime(settings, database, identity, livekit_verifier, tokens, rooms)},
         resources=[
             lambda: identity,
             lambda: rooms,

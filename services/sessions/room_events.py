@@ -4,9 +4,11 @@ departure (or the room finishing) ends it.
 LiveKit disconnects an older connection when the same identity joins again (a token refresh, a reconnect, a
 second tab) and reports that `participant_left` with `DUPLICATE_IDENTITY`, before or after the new
 `participant_joined`: that leave ends nothing, nor does a late leave of an older participant `sid`. Agents and
-anyone else come and go freely. A repeated event `id` changes nothing.
+anyone else come and go freely. A repeated event `id` changes nothing. A candidate the users' feed reported
+banned or locked, joining with a token minted before that, is removed from the room.
 """
 
+import logging
 from datetime import UTC, datetime
 
 from livekit.api import ParticipantInfo, WebhookEvent
@@ -16,14 +18,22 @@ from libs.common.clerk_ids import is_clerk_user_id
 from libs.common.db import Database
 from services.sessions import store
 from services.sessions.interviews import is_interview_room
-from services.sessions.metrics import INTERVIEWS_ACTIVATED, INTERVIEWS_ENDED, LIVEKIT_WEBHOOKS
+from services.sessions.livekit_rooms import LiveKitRooms, LiveKitUnavailable
+from services.sessions.metrics import (
+    INTERVIEWS_ACTIVATED,
+    INTERVIEWS_ENDED,
+    LIVEKIT_WEBHOOKS,
+    USER_FEED_REMOVALS_FAILED,
+)
+
+logger = logging.getLogger(__name__)
 
 
 def _is_candidate(participant: ParticipantInfo) -> bool:
     return participant.kind != ParticipantInfo.Kind.AGENT and is_clerk_user_id(participant.identity)
 
 
-async def _apply(database: Database, event: WebhookEvent) -> str:
+async def _apply(database: Database, rooms: LiveKitRooms, event: WebhookEvent) -> str:
     if not is_interview_room(event.room.name):
         return "unknown_room"
     at = datetime.fromtimestamp(event.created_at, tz=UTC) if event.created_at else datetime.now(UTC)
@@ -42,6 +52,9 @@ async def _apply(database: Database, event: WebhookEvent) -> str:
             )
         if applied.before in ("created", "expired"):
             INTERVIEWS_ACTIVATED.inc()
+        if applied.outcome == "applied" and applied.refused:
+            await _remove_refused(rooms, event.room.name, participant.identity)
+            return "refused"
         return applied.outcome
     if event.event == "participant_left" and _is_candidate(participant):
         if participant.disconnect_reason == DisconnectReason.DUPLICATE_IDENTITY:
@@ -60,8 +73,19 @@ async def _apply(database: Database, event: WebhookEvent) -> str:
     return applied.outcome
 
 
-async def apply_livekit_event(database: Database, event: WebhookEvent) -> str:
-    """Apply one verified event; its outcome: applied, duplicate, stale, rejoined, ignored or unknown_room."""
-    outcome = await _apply(database, event)
+async def _remove_refused(rooms: LiveKitRooms, room: str, identity: str) -> None:
+    """A user the users' feed reported banned or locked joined with a token minted before: out they go (LiveKit
+    then reports the departure, which ends the interview)."""
+    try:
+        await rooms.remove_participant(room, identity)
+    except LiveKitUnavailable as error:
+        USER_FEED_REMOVALS_FAILED.inc()
+        logger.warning("could not remove %s, who may not start interviews, from room %s: %s", identity, room, error)
+
+
+async def apply_livekit_event(database: Database, rooms: LiveKitRooms, event: WebhookEvent) -> str:
+    """Apply one verified event; its outcome: applied, refused (a banned or locked candidate joined and was
+    removed), duplicate, stale, rejoined, ignored or unknown_room."""
+    outcome = await _apply(database, rooms, event)
     LIVEKIT_WEBHOOKS.labels(event.event or "unknown", outcome).inc()
     return outcome

@@ -6,6 +6,7 @@ from livekit.api import TokenVerifier
 
 from libs.common.db import Database
 from services.sessions.identity_client import IdentityClient
+from services.sessions.livekit_rooms import LiveKitRooms
 from services.sessions.livekit_tokens import ParticipantTokens
 from services.sessions.settings import SessionsSettings
 
@@ -20,3 +21,4 @@ class Runtime:
     identity: IdentityClient
     livekit_verifier: TokenVerifier
     tokens: ParticipantTokens
+    rooms: LiveKitRooms

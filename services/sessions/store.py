@@ -151,14 +151,18 @@ _EVENT = """WITH fresh AS (
                         ELSE 'applied' END AS outcome,
                    (SELECT before FROM changed) AS before"""
 
-_JOINED = _EVENT.format(
-    change="""UPDATE interviews i
+_JOINED = (
+    _EVENT.format(
+        change="""UPDATE interviews i
               SET status = CASE WHEN i.status = 'ended' THEN 'ended' ELSE 'active' END,
                   started_at = LEAST(COALESCE(i.started_at, $5), $5),
                   participant_sid = CASE WHEN i.participant_joined_ms > $6 THEN i.participant_sid ELSE $4 END,
                   participant_joined_ms = GREATEST(i.participant_joined_ms, $6)
               FROM target, fresh WHERE i.id = target.id
               RETURNING target.status AS before"""
+    )
+    + """,
+                   EXISTS (SELECT 1 FROM known_users WHERE clerk_id = $3 AND (banned OR locked)) AS refused"""
 )
 
 _ENDED = _EVENT.format(
@@ -171,10 +175,12 @@ _ENDED = _EVENT.format(
 
 
 class Applied(msgspec.Struct, frozen=True):
-    """What a webhook did: `outcome` (applied | duplicate | unknown_room | stale), and the status before."""
+    """What a webhook did: `outcome` (applied | duplicate | unknown_room | stale), the status before, and for
+    a join whether the users' feed has reported the candidate banned or locked (`refused`)."""
 
     outcome: str
     before: str | None
+    refused: bool = False
 
 
 async def record_join(
@@ -184,7 +190,7 @@ async def record_join(
     unless a later join is already recorded."""
     row = await conn.fetchrow(_JOINED, event_id, room, identity, sid, at, joined_ms)
     assert row is not None
-    return Applied(row["outcome"], row["before"])
+    return Applied(row["outcome"], row["before"], row["refused"])
 
 
 async def record_end(

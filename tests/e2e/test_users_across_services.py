@@ -134,6 +134,33 @@ async def test_a_ban_removes_the_user_from_their_room_and_refuses_their_starts(
     assert await eventually(ended, within=WITHIN)
 
 
+async def test_a_banned_user_joining_with_a_token_from_before_the_ban_is_removed_from_the_room(
+    stack: Stack, clerk: httpx.AsyncClient, livekit: LiveKitStandin, session_token: Callable[..., str], svix_secret: str
+):
+    user = await clerk_user(clerk, email="banned.holding.a.token@example.com")
+    details = (await start(stack, session_token(user["id"]))).json()
+    banned = await clerk.patch(f"/_standin/users/{user['id']}", json={"banned": True, "deliver": False})
+    await to_identity(stack, svix_secret, banned.json()["event"])
+
+    async def flagged() -> bool:
+        found = await rows(
+            stack.database_urls["sessions"], "SELECT banned FROM known_users WHERE clerk_id = $1", user["id"]
+        )
+        return [row["banned"] for row in found] == [True]
+
+    assert await eventually(flagged, within=WITHIN)
+    joined = await livekit.join(details["participantToken"])  # LiveKit still takes a token it signed before
+    assert joined["room"] == details["roomName"]
+
+    async def removed_and_ended() -> bool:
+        found = await rows(
+            stack.database_urls["sessions"], "SELECT status FROM interviews WHERE room_name = $1", details["roomName"]
+        )
+        return not await in_room(livekit, details["roomName"], user["id"]) and found[0]["status"] == "ended"
+
+    assert await eventually(removed_and_ended, within=WITHIN)
+
+
 async def test_a_user_banned_before_we_ever_saw_them_is_refused_and_leaves_no_row(
     stack: Stack, clerk: httpx.AsyncClient, session_token: Callable[..., str]
 ):
