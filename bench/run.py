@@ -96,12 +96,15 @@ class Bench:
         return {p.module: psutil.Process(p.pid).memory_info().rss for p in (self.stack.identity, self.stack.sessions)}
 
     def cpu_seconds(self) -> dict[str, float]:
-        """CPU seconds used so far by each service, and by PostgreSQL (its server and every backend)."""
+        """CPU seconds used so far by each service, by PostgreSQL (its server and every backend), and by the
+        Clerk stand-in (Clerk's servers' share in production, this machine's here)."""
         postmaster = psutil.Process(int((self.state / "pgdata" / "postmaster.pid").read_text().split()[0]))
+        assert self.stack.clerk is not None
         processes = {
             "sessions": [psutil.Process(self.stack.sessions.pid)],
             "identity": [psutil.Process(self.stack.identity.pid)],
             "postgres": [postmaster, *postmaster.children()],
+            "clerk": [psutil.Process(self.stack.clerk.pid)],
         }
         return {name: sum(sum(p.cpu_times()[:2]) for p in group) for name, group in processes.items()}
 
@@ -372,10 +375,13 @@ def report(results: dict[str, dict[str, Any]], memory: dict[str, tuple[int, int]
         f"({details['p99_ms']:.1f} ms), 0 errors ({details['errors']})",
         details["rps"] >= 0.2 * bare_rps and details["p99_ms"] <= 25 and details["errors"] == 0,
     )
-    new = results["connection-details (new user)"]
+    # A new user's start is a first start (identity asked) plus the fallback to Clerk: its yardstick is a known
+    # user's first start; a known user's later starts skip identity altogether (IDENTITY_RECHECK_SECONDS).
+    new, asked = results["connection-details (new user)"], results[ASKED]
     target(
-        f"connection-details, new user ≥ 60% of the known-user figure ({new['rps'] / details['rps']:.0%})",
-        new["rps"] >= 0.6 * details["rps"],
+        f"connection-details, new user ≥ 60% of a known user's first start ({new['rps'] / asked['rps']:.0%}; "
+        f"{new['rps'] / details['rps']:.0%} of their later starts)",
+        new["rps"] >= 0.6 * asked["rps"],
     )
     ensure = results["ensure-user (existing user)"]
     target(f"ensure-user ≥ 40% of bare ({ensure['rps'] / bare_rps:.0%})", ensure["rps"] >= 0.4 * bare_rps)
@@ -396,11 +402,13 @@ def report(results: dict[str, dict[str, Any]], memory: dict[str, tuple[int, int]
             f"({big['p50_ms']:.2f} vs {small['p50_ms']:.2f} ms)",
             big["p50_ms"] <= 1.1 * small["p50_ms"],
         )
-    cpu = ["| path | sessions | identity | PostgreSQL |", "|---|---|---|---|"]
+    cpu = ["| path | sessions | identity | PostgreSQL | Clerk stand-in |", "|---|---|---|---|---|"]
     for name, r in results.items():
         if "cpu_ms_per_request" in r:
             ms = r["cpu_ms_per_request"]
-            cpu.append(f"| {name} | {ms['sessions']:.3f} | {ms['identity']:.3f} | {ms['postgres']:.3f} |")
+            cpu.append(
+                f"| {name} | {ms['sessions']:.3f} | {ms['identity']:.3f} | {ms['postgres']:.3f} | {ms['clerk']:.3f} |"
+            )
     rows += ["", "CPU ms per request (what one replica sustains: 1000 / ms per core):", "", *cpu]
     table = "\n".join(rows) + "\n\n" + "\n".join(targets) + "\n"
     print("\n" + table)
