@@ -5,7 +5,8 @@ LiveKit disconnects an older connection when the same identity joins again (a to
 second tab) and reports that `participant_left` with `DUPLICATE_IDENTITY`, before or after the new
 `participant_joined`: that leave ends nothing, nor does a late leave of an older participant `sid`. Agents and
 anyone else come and go freely. A repeated event `id` changes nothing. A candidate the users' feed reported
-banned or locked, joining with a token minted before that, is removed from the room.
+banned or locked, or identity holds as deleted, joining with a token minted before that, is removed from the
+room.
 """
 
 import logging
@@ -15,8 +16,8 @@ from livekit.api import ParticipantInfo, WebhookEvent
 from livekit.protocol.models import DisconnectReason
 
 from libs.common.clerk_ids import is_clerk_user_id
-from libs.common.db import Database
 from services.sessions import store
+from services.sessions.errors import IdentityUnavailable
 from services.sessions.interviews import is_interview_room
 from services.sessions.livekit_rooms import LiveKitRooms, LiveKitUnavailable
 from services.sessions.metrics import (
@@ -25,6 +26,7 @@ from services.sessions.metrics import (
     LIVEKIT_WEBHOOKS,
     USER_FEED_REMOVALS_FAILED,
 )
+from services.sessions.runtime import Runtime
 
 logger = logging.getLogger(__name__)
 
@@ -33,29 +35,38 @@ def _is_candidate(participant: ParticipantInfo) -> bool:
     return participant.kind != ParticipantInfo.Kind.AGENT and is_clerk_user_id(participant.identity)
 
 
-async def _apply(database: Database, rooms: LiveKitRooms, event: WebhookEvent) -> str:
+async def _joined(runtime: Runtime, event: WebhookEvent, at: datetime) -> str:
+    participant = event.participant
+    async with runtime.database.connection() as conn:
+        applied = await store.record_join(
+            conn,
+            event.id,
+            event.room.name,
+            identity=participant.identity,
+            sid=participant.sid,
+            at=at,
+            joined_ms=participant.joined_at_ms or participant.joined_at * 1000,
+        )
+    if applied.before in ("created", "expired"):
+        INTERVIEWS_ACTIVATED.inc()
+    if applied.outcome == "unknown_room":
+        refused = await _deleted(runtime, participant.identity)
+    else:
+        refused = applied.outcome == "applied" and applied.refused
+    if not refused:
+        return applied.outcome
+    await _remove_refused(runtime.rooms, event.room.name, participant.identity)
+    return "refused"
+
+
+async def _apply(runtime: Runtime, event: WebhookEvent) -> str:
+    database = runtime.database
     if not is_interview_room(event.room.name):
         return "unknown_room"
     at = datetime.fromtimestamp(event.created_at, tz=UTC) if event.created_at else datetime.now(UTC)
     participant = event.participant
     if event.event == "participant_joined" and _is_candidate(participant):
-        joined_ms = participant.joined_at_ms or participant.joined_at * 1000
-        async with database.connection() as conn:
-            applied = await store.record_join(
-                conn,
-                event.id,
-                event.room.name,
-                identity=participant.identity,
-                sid=participant.sid,
-                at=at,
-                joined_ms=joined_ms,
-            )
-        if applied.before in ("created", "expired"):
-            INTERVIEWS_ACTIVATED.inc()
-        if applied.outcome == "applied" and applied.refused:
-            await _remove_refused(rooms, event.room.name, participant.identity)
-            return "refused"
-        return applied.outcome
+        return await _joined(runtime, event, at)
     if event.event == "participant_left" and _is_candidate(participant):
         if participant.disconnect_reason == DisconnectReason.DUPLICATE_IDENTITY:
             return "rejoined"
@@ -73,9 +84,19 @@ async def _apply(database: Database, rooms: LiveKitRooms, event: WebhookEvent) -
     return applied.outcome
 
 
+async def _deleted(runtime: Runtime, clerk_id: str) -> bool:
+    """Whether identity holds the user as deleted: an interview room we have no row for may be one the
+    users' feed erased (or another deployment's, sharing the LiveKit project: those users identity never saw)."""
+    try:
+        return await runtime.identity.is_deleted(clerk_id)
+    except IdentityUnavailable as error:
+        logger.warning("could not ask identity whether %s, in a room we do not know, was deleted: %s", clerk_id, error)
+        return False
+
+
 async def _remove_refused(rooms: LiveKitRooms, room: str, identity: str) -> None:
-    """A user the users' feed reported banned or locked joined with a token minted before: out they go (LiveKit
-    then reports the departure, which ends the interview)."""
+    """A user who may not start interviews (banned, locked, deleted) joined with a token minted before: out
+    they go (LiveKit then reports the departure, which ends the interview if it still has a row)."""
     try:
         await rooms.remove_participant(room, identity)
     except LiveKitUnavailable as error:
@@ -83,9 +104,9 @@ async def _remove_refused(rooms: LiveKitRooms, room: str, identity: str) -> None
         logger.warning("could not remove %s, who may not start interviews, from room %s: %s", identity, room, error)
 
 
-async def apply_livekit_event(database: Database, rooms: LiveKitRooms, event: WebhookEvent) -> str:
-    """Apply one verified event; its outcome: applied, refused (a banned or locked candidate joined and was
-    removed), duplicate, stale, rejoined, ignored or unknown_room."""
-    outcome = await _apply(database, rooms, event)
+async def apply_livekit_event(runtime: Runtime, event: WebhookEvent) -> str:
+    """Apply one verified event; its outcome: applied, refused (a banned, locked or deleted candidate joined
+    and was removed), duplicate, stale, rejoined, ignored or unknown_room."""
+    outcome = await _apply(runtime, event)
     LIVEKIT_WEBHOOKS.labels(event.event or "unknown", outcome).inc()
     return outcome

@@ -161,6 +161,27 @@ async def test_a_banned_user_joining_with_a_token_from_before_the_ban_is_removed
     assert await eventually(removed_and_ended, within=WITHIN)
 
 
+async def test_a_deleted_user_joining_with_a_token_from_before_the_deletion_is_removed_from_the_room(
+    stack: Stack, clerk: httpx.AsyncClient, livekit: LiveKitStandin, session_token: Callable[..., str], svix_secret: str
+):
+    user = await clerk_user(clerk, email="deleted.holding.a.token@example.com")
+    details = (await start(stack, session_token(user["id"]))).json()
+    deleted = (await clerk.delete(f"/_standin/users/{user['id']}", params={"deliver": "false"})).json()["event"]
+    await to_identity(stack, svix_secret, deleted)
+
+    async def erased() -> bool:
+        return await rows_naming(stack, user["id"]) == 0
+
+    assert await eventually(erased, within=WITHIN)
+    await livekit.join(details["participantToken"])  # a room sessions no longer knows
+
+    async def removed() -> bool:
+        return not await in_room(livekit, details["roomName"], user["id"])
+
+    assert await eventually(removed, within=WITHIN)
+    assert await rows_naming(stack, user["id"]) == 0
+
+
 async def test_a_user_banned_before_we_ever_saw_them_is_refused_and_leaves_no_row(
     stack: Stack, clerk: httpx.AsyncClient, session_token: Callable[..., str]
 ):

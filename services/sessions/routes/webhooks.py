@@ -23,4 +23,4 @@ async def receive_livekit_webhook(
     body = await request.body()
     auth = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
     event = read_livekit_webhook(runtime.livekit_verifier, body, auth)
-    return LiveKitReceipt(outcome=await apply_livekit_event(runtime.database, runtime.rooms, event))
+    return LiveKitReceipt(outcome=await apply_livekit_event(runtime, event))
