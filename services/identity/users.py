@@ -1,8 +1,9 @@
 """The identity domain: the only code that decides what happens to a user row.
 
-Both entry points, `ensure_user` (the RPC the sessions service calls before every interview) and
-`apply_clerk_event` (Clerk's webhooks), write through the guarded statements of `store`, so whichever
-arrives first, however often and in whatever order, the table converges to Clerk's latest state.
+Both entry points, `ensure_user` (the RPC the sessions service calls before an interview of a user it has
+not confirmed lately) and `apply_clerk_event` (Clerk's webhooks), write through the guarded statements of
+`store`, so whichever arrives first, however often and in whatever order, the table converges to Clerk's
+latest state.
 """
 
 import logging

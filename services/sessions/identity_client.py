@@ -1,4 +1,5 @@
-"""The identity service's ensure-user RPC, as the sessions service calls it before every interview."""
+"""The identity service's internal API as the sessions service calls it: ensure-user (a start identity has
+not confirmed lately), the users' changes feed, and whether a user it stored is deleted."""
 
 import asyncio
 import logging
@@ -63,7 +64,7 @@ class UserChanges(msgspec.Struct, frozen=True):
 class IdentityClient:
     """One pool of keep-alive connections to identity for the app's life, with short timeouts.
 
-    aiohttp rather than httpx for this one call made on every start: measured here against the same server,
+    aiohttp rather than httpx for ensure-user, the call on the start path: measured here against the same server,
     it completes about five times the requests per CPU second (httpcore polls every pooled connection on
     each request), and it was half of this process's CPU. The behaviour is the same: ensure-user is
     idempotent, so an attempt that never reached identity (connection refused or reset, connect timeout, a
