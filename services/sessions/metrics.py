@@ -24,7 +24,8 @@ INTERVIEWS_REFUSED_AT_CAP = Counter(
 
 LIVEKIT_WEBHOOKS = Counter(
     "sessions_livekit_webhooks",
-    "Verified LiveKit webhooks by event and outcome: applied, duplicate, stale, rejoined, ignored, unknown_room.",
+    "Verified LiveKit webhooks by event and outcome: applied, refused, duplicate, stale, rejoined, ignored, "
+    "unknown_room.",
     ["event", "outcome"],
 )
 
@@ -63,5 +64,6 @@ USER_FEED_POLLS = Counter(
 )
 USER_FEED_REMOVALS_FAILED = Counter(
     "sessions_user_feed_removals_failed",
-    "Deleted, banned or locked users whom LiveKit could not be asked to remove from a room (it was unavailable).",
+    "Deleted, banned or locked users whom LiveKit could not be asked to remove from a room (it was unavailable): "
+    "when the users' feed applied the change, or when they joined later with an earlier token.",
 )

@@ -19,14 +19,9 @@ from libs.common.clerk_ids import is_clerk_user_id
 from services.sessions import store
 from services.sessions.errors import IdentityUnavailable
 from services.sessions.interviews import is_interview_room
-from services.sessions.livekit_rooms import LiveKitRooms, LiveKitUnavailable
-from services.sessions.metrics import (
-    INTERVIEWS_ACTIVATED,
-    INTERVIEWS_ENDED,
-    LIVEKIT_WEBHOOKS,
-    USER_FEED_REMOVALS_FAILED,
-)
+from services.sessions.metrics import INTERVIEWS_ACTIVATED, INTERVIEWS_ENDED, LIVEKIT_WEBHOOKS
 from services.sessions.runtime import Runtime
+from services.sessions.user_feed import remove_from_room
 
 logger = logging.getLogger(__name__)
 
@@ -55,7 +50,8 @@ async def _joined(runtime: Runtime, event: WebhookEvent, at: datetime) -> str:
         refused = applied.outcome == "applied" and applied.refused
     if not refused:
         return applied.outcome
-    await _remove_refused(runtime.rooms, event.room.name, participant.identity)
+    # a user who may not start interviews joined with a token minted before: LiveKit then reports the departure
+    await remove_from_room(runtime.rooms, event.room.name, participant.identity)
     return "refused"
 
 
@@ -92,16 +88,6 @@ async def _deleted(runtime: Runtime, clerk_id: str) -> bool:
     except IdentityUnavailable as error:
         logger.warning("could not ask identity whether %s, in a room we do not know, was deleted: %s", clerk_id, error)
         return False
-
-
-async def _remove_refused(rooms: LiveKitRooms, room: str, identity: str) -> None:
-    """A user who may not start interviews (banned, locked, deleted) joined with a token minted before: out
-    they go (LiveKit then reports the departure, which ends the interview if it still has a row)."""
-    try:
-        await rooms.remove_participant(room, identity)
-    except LiveKitUnavailable as error:
-        USER_FEED_REMOVALS_FAILED.inc()
-        logger.warning("could not remove %s, who may not start interviews, from room %s: %s", identity, room, error)
 
 
 async def apply_livekit_event(runtime: Runtime, event: WebhookEvent) -> str:

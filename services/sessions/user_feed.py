@@ -42,13 +42,19 @@ _FLAGS = {
 }
 
 
+async def remove_from_room(rooms: LiveKitRooms, room: str, clerk_id: str) -> None:
+    """Disconnect a user who may no longer be there; LiveKit unavailable is counted and logged, not raised (the
+    room still ends at `MAX_INTERVIEW_SECONDS`)."""
+    try:
+        await rooms.remove_participant(room, clerk_id)
+    except LiveKitUnavailable as error:
+        USER_FEED_REMOVALS_FAILED.inc()
+        logger.warning("could not remove %s from room %s: %s", clerk_id, room, error)
+
+
 async def _remove_from_rooms(conn: asyncpg.Connection, rooms: LiveKitRooms, clerk_id: str) -> None:
     for room in await store.open_rooms(conn, clerk_id):
-        try:
-            await rooms.remove_participant(room, clerk_id)
-        except LiveKitUnavailable as error:
-            USER_FEED_REMOVALS_FAILED.inc()
-            logger.warning("could not remove %s from room %s: %s", clerk_id, room, error)
+        await remove_from_room(rooms, room, clerk_id)
 
 
 async def apply_change(conn: asyncpg.Connection, rooms: LiveKitRooms, change: UserChange) -> None:
