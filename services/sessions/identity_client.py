@@ -98,40 +98,40 @@ class IdentityClient:
         if self._http is not None:
             await self._http.close()
 
+    async def _read(self, what: str, url: str, params: dict[str, str] | None = None) -> tuple[int, bytes]:
+        """GET `url`: its status and body; `IdentityUnavailable` (naming `what`) when identity cannot answer."""
+        assert self._http is not None, "IdentityClient used outside the app's lifespan"
+        try:
+            async with self._http.get(url, params=params) as response:
+                return response.status, await response.read()
+        except (TimeoutError, aiohttp.ClientError) as error:
+            raise IdentityUnavailable(f"{what} is unreachable ({type(error).__name__}).") from None
+
     async def user_changes(self, after: str, limit: int) -> UserChanges:
         """A page of identity's users' changes feed after the cursor `after` ("" = from the beginning);
         `IdentityUnavailable` when identity cannot answer."""
-        assert self._http is not None, "IdentityClient used outside the app's lifespan"
-        try:
-            params = {"after": after, "limit": str(limit)}
-            async with self._http.get(self._changes_url, params=params) as response:
-                status, content = response.status, await response.read()
-        except (TimeoutError, aiohttp.ClientError) as error:
-            raise IdentityUnavailable(f"The identity service's feed is unreachable ({type(error).__name__}).") from None
+        what = "The identity service's feed"
+        status, content = await self._read(what, self._changes_url, {"after": after, "limit": str(limit)})
         if status != 200:
-            raise IdentityUnavailable(f"The identity service's feed answered {status}.")
+            raise IdentityUnavailable(f"{what} answered {status}.")
         try:
             return _changes.decode(content)
         except msgspec.DecodeError:
-            raise IdentityUnavailable("The identity service's feed sent a page we cannot read.") from None
+            raise IdentityUnavailable(f"{what} sent a page we cannot read.") from None
 
     async def is_deleted(self, clerk_id: str) -> bool:
         """Whether identity holds `clerk_id` as deleted (a tombstone); a user it never stored is not.
         `IdentityUnavailable` when identity cannot answer."""
-        assert self._http is not None, "IdentityClient used outside the app's lifespan"
-        try:
-            async with self._http.get(f"{self._users_url}/{clerk_id}") as response:
-                status, content = response.status, await response.read()
-        except (TimeoutError, aiohttp.ClientError) as error:
-            raise IdentityUnavailable(f"The identity service is unreachable ({type(error).__name__}).") from None
+        what = "The identity service"
+        status, content = await self._read(what, f"{self._users_url}/{clerk_id}")
         if status == 404:
             return False
         if status != 200:
-            raise IdentityUnavailable(f"The identity service answered {status}.")
+            raise IdentityUnavailable(f"{what} answered {status}.")
         try:
             return _stored.decode(content).user.deleted_at is not None
         except msgspec.DecodeError:
-            raise IdentityUnavailable("The identity service sent a user we cannot read.") from None
+            raise IdentityUnavailable(f"{what} sent a user we cannot read.") from None
 
     async def ensure_user(self, clerk_id: str) -> IdentityUser:
         """The user, created in identity if needed. `UserNotAllowed` (403) for users Clerk deleted, banned,
