@@ -37,6 +37,12 @@ async def _keep_session(_: asyncpg.Connection) -> None:
     """
 
 
+def rows_affected(status: str) -> int:
+    """How many rows a statement touched, from the command status asyncpg's `execute` returns
+    ("DELETE 3", "INSERT 0 1")."""
+    return int(status.rsplit(" ", 1)[1])
+
+
 class DatabaseUnavailable(ServiceUnavailable):
     slug = "database-unavailable"
 

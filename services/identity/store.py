@@ -11,6 +11,7 @@ from typing import Literal
 import asyncpg
 import msgspec
 
+from libs.common.db import rows_affected
 from services.identity.profiles import CreatedVia, User, UserProfile
 
 USER_COLUMNS = ", ".join(User.__struct_fields__)
@@ -181,8 +182,7 @@ DELETE FROM webhook_events WHERE svix_id IN (
 
 async def prune_deliveries(conn: asyncpg.Connection, retention_days: int, batch: int) -> int:
     """Delete up to `batch` delivery records older than `retention_days` (oldest first); how many."""
-    status: str = await conn.execute(_PRUNE_DELIVERIES, retention_days, batch)
-    return int(status.rsplit(" ", 1)[1])
+    return rows_affected(await conn.execute(_PRUNE_DELIVERIES, retention_days, batch))
 
 
 def _profile_parameters(profile: UserProfile) -> tuple[object, ...]:

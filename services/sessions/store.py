@@ -8,6 +8,8 @@ from datetime import datetime
 import asyncpg
 import msgspec
 
+from libs.common.db import rows_affected
+
 
 class Interview(msgspec.Struct, frozen=True, kw_only=True):
     """An interview as its owner sees it."""
@@ -257,7 +259,7 @@ async def prune_webhook_events(conn: asyncpg.Connection, older_than_seconds: int
         older_than_seconds,
         batch,
     )
-    return int(result.split()[-1])
+    return rows_affected(result)
 
 
 # --- What identity last said about each user (stale-if-error), and the users' feed ----------------------
@@ -297,7 +299,7 @@ async def erase_user(conn: asyncpg.Connection, clerk_id: str) -> int:
     """Delete every row naming the user; how many interviews were erased."""
     result = await conn.execute("DELETE FROM interviews WHERE clerk_id = $1", clerk_id)
     await forget_user(conn, clerk_id)
-    return int(result.split()[-1])
+    return rows_affected(result)
 
 
 async def flag_user(conn: asyncpg.Connection, clerk_id: str, *, banned: bool | None, locked: bool | None) -> None:
