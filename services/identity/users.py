@@ -172,15 +172,15 @@ async def apply_clerk_event(database: Database, svix_id: str, body: bytes) -> We
         else:
             outcome = await store.deliver_ignored(conn, delivery)
     if outcome is None:
-        WEBHOOK_EVENTS.labels(head.type, "duplicate").inc()
-        annotate_request(svix_id=svix_id, event_type=head.type, outcome="duplicate", clerk_id=clerk_id)
-        return "duplicate"
-    if created:
-        USERS_CREATED.labels("webhook", "").inc()
-    _observe_lag(head.timestamp)
-    WEBHOOK_EVENTS.labels(head.type, outcome).inc()
-    annotate_request(svix_id=svix_id, event_type=head.type, outcome=outcome, clerk_id=clerk_id)
-    return outcome
+        result: WebhookOutcome = "duplicate"
+    else:
+        result = outcome
+        if created:
+            USERS_CREATED.labels("webhook", "").inc()
+        _observe_lag(head.timestamp)
+    WEBHOOK_EVENTS.labels(head.type, result).inc()
+    annotate_request(svix_id=svix_id, event_type=head.type, outcome=result, clerk_id=clerk_id)
+    return result
 
 
 def _observe_lag(event_timestamp: int | None) -> None:
