@@ -132,8 +132,7 @@ async def _record_start(runtime: Runtime, new: NewInterview) -> str:
 
     started = await attempt(None) if recheck else None
     if started is None or started.outcome == "unconfirmed":
-        stale = settings.identity_stale_if_error_seconds
-        started = await attempt(await confirm_user(runtime.database, runtime.identity, new.clerk_id, stale))
+        started = await attempt(await confirm_user(runtime, new.clerk_id))
     if started.outcome == "at_cap":
         INTERVIEWS_REFUSED_AT_CAP.inc()
         async with runtime.database.connection() as conn:

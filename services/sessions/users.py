@@ -13,10 +13,8 @@ forgets them here.
 
 import logging
 
-from libs.common.db import Database
 from services.sessions import store
 from services.sessions.errors import IdentityUnavailable, UserNotAllowed
-from services.sessions.identity_client import IdentityClient
 from services.sessions.metrics import STALE_STARTS
 from services.sessions.runtime import Runtime
 from services.sessions.store import KnownUser
@@ -25,11 +23,12 @@ from services.sessions.user_feed import CURRENT_SECONDS as FEED_CURRENT_SECONDS
 logger = logging.getLogger(__name__)
 
 
-async def confirm_user(database: Database, identity: IdentityClient, clerk_id: str, stale_seconds: int) -> KnownUser:
-    """The user as identity confirms them now, or as it did within `stale_seconds` if it cannot answer.
-    Raises `UserNotAllowed` (403) or `IdentityUnavailable` (503 + Retry-After)."""
+async def confirm_user(runtime: Runtime, clerk_id: str) -> KnownUser:
+    """The user as identity confirms them now, or as it did within `IDENTITY_STALE_IF_ERROR_SECONDS` if it
+    cannot answer. Raises `UserNotAllowed` (403) or `IdentityUnavailable` (503 + Retry-After)."""
+    database, stale_seconds = runtime.database, runtime.settings.identity_stale_if_error_seconds
     try:
-        user = await identity.ensure_user(clerk_id)
+        user = await runtime.identity.ensure_user(clerk_id)
     except UserNotAllowed:
         async with database.connection() as conn:
             await store.forget_user(conn, clerk_id)
@@ -60,4 +59,4 @@ async def recent_or_confirmed_user(runtime: Runtime, clerk_id: str) -> KnownUser
             )
         if known is not None:
             return known
-    return await confirm_user(runtime.database, runtime.identity, clerk_id, settings.identity_stale_if_error_seconds)
+    return await confirm_user(runtime, clerk_id)
