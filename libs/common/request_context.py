@@ -14,6 +14,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from libs.common.log import request_id_var
 from libs.common.metrics import RequestMetrics
+from libs.common.raw_headers import header
 
 REQUEST_ID_HEADER = "x-request-id"
 _REQUEST_ID_HEADER = REQUEST_ID_HEADER.encode()
@@ -49,11 +50,8 @@ def new_request_id() -> str:
 
 
 def _incoming_request_id(scope: Scope) -> str | None:
-    for name, value in scope["headers"]:
-        if name == _REQUEST_ID_HEADER:
-            candidate = value.decode("latin-1")
-            return candidate if _VALID_REQUEST_ID.match(candidate) else None
-    return None
+    candidate = header(scope, _REQUEST_ID_HEADER)
+    return candidate if candidate is not None and _VALID_REQUEST_ID.match(candidate) else None
 
 
 def request_context(metrics: RequestMetrics) -> Callable[[ASGIApp], ASGIApp]:
