@@ -74,6 +74,12 @@ async def in_room(livekit: LiveKitStandin, room: str, clerk_id: str) -> bool:
     return any(participant["identity"] == clerk_id for participant in participants)
 
 
+async def banned_here(stack: Stack, clerk_id: str) -> bool:
+    """Whether the users' feed has brought the user's ban to sessions (identity's answer flagged)."""
+    found = await rows(stack.database_urls["sessions"], "SELECT banned FROM known_users WHERE clerk_id = $1", clerk_id)
+    return [row["banned"] for row in found] == [True]
+
+
 async def feed_total(stack: Stack, change: str) -> float:
     async with httpx.AsyncClient(timeout=5) as http:
         pages = [(await http.get(f"{replica.url}/metrics")).text for replica in stack.sessions_replicas]
@@ -117,10 +123,7 @@ async def test_a_ban_removes_the_user_from_their_room_and_refuses_their_starts(
     await to_identity(stack, svix_secret, banned.json()["event"])
 
     async def removed_and_flagged() -> bool:  # a start may reuse identity's answer until the ban reaches sessions
-        flagged = await rows(
-            stack.database_urls["sessions"], "SELECT banned FROM known_users WHERE clerk_id = $1", clerk_id
-        )
-        return not await in_room(livekit, room, clerk_id) and [row["banned"] for row in flagged] == [True]
+        return not await in_room(livekit, room, clerk_id) and await banned_here(stack, clerk_id)
 
     assert await eventually(removed_and_flagged, within=WITHIN)
     refused = await start(stack, session_token(clerk_id), replica=1)
@@ -143,10 +146,7 @@ async def test_a_banned_user_joining_with_a_token_from_before_the_ban_is_removed
     await to_identity(stack, svix_secret, banned.json()["event"])
 
     async def flagged() -> bool:
-        found = await rows(
-            stack.database_urls["sessions"], "SELECT banned FROM known_users WHERE clerk_id = $1", user["id"]
-        )
-        return [row["banned"] for row in found] == [True]
+        return await banned_here(stack, user["id"])
 
     assert await eventually(flagged, within=WITHIN)
     joined = await livekit.join(details["participantToken"])  # LiveKit still takes a token it signed before
