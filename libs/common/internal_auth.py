@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from litestar.exceptions import NotAuthorizedException
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from libs.common.raw_headers import header
+from libs.common.raw_asgi import header
 
 
 def bearer_token(scope: Scope) -> str | None:

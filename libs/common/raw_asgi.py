@@ -1,7 +1,26 @@
-"""Request headers read straight from the ASGI scope: building a request's header mapping costs a few per cent
-of a request on the hot paths, where one header is all that is wanted."""
+"""Plain ASGI for the few hot paths that skip Litestar's per-request machinery (request object, kwargs and
+signature model, response object): a header read straight from the scope, a bounded body, a JSON answer.
 
-from litestar.types import Scope
+Whatever uses them still runs inside the app's middleware, so the access log, the metrics and problem+json
+errors (raise Litestar's or our exceptions as anywhere else) are the same as for any route.
+"""
+
+from typing import cast
+
+import msgspec
+from litestar.exceptions import ClientException, MethodNotAllowedException
+from litestar.exceptions.http_exceptions import RequestEntityTooLarge
+from litestar.types import (
+    HTTPReceiveMessage,
+    HTTPResponseBodyEvent,
+    HTTPResponseStartEvent,
+    HTTPScope,
+    Receive,
+    Scope,
+    Send,
+)
+
+_encoder = msgspec.json.Encoder()
 
 
 def header(scope: Scope, name: bytes) -> str | None:
@@ -10,3 +29,39 @@ def header(scope: Scope, name: bytes) -> str | None:
         if key == name:
             return value.decode("latin-1")
     return None
+
+
+def require_method(scope: HTTPScope, method: str) -> None:
+    """405 (with `Allow`) unless the request's method is `method`: a raw route answers every method."""
+    if scope["method"] != method:
+        raise MethodNotAllowedException(headers={"Allow": method})
+
+
+async def read_body(scope: HTTPScope, receive: Receive, limit: int) -> bytes:
+    """The whole request body, refused with 413 past `limit` bytes (announced or received)."""
+    announced = header(scope, b"content-length")
+    if announced is not None and announced.isdigit() and int(announced) > limit:
+        raise RequestEntityTooLarge
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = cast(HTTPReceiveMessage, await receive())
+        if message["type"] == "http.disconnect":
+            raise ClientException("The client went away before sending the whole body.")
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise RequestEntityTooLarge
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+async def send_json(send: Send, value: object, status: int = 200) -> None:
+    """Answer with `value` as JSON (a msgspec struct, or anything msgspec encodes)."""
+    body = _encoder.encode(value)
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]
+    start: HTTPResponseStartEvent = {"type": "http.response.start", "status": status, "headers": headers}
+    await send(start)
+    end: HTTPResponseBodyEvent = {"type": "http.response.body", "body": body, "more_body": False}
+    await send(end)

@@ -14,7 +14,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from libs.common.log import request_id_var
 from libs.common.metrics import RequestMetrics
-from libs.common.raw_headers import header
+from libs.common.raw_asgi import header
 
 REQUEST_ID_HEADER = "x-request-id"
 _REQUEST_ID_HEADER = REQUEST_ID_HEADER.encode()

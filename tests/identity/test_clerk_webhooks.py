@@ -1,5 +1,6 @@
 """Clerk webhooks: verified, applied once, and converging to Clerk's last word whatever the delivery order."""
 
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import httpx
@@ -227,4 +228,24 @@ async def test_signed_but_malformed_payload_is_400_and_writes_nothing(
     assert response.status_code == 400
     assert response.headers["content-type"].startswith("application/problem+json")
     assert await rows(identity_db) == []
+    assert await rows(identity_db, "SELECT * FROM webhook_events") == []
+
+
+async def test_other_methods_get_405_naming_post(identity: httpx.AsyncClient):
+    response = await identity.get("/webhooks/clerk")
+
+    assert response.status_code == 405
+    assert response.headers["allow"] == "POST"
+    assert response.headers["content-type"].startswith("application/problem+json")
+
+
+async def test_a_body_streamed_past_the_limit_without_a_length_gets_413(identity: httpx.AsyncClient, identity_db: str):
+    async def chunks() -> AsyncIterator[bytes]:  # no Content-Length: the limit must hold on what arrives
+        for _ in range(3):
+            yield b" " * (512 * 1024)
+
+    response = await identity.post("/webhooks/clerk", content=chunks())
+
+    assert response.status_code == 413
+    assert response.headers["content-type"].startswith("application/problem+json")
     assert await rows(identity_db, "SELECT * FROM webhook_events") == []
