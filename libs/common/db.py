@@ -1,14 +1,13 @@
 """The PostgreSQL pool a service owns for its lifetime, and the translation of outages into 503s."""
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import cast
 
 import asyncpg
 
 from libs.common.errors import ServiceUnavailable
+from libs.common.pool import ConnectionPool
 
 logger = logging.getLogger(__name__)
 
@@ -27,16 +26,6 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
 )
 
 
-async def _keep_session(_: asyncpg.Connection) -> None:
-    """What the pool runs on a connection it takes back, after asyncpg has rolled back any open transaction.
-
-    asyncpg's default also closes cursors, unlistens, releases advisory locks and resets settings: a round
-    trip on every release (a tenth of identity's CPU on ensure-user). None of that state is ever made here;
-    keep it so: no LISTEN, no session-level `SET` or advisory lock (use `SET LOCAL` and
-    `pg_advisory_xact_lock`, which end with the transaction).
-    """
-
-
 def rows_affected(status: str) -> int:
     """How many rows a statement touched, from the command status asyncpg's `execute` returns
     ("DELETE 3", "INSERT 0 1")."""
@@ -48,63 +37,54 @@ class DatabaseUnavailable(ServiceUnavailable):
 
 
 class Database:
-    """An asyncpg pool opened in the app's lifespan; it starts even while PostgreSQL is down.
+    """A pool of PostgreSQL connections opened in the app's lifespan; it starts even while PostgreSQL is down.
 
-    Connections are made on demand (`min_size=0`), so a service comes up, reports not-ready on `/readyz`,
-    and recovers by itself when PostgreSQL returns. Every use goes through `connection()`, which turns a
-    connection-level failure into `DatabaseUnavailable` (503 + Retry-After); nothing half-written survives
-    because writes that belong together run in one transaction.
+    Connections are made on demand, so a service comes up, reports not-ready on `/readyz`, and recovers by
+    itself when PostgreSQL returns. Every use goes through `connection()`, which turns a connection-level
+    failure into `DatabaseUnavailable` (503 + Retry-After); nothing half-written survives because writes that
+    belong together run in one transaction.
+
+    A connection goes back to the pool as it is, without a reset round trip, so no session state may be left
+    on one: no LISTEN, no session-level `SET` or advisory lock (use `SET LOCAL` and `pg_advisory_xact_lock`,
+    which end with the transaction).
     """
 
     def __init__(self, url: str, *, max_size: int = 10, statement_timeout: float = 5.0) -> None:
         self.url = url
         self.max_size = max_size
         self.statement_timeout = statement_timeout
-        self._pool: asyncpg.Pool | None = None
+        self._pool: ConnectionPool | None = None
 
     async def open(self) -> None:
-        self._pool = await asyncpg.create_pool(
-            dsn=self.url,
-            min_size=0,
-            max_size=self.max_size,
-            command_timeout=self.statement_timeout,
-            timeout=self.statement_timeout,  # to connect
-            max_inactive_connection_lifetime=60,
-            reset=_keep_session,
-        )
+        # Waiting for a busy connection, connecting and each statement are each bounded by `statement_timeout`.
+        self._pool = ConnectionPool(self._connect, self.max_size, wait_seconds=self.statement_timeout)
+
+    async def _connect(self) -> asyncpg.Connection:
+        return await asyncpg.connect(self.url, timeout=self.statement_timeout, command_timeout=self.statement_timeout)
 
     async def close(self) -> None:
         if self._pool is not None:
-            await asyncio.wait_for(self._pool.close(), timeout=10)
+            await self._pool.close()
             self._pool = None
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[asyncpg.Connection]:
         """A pooled connection; outages and timeouts surface as `DatabaseUnavailable`."""
-        assert self._pool is not None, "Database.open() was not called (is the app's lifespan running?)"
+        pool = self._pool
+        assert pool is not None, "Database.open() was not called (is the app's lifespan running?)"
         try:
-            conn = await self._acquire(self._pool)
+            conn = await pool.acquire()
             try:
-                yield cast(asyncpg.Connection, conn)  # a pool proxy that behaves as the connection
-            except TRANSIENT_ERRORS:
-                conn.terminate()  # never hand a possibly broken connection to the next request
+                yield conn
+            except BaseException as error:
+                # Still in step with the server only after an error it reported, or one of ours between
+                # statements; after a broken connection, a timeout or a cancellation it may be mid-statement.
+                pool.release(conn, reusable=isinstance(error, Exception) and not isinstance(error, TRANSIENT_ERRORS))
                 raise
-            finally:
-                await self._pool.release(conn)  # shielded by asyncpg
+            pool.release(conn, reusable=True)
         except TRANSIENT_ERRORS as error:
             logger.warning("database unavailable: %s: %s", type(error).__name__, error)
             raise DatabaseUnavailable("The database is unavailable; retry shortly.") from error
-
-    async def _acquire(self, pool: asyncpg.Pool) -> asyncpg.pool.PoolConnectionProxy:
-        """A connection within `statement_timeout`. A connected one lying idle is taken at once, and a new one
-        is made within the pool's connect timeout: only waiting for a busy one to be freed needs a deadline of
-        ours. Not acquire(timeout=), which runs every acquire as a task of its own (a tenth of a webhook's CPU);
-        awaited in this task, the deadline can only land where asyncpg waits, and asyncpg then puts the
-        connection back."""
-        if pool.get_idle_size():
-            return await pool.acquire()
-        async with asyncio.timeout(self.statement_timeout):
-            return await pool.acquire()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[asyncpg.Connection]:

@@ -1,0 +1,168 @@
+"""The connection pool under `libs.common.db.Database` (shared by both services), on a real PostgreSQL: reuse,
+its bound, bounded waits, hand-over, and never a connection in an unknown state given to the next caller."""
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+
+import asyncpg
+import pytest
+
+from libs.common import pool as pool_module
+from libs.common.db import Database, DatabaseUnavailable
+from tests.support.waiting import eventually
+
+
+@pytest.fixture
+async def database(identity_db: str) -> AsyncIterator[Database]:
+    database = Database(identity_db, max_size=2, statement_timeout=1.0)
+    await database.open()
+    yield database
+    await database.close()
+
+
+async def backend_pid(database: Database) -> int:
+    async with database.connection() as conn:
+        pid: int = await conn.fetchval("SELECT pg_backend_pid()")
+    return pid
+
+
+async def until(check: Callable[[], bool]) -> bool:
+    async def condition() -> bool:
+        return check()
+
+    return await eventually(condition)
+
+
+def opened(database: Database) -> int:
+    assert database._pool is not None
+    return database._pool.size
+
+
+async def test_one_connection_serves_one_caller_after_another(database: Database):
+    pids = {await backend_pid(database) for _ in range(5)}
+
+    assert len(pids) == 1
+    assert opened(database) == 1
+
+
+async def test_never_more_than_max_size_connections_and_waiters_are_handed_the_released_one(database: Database):
+    release = asyncio.Event()
+    pids: list[int] = []
+
+    async def hold() -> None:
+        async with database.connection() as conn:
+            pids.append(await conn.fetchval("SELECT pg_backend_pid()"))
+            await release.wait()
+
+    holders = [asyncio.create_task(hold()) for _ in range(5)]
+    assert await until(lambda: len(pids) == 2)
+    assert opened(database) == 2  # the other three wait
+    release.set()
+    await asyncio.gather(*holders)
+
+    assert len(pids) == 5
+    assert len(set(pids)) == 2
+    assert opened(database) == 2
+
+
+async def test_waiting_for_a_connection_is_bounded_by_a_503(database: Database):
+    release = asyncio.Event()
+
+    async def hold() -> None:
+        async with database.connection():
+            await release.wait()
+
+    holders = [asyncio.create_task(hold()) for _ in range(2)]
+    assert await until(lambda: opened(database) == 2)
+
+    with pytest.raises(DatabaseUnavailable):
+        await backend_pid(database)  # waits statement_timeout (1 s) for one of the two
+
+    release.set()
+    await asyncio.gather(*holders)
+    assert await backend_pid(database) > 0
+
+
+async def test_a_connection_cancelled_mid_statement_is_closed_not_reused(database: Database):
+    started = asyncio.Event()
+    pids: list[int] = []
+
+    async def slow() -> None:
+        async with database.connection() as conn:
+            pids.append(await conn.fetchval("SELECT pg_backend_pid()"))
+            started.set()
+            await conn.execute("SELECT pg_sleep(30)")
+
+    task = asyncio.create_task(slow())
+    await started.wait()
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+
+    assert await backend_pid(database) != pids[0]
+    assert opened(database) == 1
+
+
+async def test_a_connection_left_inside_a_transaction_is_closed_not_reused(database: Database):
+    async with database.connection() as conn:
+        first = await conn.fetchval("SELECT pg_backend_pid()")
+        await conn.execute("BEGIN")  # and never COMMIT
+
+    async with database.connection() as conn:
+        assert not conn.is_in_transaction()
+        assert await conn.fetchval("SELECT pg_backend_pid()") != first
+
+
+async def test_an_error_the_server_reports_keeps_the_connection(database: Database):
+    first = await backend_pid(database)
+    with pytest.raises(asyncpg.DivisionByZeroError):
+        async with database.connection() as conn:
+            await conn.fetchval("SELECT 1 / 0")
+
+    assert await backend_pid(database) == first
+
+
+async def test_a_connection_the_server_closed_while_idle_is_replaced(database: Database, identity_db: str):
+    async with database.connection() as conn:
+        idle = conn
+        first = await conn.fetchval("SELECT pg_backend_pid()")
+    admin = await asyncpg.connect(identity_db)
+    try:
+        await admin.execute("SELECT pg_terminate_backend($1)", first)
+    finally:
+        await admin.close()
+    assert await until(idle.is_closed)
+
+    assert await backend_pid(database) != first
+    assert opened(database) == 1
+
+
+async def test_a_connection_idle_too_long_is_replaced(database: Database, monkeypatch: pytest.MonkeyPatch):
+    first = await backend_pid(database)
+    monkeypatch.setattr(pool_module, "IDLE_SECONDS", 0.0)
+
+    assert await backend_pid(database) != first
+    assert opened(database) == 1
+
+
+async def test_closing_fails_the_waiters_with_a_503(identity_db: str):
+    database = Database(identity_db, max_size=1, statement_timeout=5.0)
+    await database.open()
+    release = asyncio.Event()
+
+    async def hold() -> None:
+        async with database.connection():
+            await release.wait()
+
+    holder = asyncio.create_task(hold())
+    pool = database._pool
+    assert pool is not None
+    assert await until(lambda: pool.size == 1)
+    waiter = asyncio.create_task(backend_pid(database))
+    assert await until(lambda: len(pool._waiters) == 1)
+    await database.close()
+    release.set()
+
+    with pytest.raises(DatabaseUnavailable):
+        await waiter
+    await holder
