@@ -105,14 +105,13 @@ class ClerkClient:
         patience: float,
     ) -> httpx.Response:
         """GET until Clerk gives a final answer (2xx or 404) or `max_attempts`/`patience` seconds run out."""
-        assert self._transport is not None, "ClerkClient used outside its lifespan"
         loop = asyncio.get_running_loop()
         deadline = loop.time() + patience
         attempt = 0
         while True:
             attempt += 1
             try:
-                response = await self._send(self._transport, path, params)
+                response = await self._send(path, params)
             except httpx.TransportError as error:
                 CLERK_API_REQUESTS.labels(operation, "error").inc()
                 reason, wait = f"transport error {type(error).__name__}", _backoff(attempt)
@@ -133,11 +132,12 @@ class ClerkClient:
                 raise ClerkUnavailable(reason)
             await asyncio.sleep(wait)
 
-    async def _send(self, transport: AiohttpTransport, path: str, params: dict[str, Any] | None) -> httpx.Response:
+    async def _send(self, path: str, params: dict[str, Any] | None) -> httpx.Response:
+        assert self._transport is not None, "ClerkClient used outside its lifespan"
         request = httpx.Request(
             "GET", self._base_url + path, params=params, headers=self._headers, extensions={"timeout": self._timeouts}
         )
-        response = await transport.handle_async_request(request)
+        response = await self._transport.handle_async_request(request)
         try:
             await response.aread()
         finally:
