@@ -75,8 +75,9 @@ async def ensure_user(
     """Return the user, creating it first if it is unknown here. Idempotent and race-safe.
 
     A known user costs one indexed read. An unknown one is fetched from Clerk and inserted, one Clerk request
-    per process for any burst of callers: they join one creation, which reads the row again before asking
-    Clerk, so a caller that missed the row just before another's write committed does not ask again. If Clerk
+    per process for any burst of callers: they join one creation. (A caller that missed the row just before
+    another creation's write committed asks Clerk once more; the guarded upsert then keeps the stored row.
+    Reading the row again first would cost every new user a statement for that rare race.) If Clerk
     cannot answer, a pending stub is inserted so the caller can go on, and a later webhook or backfill fills
     the profile in, and so does `pending` on the user's next call, in the background (the caller never
     waits for it). `created` is true for the one call that created the row. Raises `MalformedClerkId`,
@@ -94,10 +95,6 @@ async def ensure_user(
 
 
 async def _create_from_clerk(database: Database, clerk: ClerkClient, clerk_id: str) -> EnsuredUser:
-    async with database.connection() as conn:
-        existing = await store.find_user(conn, clerk_id)
-    if existing is not None:  # written by a creation that ended between our caller's read and now
-        return EnsuredUser(user=existing, created=False)
     try:
         clerk_user = await clerk.get_user(clerk_id)
     except ClerkUnavailable:
@@ -112,7 +109,7 @@ async def _create_from_clerk(database: Database, clerk: ClerkClient, clerk_id: s
 
     async with database.connection() as conn:
         written = await store.upsert_profile(conn, clerk_user.to_profile(), "ensure")
-        if written is None:  # a newer profile or a tombstone got there first
+        if written is None:  # as new a profile, or a tombstone, got there first
             current = await store.find_user(conn, clerk_id)
             assert current is not None
             written = (current, False)
