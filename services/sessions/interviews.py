@@ -24,6 +24,7 @@ from services.sessions.errors import (
     InterviewNotFound,
     InvalidCursor,
     TooManyOpenInterviews,
+    UserNotAllowed,
 )
 from services.sessions.metrics import INTERVIEWS_CREATED, INTERVIEWS_REFUSED_AT_CAP
 from services.sessions.participant_fields import check_attributes, check_metadata, check_name
@@ -133,6 +134,8 @@ async def _record_start(runtime: Runtime, new: NewInterview) -> str:
     started = await attempt(None) if recheck else None
     if started is None or started.outcome == "unconfirmed":
         started = await attempt(await confirm_user(runtime, new.clerk_id))
+    if started.outcome == "deleted":  # asked identity just before the users' feed brought their deletion
+        raise UserNotAllowed(f"User {new.clerk_id} no longer exists in Clerk.")
     if started.outcome == "at_cap":
         INTERVIEWS_REFUSED_AT_CAP.inc()
         async with runtime.database.connection() as conn:

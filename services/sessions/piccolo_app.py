@@ -4,10 +4,10 @@ from pathlib import Path
 
 from piccolo.conf.apps import AppConfig
 
-from services.sessions.tables import FeedCursors, Interviews, KnownUsers, LiveKitWebhookEvents
+from services.sessions.tables import ErasedUsers, FeedCursors, Interviews, KnownUsers, LiveKitWebhookEvents
 
 APP_CONFIG = AppConfig(
     app_name="sessions",
     migrations_folder_path=str(Path(__file__).parent / "piccolo_migrations"),
-    table_classes=[Interviews, LiveKitWebhookEvents, KnownUsers, FeedCursors],
+    table_classes=[Interviews, LiveKitWebhookEvents, KnownUsers, FeedCursors, ErasedUsers],
 )

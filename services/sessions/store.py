@@ -41,7 +41,7 @@ class KnownUser(msgspec.Struct, frozen=True):
 
 class Start(msgspec.Struct, frozen=True):
     """What a start did: `outcome` started | at_cap | unconfirmed (no recent answer about the user: ask
-    identity), and the name the user starts under."""
+    identity) | deleted (the users' feed reported the user deleted), and the name the user starts under."""
 
     outcome: str
     display_name: str | None
@@ -296,9 +296,11 @@ async def hold_user(conn: asyncpg.Connection, clerk_id: str) -> None:
 
 
 async def erase_user(conn: asyncpg.Connection, clerk_id: str) -> int:
-    """Delete every row naming the user; how many interviews were erased."""
+    """Delete every row naming the user and record them as erased (their Clerk id only, which refuses their
+    starts from then on); how many interviews were erased."""
     result = await conn.execute("DELETE FROM interviews WHERE clerk_id = $1", clerk_id)
     await forget_user(conn, clerk_id)
+    await conn.execute("INSERT INTO erased_users (clerk_id) VALUES ($1) ON CONFLICT DO NOTHING", clerk_id)
     return rows_affected(result)
 
 

@@ -35,7 +35,7 @@ class KnownUsers(Table, tablename="known_users"):
     """The last answer identity gave about each user who started an interview: who starts without asking
     identity again (`IDENTITY_RECHECK_SECONDS`, while the users' feed is current) and who may still start while
     identity is unreachable (`IDENTITY_STALE_IF_ERROR_SECONDS`), unless the users' feed has since reported
-    them banned or locked. Deleted users' rows are erased."""
+    them banned or locked. Deleted users' rows are erased (and the users kept in `erased_users`)."""
 
     clerk_id = Varchar(length=64, primary_key=True)
     user_id = UUID()
@@ -43,6 +43,14 @@ class KnownUsers(Table, tablename="known_users"):
     confirmed_at = Timestamptz(default=TimestamptzNow())
     banned = Boolean(default=False)
     locked = Boolean(default=False)
+
+
+class ErasedUsers(Table, tablename="erased_users"):
+    """Users the users' feed reported deleted, by Clerk id only, once every row naming them was erased: a start
+    that asked identity just before the deletion and writes after the erasure is refused, not left behind."""
+
+    clerk_id = Varchar(length=64, primary_key=True)
+    erased_at = Timestamptz(default=TimestamptzNow())
 
 
 class FeedCursors(Table, tablename="feed_cursors"):

@@ -3,11 +3,13 @@
 About once a second one replica (whichever locks the cursor row; the others skip that round) reads the next
 page after its stored cursor and, in the same transaction that advances the cursor, applies each change:
 - `deleted`: the user is removed from any live room of theirs (RoomService RemoveParticipant), then every row
-  naming them is erased (interviews, and what identity last said about them);
+  naming them is erased (interviews, and what identity last said about them) and their Clerk id alone is kept
+  in `erased_users`, which refuses their starts from then on;
 - `banned` / `locked`: removed from live rooms, and no longer allowed to start on a stale answer;
 - `unbanned` / `unlocked`: allowed again.
 A deletion, ban or lock takes the user's start lock first: a start racing it either went before (its room is
-removed, its row erased) or comes after, and finds identity's earlier answer gone or flagged. A failure rolls
+removed, its row erased) or comes after, and finds identity's earlier answer flagged, or the user erased (even
+a start that asked identity just before the deletion). A failure rolls
 the page back, to be read again (the changes are idempotent). LiveKit unreachable does not hold erasure back:
 the removal is counted and logged, and the room still ends at `MAX_INTERVIEW_SECONDS`.
 """

@@ -157,5 +157,19 @@ async def test_a_start_racing_the_user_s_erasure_waits_for_it_and_leaves_no_row(
     finally:
         await eraser.close()
 
-    assert (await racing).outcome == "unconfirmed"  # it must ask identity, which knows of the deletion
+    assert (await racing).outcome == "deleted"  # refused: the erasure it waited for recorded the deletion
     assert await conn.fetchval("SELECT count(*) FROM interviews WHERE clerk_id = 'user_erased'") == 0
+
+
+async def test_a_start_on_identity_s_answer_from_just_before_the_deletion_is_refused_after_the_erasure(
+    conn: asyncpg.Connection,
+):
+    answered_before = KnownUser(uuid.uuid4(), "Ada", answered_now=True)  # the deletion then reached identity
+    deleted = UserChange(cursor="1", clerk_id="user_deleted_meanwhile", change="deleted", at=datetime.now(UTC))
+    unreachable = LiveKitRooms(f"http://127.0.0.1:{free_port()}", LIVEKIT_KEY, LIVEKIT_SECRET, timeout=2)
+    async with conn.transaction(), unreachable:
+        await apply_change(conn, unreachable, deleted)  # never started here: nothing to erase, the id is recorded
+
+    assert await start(conn, "user_deleted_meanwhile", answered_before) == store.Start("deleted", None)
+    assert await conn.fetchval("SELECT count(*) FROM interviews WHERE clerk_id = 'user_deleted_meanwhile'") == 0
+    assert await conn.fetchval("SELECT count(*) FROM known_users WHERE clerk_id = 'user_deleted_meanwhile'") == 0
