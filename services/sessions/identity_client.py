@@ -1,5 +1,5 @@
 """The identity service's internal API as the sessions service calls it: ensure-user (a start identity has
-not confirmed lately), the users' changes feed, and whether a user it stored is deleted."""
+not confirmed lately) and the users' changes feed."""
 
 import asyncio
 import logging
@@ -39,14 +39,6 @@ class _Ensured(msgspec.Struct, frozen=True):
     created: bool
 
 
-class _StoredUser(msgspec.Struct, frozen=True):
-    deleted_at: datetime | None = None
-
-
-class _Stored(msgspec.Struct, frozen=True):
-    user: _StoredUser
-
-
 class UserChange(msgspec.Struct, frozen=True, kw_only=True):
     """One entry of identity's users' changes feed."""
 
@@ -79,7 +71,6 @@ class IdentityClient:
     def __init__(self, base_url: str, token: str, *, timeout: float) -> None:
         self._url = base_url.rstrip("/") + "/internal/users/ensure"
         self._changes_url = base_url.rstrip("/") + "/internal/users/changes"
-        self._users_url = base_url.rstrip("/") + "/internal/users"
         self._token = token
         self._timeout = timeout
         self._http: aiohttp.ClientSession | None = None
@@ -118,20 +109,6 @@ class IdentityClient:
             return _changes.decode(content)
         except msgspec.DecodeError:
             raise IdentityUnavailable(f"{what} sent a page we cannot read.") from None
-
-    async def is_deleted(self, clerk_id: str) -> bool:
-        """Whether identity holds `clerk_id` as deleted (a tombstone); a user it never stored is not.
-        `IdentityUnavailable` when identity cannot answer."""
-        what = "The identity service"
-        status, content = await self._read(what, f"{self._users_url}/{clerk_id}")
-        if status == 404:
-            return False
-        if status != 200:
-            raise IdentityUnavailable(f"{what} answered {status}.")
-        try:
-            return _stored.decode(content).user.deleted_at is not None
-        except msgspec.DecodeError:
-            raise IdentityUnavailable(f"{what} sent a user we cannot read.") from None
 
     async def ensure_user(self, clerk_id: str) -> IdentityUser:
         """The user, created in identity if needed. `UserNotAllowed` (403) for users Clerk deleted, banned,
@@ -214,7 +191,6 @@ class _EnsureRequest(msgspec.Struct, frozen=True):
 _ensure_request = msgspec.json.Encoder()
 _ensured = msgspec.json.Decoder(_Ensured)
 _changes = msgspec.json.Decoder(UserChanges)
-_stored = msgspec.json.Decoder(_Stored)
 
 
 def _unavailable(reason: str, detail: str) -> IdentityUnavailable:

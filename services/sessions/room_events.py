@@ -5,11 +5,11 @@ LiveKit disconnects an older connection when the same identity joins again (a to
 second tab) and reports that `participant_left` with `DUPLICATE_IDENTITY`, before or after the new
 `participant_joined`: that leave ends nothing, nor does a late leave of an older participant `sid`. Agents and
 anyone else come and go freely. A repeated event `id` changes nothing. A candidate the users' feed reported
-banned or locked, or identity holds as deleted, joining with a token minted before that, is removed from the
-room.
+banned, locked or deleted, joining with a token minted before that, is removed from the room (a deleted
+user's room is unknown by then, their rows erased; a room of an unknown user, another deployment's sharing
+the LiveKit project, is left alone).
 """
 
-import logging
 from datetime import UTC, datetime
 
 from livekit.api import ParticipantInfo, WebhookEvent
@@ -17,13 +17,10 @@ from livekit.protocol.models import DisconnectReason
 
 from libs.common.clerk_ids import is_clerk_user_id
 from services.sessions import store
-from services.sessions.errors import IdentityUnavailable
 from services.sessions.interviews import is_interview_room
 from services.sessions.metrics import INTERVIEWS_ACTIVATED, INTERVIEWS_ENDED, LIVEKIT_WEBHOOKS
 from services.sessions.runtime import Runtime
 from services.sessions.user_feed import remove_from_room
-
-logger = logging.getLogger(__name__)
 
 
 def _is_candidate(participant: ParticipantInfo) -> bool:
@@ -44,11 +41,7 @@ async def _joined(runtime: Runtime, event: WebhookEvent, at: datetime) -> str:
         )
     if applied.before in ("created", "expired"):
         INTERVIEWS_ACTIVATED.inc()
-    if applied.outcome == "unknown_room":
-        refused = await _deleted(runtime, participant.identity)
-    else:
-        refused = applied.outcome == "applied" and applied.refused
-    if not refused:
+    if not (applied.outcome in ("applied", "unknown_room") and applied.refused):
         return applied.outcome
     # a user who may not start interviews joined with a token minted before: LiveKit then reports the departure
     await remove_from_room(runtime.rooms, event.room.name, participant.identity)
@@ -78,16 +71,6 @@ async def _apply(runtime: Runtime, event: WebhookEvent) -> str:
     if applied.outcome == "applied":
         INTERVIEWS_ENDED.inc()
     return applied.outcome
-
-
-async def _deleted(runtime: Runtime, clerk_id: str) -> bool:
-    """Whether identity holds the user as deleted: an interview room we have no row for may be one the
-    users' feed erased (or another deployment's, sharing the LiveKit project: those users identity never saw)."""
-    try:
-        return await runtime.identity.is_deleted(clerk_id)
-    except IdentityUnavailable as error:
-        logger.warning("could not ask identity whether %s, in a room we do not know, was deleted: %s", clerk_id, error)
-        return False
 
 
 async def apply_livekit_event(runtime: Runtime, event: WebhookEvent) -> str:

@@ -164,7 +164,8 @@ _JOINED = (
               RETURNING target.status AS before"""
     )
     + """,
-                   EXISTS (SELECT 1 FROM known_users WHERE clerk_id = $3 AND (banned OR locked)) AS refused"""
+                   EXISTS (SELECT 1 FROM known_users WHERE clerk_id = $3 AND (banned OR locked))
+                   OR EXISTS (SELECT 1 FROM erased_users WHERE clerk_id = $3) AS refused"""
 )
 
 _ENDED = _EVENT.format(
@@ -178,7 +179,7 @@ _ENDED = _EVENT.format(
 
 class Applied(msgspec.Struct, frozen=True):
     """What a webhook did: `outcome` (applied | duplicate | unknown_room | stale), the status before, and for
-    a join whether the users' feed has reported the candidate banned or locked (`refused`)."""
+    a join whether the users' feed has reported the candidate banned, locked or deleted (`refused`)."""
 
     outcome: str
     before: str | None
