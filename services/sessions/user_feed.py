@@ -17,6 +17,7 @@ the removal is counted and logged, and the room still ends at `MAX_INTERVIEW_SEC
 import asyncio
 import contextlib
 import logging
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
@@ -86,12 +87,39 @@ async def follow_once(database: Database, identity: IdentityClient, rooms: LiveK
     return len(page.items)
 
 
-async def _follow_and_count(database: Database, identity: IdentityClient, rooms: LiveKitRooms) -> int:
+class _Outage:
+    """Identity's feed unreachable: logged once it has lasted `QUIET_POLLS` polls (identity still starting up
+    beside this process, or a blip, stays quiet; every failed poll is counted either way), then once a
+    minute, and when it ends."""
+
+    QUIET_POLLS = 3
+    REPEAT_SECONDS = 60.0
+
+    def __init__(self) -> None:
+        self.failed = 0
+        self._logged_at: float | None = None
+
+    def failure(self, error: IdentityUnavailable) -> None:
+        self.failed += 1
+        now = time.monotonic()
+        if self.failed >= self.QUIET_POLLS and (
+            self._logged_at is None or now - self._logged_at >= self.REPEAT_SECONDS
+        ):
+            self._logged_at = now
+            logger.warning("users' feed: %s (%d polls in a row)", error.detail, self.failed)
+
+    def success(self) -> None:
+        if self._logged_at is not None:
+            logger.info("users' feed: identity answers again after %d failed polls", self.failed)
+        self.failed, self._logged_at = 0, None
+
+
+async def _follow_and_count(database: Database, identity: IdentityClient, rooms: LiveKitRooms, outage: _Outage) -> int:
     try:
         applied = await follow_once(database, identity, rooms)
     except IdentityUnavailable as error:
         USER_FEED_POLLS.labels("identity_unavailable").inc()
-        logger.warning("users' feed: %s", error)
+        outage.failure(error)
         return 0
     except DatabaseUnavailable:
         USER_FEED_POLLS.labels("database_unavailable").inc()
@@ -100,6 +128,8 @@ async def _follow_and_count(database: Database, identity: IdentityClient, rooms:
         USER_FEED_POLLS.labels("error").inc()
         logger.exception("users' feed: applying a page failed; it is read again next round")
         return 0
+    if applied is not None:  # None: another replica read it, without a word from identity here
+        outage.success()
     USER_FEED_POLLS.labels("busy" if applied is None else "ok").inc()
     return applied or 0
 
@@ -109,8 +139,9 @@ async def following(database: Database, identity: IdentityClient, rooms: LiveKit
     """For the app's life: read the feed about once a second, at once again after a full page."""
 
     async def loop() -> None:
+        outage = _Outage()
         while True:
-            if await _follow_and_count(database, identity, rooms) < PAGE:
+            if await _follow_and_count(database, identity, rooms, outage) < PAGE:
                 await asyncio.sleep(POLL_SECONDS)
 
     async with in_background(loop()):

@@ -23,7 +23,8 @@ from services.identity.clerk_payloads import ClerkUser, decode
 from services.identity.profiles import User
 from services.identity.settings import load_identity_settings
 from services.identity.tables import Users
-from services.sessions.errors import InvalidCursor, InvalidParticipantField, InvalidRoomConfig
+from services.sessions import user_feed
+from services.sessions.errors import IdentityUnavailable, InvalidCursor, InvalidParticipantField, InvalidRoomConfig
 from services.sessions.interviews import _decode_cursor, _encode_cursor, is_interview_room, room_name_for
 from services.sessions.livekit_tokens import ParticipantTokens
 from services.sessions.participant_fields import check_attributes, check_metadata, check_name
@@ -285,3 +286,29 @@ def test_info_lines_wait_for_their_batch_and_a_warning_writes_everything_before_
         assert [json.loads(line)["msg"] for line in stream.getvalue().splitlines()][-2:] == ["fifth", "sixth"]
     finally:
         logger.removeHandler(handler)
+
+
+def test_an_unreachable_feed_is_logged_after_a_few_polls_then_once_a_minute_and_when_it_ends(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+):
+    now = [1000.0]
+    monkeypatch.setattr(user_feed.time, "monotonic", lambda: now[0])
+    outage = user_feed._Outage()
+    error = IdentityUnavailable("The identity service's feed is unreachable.")
+
+    with caplog.at_level(logging.INFO, logger=user_feed.__name__):
+        for _ in range(outage.QUIET_POLLS - 1):  # identity still starting, or a blip
+            outage.failure(error)
+        assert caplog.records == []
+        outage.failure(error)
+        now[0] += outage.REPEAT_SECONDS - 1
+        outage.failure(error)
+        now[0] += 1
+        outage.failure(error)
+        outage.success()
+
+    assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
+        ("WARNING", "users' feed: The identity service's feed is unreachable. (3 polls in a row)"),
+        ("WARNING", "users' feed: The identity service's feed is unreachable. (5 polls in a row)"),
+        ("INFO", "users' feed: identity answers again after 5 failed polls"),
+    ]
