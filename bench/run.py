@@ -168,8 +168,10 @@ def flatness(bench: Bench, session: Callable[[str], dict[str, str]]) -> tuple[di
     those the earlier steps added) and against a second identity and sessions on a database of 1M users, in
     rounds taking turns, so that both see the same machine: on a shared machine two measurements minutes apart
     differ by more than the 10% looked for. Each round's users are ones sessions has not seen (on the 1M side,
-    from the far end of the table)."""
-    per_side = FLAT_ROUNDS * FLAT_ROUND_USERS
+    from the far end of the table). A first round, not counted, warms both up; then both sessions databases are
+    analysed (the new one's planner statistics would otherwise be those of an empty table, its plans scans
+    that slow down as the rounds add rows)."""
+    per_side = (FLAT_ROUNDS + 1) * FLAT_ROUND_USERS
     small_first = FIRST_UNSEEN_USER + 100_000  # beyond the users of the earlier first starts
     seed_users(bench, small_first, small_first + per_side - 1)
     databases = {"identity": "identity_1m", "sessions": "sessions_1m"}
@@ -188,13 +190,18 @@ def flatness(bench: Bench, session: Callable[[str], dict[str, str]]) -> tuple[di
         log_dir=bench.state / "1m",
     ) as big:
         targets = {FLAT_SMALL: (bench.urls["sessions"], small_first), FLAT_BIG: (big.sessions.url, big_first)}
-        for number in range(FLAT_ROUNDS):
+        for number in range(FLAT_ROUNDS + 1):
             for name in (FLAT_SMALL, FLAT_BIG) if number % 2 == 0 else (FLAT_BIG, FLAT_SMALL):
                 url, first = targets[name]
                 users = range(first + number * FLAT_ROUND_USERS, first + (number + 1) * FLAT_ROUND_USERS)
                 starts = [("/api/livekit/connection-details", session(bench_id(n)), "{}") for n in users]
                 script = lua_script(bench.state / f"flat-{number}-{url.rsplit(':', 1)[1]}.lua", starts)
-                rounds[name].append(wrk(url, script, FLAT_ROUND_SECONDS))
+                result = wrk(url, script, FLAT_ROUND_SECONDS)
+                if number:
+                    rounds[name].append(result)
+            if not number:
+                for database in ("sessions", databases["sessions"]):
+                    bench.postgres.execute("ANALYZE", database=database)
     return _combined(rounds[FLAT_SMALL]), _combined(rounds[FLAT_BIG])
 
 
