@@ -9,9 +9,9 @@ page after its stored cursor and, in the same transaction that advances the curs
 - `unbanned` / `unlocked`: allowed again.
 A deletion, ban or lock takes the user's start lock first: a start racing it either went before (its room is
 removed, its row erased) or comes after, and finds identity's earlier answer flagged, or the user erased (even
-a start that asked identity just before the deletion). A failure rolls
-the page back, to be read again (the changes are idempotent). LiveKit unreachable does not hold erasure back:
-the removal is counted and logged, and the room still ends at `MAX_INTERVIEW_SECONDS`.
+a start that asked identity just before the deletion). A failure rolls the page back, to be read again (the
+changes are idempotent). LiveKit unreachable does not hold erasure back: the removal is counted and logged,
+and the room still ends at `MAX_INTERVIEW_SECONDS`.
 """
 
 import asyncio

@@ -26,6 +26,13 @@ async def backend_pid(database: Database) -> int:
     return pid
 
 
+async def hold(database: Database, release: asyncio.Event, pids: list[int]) -> None:
+    """Hold one connection (its backend's pid noted in `pids`) until `release` is set."""
+    async with database.connection() as conn:
+        pids.append(await conn.fetchval("SELECT pg_backend_pid()"))
+        await release.wait()
+
+
 async def until(check: Callable[[], bool]) -> bool:
     async def condition() -> bool:
         return check()
@@ -48,13 +55,7 @@ async def test_one_connection_serves_one_caller_after_another(database: Database
 async def test_never_more_than_max_size_connections_and_waiters_are_handed_the_released_one(database: Database):
     release = asyncio.Event()
     pids: list[int] = []
-
-    async def hold() -> None:
-        async with database.connection() as conn:
-            pids.append(await conn.fetchval("SELECT pg_backend_pid()"))
-            await release.wait()
-
-    holders = [asyncio.create_task(hold()) for _ in range(5)]
+    holders = [asyncio.create_task(hold(database, release, pids)) for _ in range(5)]
     assert await until(lambda: len(pids) == 2)
     assert opened(database) == 2  # the other three wait
     release.set()
@@ -67,12 +68,7 @@ async def test_never_more_than_max_size_connections_and_waiters_are_handed_the_r
 
 async def test_waiting_for_a_connection_is_bounded_by_a_503(database: Database):
     release = asyncio.Event()
-
-    async def hold() -> None:
-        async with database.connection():
-            await release.wait()
-
-    holders = [asyncio.create_task(hold()) for _ in range(2)]
+    holders = [asyncio.create_task(hold(database, release, [])) for _ in range(2)]
     assert await until(lambda: opened(database) == 2)
 
     with pytest.raises(DatabaseUnavailable):
@@ -149,12 +145,7 @@ async def test_closing_fails_the_waiters_with_a_503(identity_db: str):
     database = Database(identity_db, max_size=1, statement_timeout=5.0)
     await database.open()
     release = asyncio.Event()
-
-    async def hold() -> None:
-        async with database.connection():
-            await release.wait()
-
-    holder = asyncio.create_task(hold())
+    holder = asyncio.create_task(hold(database, release, []))
     pool = database._pool
     assert pool is not None
     assert await until(lambda: pool.size == 1)
