@@ -6,7 +6,9 @@ import msgspec
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.types import ASGIApp
 
+from libs.common.raw_asgi import JsonAnswer
 from services.identity.changes import ChangesPage, changes_after
 from services.identity.profiles import User
 from services.identity.runtime import Runtime
@@ -25,14 +27,17 @@ class InternalUsersController(Controller):
     path = "/internal/users"
     tags = ("internal",)
 
-    @post("/ensure", status_code=200, summary="Return the user, creating it from Clerk if it is unknown")
-    async def ensure(
-        self,
-        data: JSONBody[EnsureUserRequest],
-        runtime: NamedDependency[Runtime],
-    ) -> EnsuredUser:
-        return await ensure_user(
-            runtime.database, runtime.clerk, runtime.user_creations, runtime.pending_profiles, data.clerk_id
+    @post(
+        "/ensure",
+        status_code=200,
+        summary="Return the user, creating it from Clerk if it is unknown",
+        responses={200: JsonAnswer.documented(EnsuredUser, "The user, and whether this call created it")},
+    )
+    async def ensure(self, data: JSONBody[EnsureUserRequest], runtime: NamedDependency[Runtime]) -> ASGIApp:
+        return JsonAnswer(
+            await ensure_user(
+                runtime.database, runtime.clerk, runtime.user_creations, runtime.pending_profiles, data.clerk_id
+            )
         )
 
     @get("/changes", summary="The users' changes feed (deleted, banned, unbanned, locked, unlocked), in commit order")

@@ -4,10 +4,12 @@ import uuid
 from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import Controller, Request, Response, get, post
+from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.types import ASGIApp
 
+from libs.common.raw_asgi import JsonAnswer
 from services.sessions.auth import ClerkSession
 from services.sessions.interviews import (
     LISTED_BY_DEFAULT,
@@ -44,20 +46,25 @@ class TokenResponse(msgspec.Struct, frozen=True):
     participant_token: str
 
 
-NO_STORE = {"Cache-Control": "no-store"}
+NO_STORE = ((b"cache-control", b"no-store"),)  # a token must not be kept by a cache on the way
 
 
 class LiveKitController(Controller):
     path = "/livekit"
     tags = ("interviews",)
 
-    @post("/connection-details", status_code=200, summary="Start an interview (agent-starter frontends)")
+    @post(
+        "/connection-details",
+        status_code=200,
+        summary="Start an interview (agent-starter frontends)",
+        responses={200: JsonAnswer.documented(ConnectionDetails, "The interview's room and a token to join it")},
+    )
     async def connection_details(
         self,
         request: AuthedRequest,
         runtime: NamedDependency[Runtime],
         data: JSONBody[ConnectionDetailsRequest | None] = None,
-    ) -> Response[ConnectionDetails]:
+    ) -> ASGIApp:
         started = await start_interview(
             runtime, request.user.user_id, StartRequest(room_config=data.room_config if data else None)
         )
@@ -67,19 +74,24 @@ class LiveKitController(Controller):
             participant_name=started.participant_name,
             participant_token=started.participant_token,
         )
-        return Response(details, headers=NO_STORE)
+        return JsonAnswer(details, headers=NO_STORE)
 
-    @post("/token", status_code=201, summary="LiveKit's standardized token endpoint: start or rejoin")
+    @post(
+        "/token",
+        status_code=201,
+        summary="LiveKit's standardized token endpoint: start or rejoin",
+        responses={201: JsonAnswer.documented(TokenResponse, "The room's server and a token to join it")},
+    )
     async def token(
         self,
         request: AuthedRequest,
         runtime: NamedDependency[Runtime],
         data: JSONBody[StartRequest | None] = None,
-    ) -> Response[TokenResponse]:
+    ) -> ASGIApp:
         started = await start_interview(runtime, request.user.user_id, data or StartRequest())
-        return Response(
+        return JsonAnswer(
             TokenResponse(server_url=started.server_url, participant_token=started.participant_token),
-            status_code=201,
+            status=201,
             headers=NO_STORE,
         )
 
