@@ -2,6 +2,9 @@
 its bound, bounded waits, hand-over, and never a connection in an unknown state given to the next caller."""
 
 import asyncio
+import os
+import signal
+import time
 from collections.abc import AsyncIterator, Callable
 
 import asyncpg
@@ -96,6 +99,33 @@ async def test_a_connection_cancelled_mid_statement_is_closed_not_reused(databas
         await task
 
     assert await backend_pid(database) != pids[0]
+    assert opened(database) == 1
+
+
+async def test_a_statement_running_past_the_statement_timeout_is_ended_by_the_server_with_a_503(database: Database):
+    started = time.monotonic()
+    with pytest.raises(DatabaseUnavailable) as raised:
+        async with database.connection() as conn:
+            await conn.execute("SELECT pg_sleep(30)")
+
+    assert isinstance(raised.value.__cause__, asyncpg.QueryCanceledError)
+    assert time.monotonic() - started < 10  # the statement timeout is 1 s
+    assert await backend_pid(database) > 0
+
+
+async def test_a_connection_whose_server_stops_answering_is_closed_with_a_503(database: Database):
+    """A frozen backend (SIGSTOP) cannot end its statement: the pool closes the connection lent too long."""
+    frozen = await backend_pid(database)
+    os.kill(frozen, signal.SIGSTOP)
+    try:
+        with pytest.raises(DatabaseUnavailable):
+            # lent for 2 s at most (twice the statement timeout); the outer bound (a TimeoutError, not a 503)
+            # only keeps a pool without that limit from hanging the suite
+            await asyncio.wait_for(backend_pid(database), timeout=30)
+    finally:
+        os.kill(frozen, signal.SIGCONT)
+
+    assert await backend_pid(database) != frozen
     assert opened(database) == 1
 
 
