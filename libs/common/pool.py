@@ -129,9 +129,9 @@ class ConnectionPool:
     async def _watch(self) -> None:
         while True:
             await asyncio.sleep(self._lend_seconds / 4)
-            too_early = time.monotonic() - self._lend_seconds
+            cutoff = time.monotonic() - self._lend_seconds  # lent before it: lent too long
             for conn, since in list(self._lent.items()):
-                if since < too_early and not conn.is_closed():
+                if since < cutoff and not conn.is_closed():
                     logger.warning("closed a database connection lent for over %.0f s", self._lend_seconds)
                     conn.terminate()  # its holder's statement fails; `release` then discards it
 
