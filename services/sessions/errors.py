@@ -21,6 +21,11 @@ class UserNotAllowed(Problem):
     slug = "user-not-allowed"
     title_text = "User may not start interviews"
 
+    @classmethod
+    def deleted(cls, clerk_id: str) -> "UserNotAllowed":
+        """The refusal of a user Clerk deleted, whether identity said so or the users' feed did."""
+        return cls(f"User {clerk_id} no longer exists in Clerk.")
+
 
 class ForbiddenParticipant(Problem):
     status = 403

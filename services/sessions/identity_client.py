@@ -89,26 +89,22 @@ class IdentityClient:
         if self._http is not None:
             await self._http.close()
 
-    async def _read(self, what: str, url: str, params: dict[str, str] | None = None) -> tuple[int, bytes]:
-        """GET `url`: its status and body; `IdentityUnavailable` (naming `what`) when identity cannot answer."""
-        assert self._http is not None, "IdentityClient used outside the app's lifespan"
-        try:
-            async with self._http.get(url, params=params) as response:
-                return response.status, await response.read()
-        except (TimeoutError, aiohttp.ClientError) as error:
-            raise IdentityUnavailable(f"{what} is unreachable ({type(error).__name__}).") from None
-
     async def user_changes(self, after: str, limit: int) -> UserChanges:
         """A page of identity's users' changes feed after the cursor `after` ("" = from the beginning);
         `IdentityUnavailable` when identity cannot answer."""
-        what = "The identity service's feed"
-        status, content = await self._read(what, self._changes_url, {"after": after, "limit": str(limit)})
+        assert self._http is not None, "IdentityClient used outside the app's lifespan"
+        try:
+            params = {"after": after, "limit": str(limit)}
+            async with self._http.get(self._changes_url, params=params) as response:
+                status, content = response.status, await response.read()
+        except (TimeoutError, aiohttp.ClientError) as error:
+            raise IdentityUnavailable(f"The identity service's feed is unreachable ({type(error).__name__}).") from None
         if status != 200:
-            raise IdentityUnavailable(f"{what} answered {status}.")
+            raise IdentityUnavailable(f"The identity service's feed answered {status}.")
         try:
             return _changes.decode(content)
         except msgspec.DecodeError:
-            raise IdentityUnavailable(f"{what} sent a page we cannot read.") from None
+            raise IdentityUnavailable("The identity service's feed sent a page we cannot read.") from None
 
     async def ensure_user(self, clerk_id: str) -> IdentityUser:
         """The user, created in identity if needed. `UserNotAllowed` (403) for users Clerk deleted, banned,
@@ -155,7 +151,7 @@ class IdentityClient:
                     logger.error("identity answered ensure-user for %s with a body we cannot read", clerk_id)
                     raise _unavailable("server_error", "The identity service failed; retry shortly.") from None
             if status in (404, 410, 422):
-                raise UserNotAllowed(f"User {clerk_id} no longer exists in Clerk.")
+                raise UserNotAllowed.deleted(clerk_id)
             if status == 403:  # banned or locked: identity refusing the user, never worth a retry
                 raise UserNotAllowed(f"User {clerk_id} {_refusal(content)}.")
             if status in (502, 503, 504) and attempt < self.ATTEMPTS:

@@ -135,7 +135,7 @@ async def _record_start(runtime: Runtime, new: NewInterview) -> str:
     if started is None or started.outcome == "unconfirmed":
         started = await attempt(await confirm_user(runtime, new.clerk_id))
     if started.outcome == "deleted":  # asked identity just before the users' feed brought their deletion
-        raise UserNotAllowed(f"User {new.clerk_id} no longer exists in Clerk.")
+        raise UserNotAllowed.deleted(new.clerk_id)
     if started.outcome == "at_cap":
         INTERVIEWS_REFUSED_AT_CAP.inc()
         async with runtime.database.connection() as conn:
