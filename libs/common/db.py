@@ -1,19 +1,21 @@
-"""The PostgreSQL pool a service owns for its lifetime, and the translation of outages into 503s."""
+"""The PostgreSQL pool a service owns for its lifetime (asyncpg's own), and the translation of outages into 503s."""
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import cast
 
 import asyncpg
+from asyncpg.pool import PoolConnectionProxy
 
 from libs.common.errors import ServiceUnavailable
-from libs.common.pool import ConnectionPool
 
 logger = logging.getLogger(__name__)
 
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     OSError,  # refused, reset, socket file gone
-    TimeoutError,  # waiting for a pooled connection, or connecting
+    TimeoutError,  # waiting for a pooled connection, connecting, or a statement past its bound
     asyncpg.PostgresConnectionError,
     asyncpg.InterfaceError,  # connection closed underneath us
     asyncpg.exceptions.OperatorInterventionError,  # admin shutdown, crash recovery, statement timeout
@@ -24,6 +26,9 @@ TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     # A pooled connection whose server went away mid-protocol (seen on a fast shutdown of PostgreSQL).
     asyncpg.InternalClientError,
 )
+
+IDLE_SECONDS = 60.0
+"""A connection idle longer is closed: a firewall or NAT may have dropped it silently."""
 
 
 def rows_affected(status: str) -> int:
@@ -36,68 +41,108 @@ class DatabaseUnavailable(ServiceUnavailable):
     slug = "database-unavailable"
 
 
+async def _keep_session(_: asyncpg.Connection) -> None:
+    """The pool's reset, beyond the rollback of a transaction left open that asyncpg always does: nothing.
+
+    asyncpg's default sends `RESET ALL`, `UNLISTEN *`, ... on every release, a round trip per use, for session
+    state this code never leaves behind: no LISTEN, no session-level `SET` or advisory lock (`SET LOCAL` and
+    `pg_advisory_xact_lock` end with their transaction)."""
+
+
+async def _release(pool: asyncpg.Pool, conn: PoolConnectionProxy) -> None:
+    """Back to the pool; a connection that cannot be rolled back there is closed by asyncpg, which is all a
+    broken one needs (the caller's own outcome stands)."""
+    try:
+        await pool.release(conn)
+    except TRANSIENT_ERRORS as error:
+        logger.debug("closed a connection that could not be released: %s", type(error).__name__)
+
+
+class _Outage:
+    """The database going away is logged once, and its return once, however many requests meet it (each is
+    still a 503 and counted by its route)."""
+
+    def __init__(self) -> None:
+        self.since: float | None = None
+        self.failures = 0
+
+    def failed(self, error: BaseException) -> None:
+        self.failures += 1
+        if self.since is None:
+            self.since = asyncio.get_running_loop().time()
+            logger.warning("database unavailable: %s: %s", type(error).__name__, error)
+
+    def succeeded(self) -> None:
+        if self.since is not None:
+            seconds = asyncio.get_running_loop().time() - self.since
+            logger.warning("database reachable again after %.1f s (%d failed uses)", seconds, self.failures)
+            self.since, self.failures = None, 0
+
+
 class Database:
-    """A pool of PostgreSQL connections opened in the app's lifespan; it starts even while PostgreSQL is down.
+    """asyncpg's connection pool, opened in the app's lifespan; it opens even while PostgreSQL is down.
 
-    Connections are made on demand, so a service comes up, reports not-ready on `/readyz`, and recovers by
-    itself when PostgreSQL returns. Every use goes through `connection()`, which turns a connection-level
-    failure into `DatabaseUnavailable` (503 + Retry-After); nothing half-written survives because writes that
-    belong together run in one transaction.
-
-    A connection goes back to the pool as it is, without a reset round trip, so no session state may be left
-    on one: no LISTEN, no session-level `SET` or advisory lock (use `SET LOCAL` and `pg_advisory_xact_lock`,
-    which end with the transaction).
+    Connections are made on demand (`min_size=0`), so a service comes up, reports not-ready on `/readyz`, and
+    recovers by itself when PostgreSQL returns. Every use goes through `connection()`, which turns a
+    connection-level failure into `DatabaseUnavailable` (503 + Retry-After); nothing half-written survives
+    because writes that belong together run in one transaction, and no transaction is held across a call to
+    another service. Bounds: waiting for a connection (`statement_timeout`), each statement on the server
+    (PostgreSQL's `statement_timeout`, which ends it cleanly) and, for a server that stops answering at all,
+    on the client at twice that (asyncpg's `command_timeout`).
     """
 
-    def __init__(self, url: str, *, max_size: int = 10, statement_timeout: float = 5.0) -> None:
+    def __init__(
+        self, url: str, *, max_size: int = 10, statement_timeout: float = 5.0, idle_seconds: float = IDLE_SECONDS
+    ) -> None:
         self.url = url
+        self.idle_seconds = idle_seconds
         self.max_size = max_size
         self.statement_timeout = statement_timeout
-        self._pool: ConnectionPool | None = None
+        self._pool: asyncpg.Pool | None = None
+        self._outage = _Outage()
 
     async def open(self) -> None:
-        # Waiting for a busy connection and connecting are bounded by `statement_timeout`; each statement too,
-        # by the server (`_connect`); a connection is lent for twice that at most, whatever the server does.
-        self._pool = ConnectionPool(
-            self._connect,
-            self.max_size,
-            wait_seconds=self.statement_timeout,
-            lend_seconds=2 * self.statement_timeout,
-        )
-
-    async def _connect(self) -> asyncpg.Connection:
-        # The server ends a statement running longer (`QueryCanceledError`, a 503). asyncpg's `command_timeout`
-        # would do it from here at the cost of a timer armed and cancelled around every statement: about 7% of
-        # identity's CPU per ensure-user call, measured side by side. The pool's watchdog covers a server that
-        # stops answering.
-        timeout_ms = str(round(self.statement_timeout * 1000))
-        return await asyncpg.connect(
-            self.url, timeout=self.statement_timeout, server_settings={"statement_timeout": timeout_ms}
+        self._pool = await asyncpg.create_pool(
+            self.url,
+            min_size=0,
+            max_size=self.max_size,
+            max_inactive_connection_lifetime=self.idle_seconds,
+            reset=_keep_session,
+            timeout=self.statement_timeout,  # connecting
+            command_timeout=2 * self.statement_timeout,
+            server_settings={"statement_timeout": str(round(self.statement_timeout * 1000))},
         )
 
     async def close(self) -> None:
         if self._pool is not None:
-            await self._pool.close()
-            self._pool = None
+            pool, self._pool = self._pool, None
+            try:
+                await asyncio.wait_for(pool.close(), timeout=self.statement_timeout)
+            except TRANSIENT_ERRORS:
+                pool.terminate()
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[asyncpg.Connection]:
         """A pooled connection; outages and timeouts surface as `DatabaseUnavailable`."""
         pool = self._pool
-        assert pool is not None, "Database.open() was not called (is the app's lifespan running?)"
+        if pool is None:
+            raise DatabaseUnavailable("The database pool is closed (the service is stopping).")
         try:
-            conn = await pool.acquire()
-            try:
-                yield conn
-            except BaseException as error:
-                # Still in step with the server only after an error it reported, or one of ours between
-                # statements; after a broken connection, a timeout or a cancellation it may be mid-statement.
-                pool.release(conn, reusable=isinstance(error, Exception) and not isinstance(error, TRANSIENT_ERRORS))
-                raise
-            pool.release(conn, reusable=True)
+            async with asyncio.timeout(self.statement_timeout):
+                conn = await pool.acquire()
         except TRANSIENT_ERRORS as error:
-            logger.warning("database unavailable: %s: %s", type(error).__name__, error)
+            self._outage.failed(error)
             raise DatabaseUnavailable("The database is unavailable; retry shortly.") from error
+        try:
+            # The pool's proxy forwards every method to the connection it lends (and refuses them once it is
+            # released): to the code using it, it is a Connection.
+            yield cast(asyncpg.Connection, conn)
+        except TRANSIENT_ERRORS as error:
+            self._outage.failed(error)
+            raise DatabaseUnavailable("The database is unavailable; retry shortly.") from error
+        finally:
+            await _release(pool, conn)
+        self._outage.succeeded()
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[asyncpg.Connection]:
