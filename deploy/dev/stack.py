@@ -27,6 +27,7 @@ import asyncpg
 import httpx
 
 from deploy.dev.secrets import DevSecrets
+from deploy.dev.standins.clerk.session_tokens import DEV_ISSUER
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
@@ -235,6 +236,7 @@ def sessions_environment(
         "INTERNAL_API_TOKEN": secrets.internal_token,
         "IDENTITY_URL": identity_url,
         "CLERK_JWT_KEY": secrets.jwt_public_pem,
+        "CLERK_ISSUER": DEV_ISSUER,  # what the Clerk stand-in's session tokens carry as `iss`
         "LIVEKIT_URL": livekit_url,
     }
 

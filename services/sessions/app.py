@@ -39,10 +39,11 @@ def create_app(settings: SessionsSettings) -> Litestar:
     livekit_verifier = TokenVerifier(*key_pair)
     tokens = ParticipantTokens(*key_pair, settings.livekit_token_ttl_seconds)
     rooms = LiveKitRooms(settings.room_service_url, *key_pair)
+    verifier = session_verifier(settings)
     api = Router(
         path="/api",
         route_handlers=[LiveKitController, InterviewsController],
-        middleware=[DefineMiddleware(ClerkAuthenticationMiddleware, verifier=session_verifier(settings))],
+        middleware=[DefineMiddleware(ClerkAuthenticationMiddleware, verifier=verifier)],
     )
     return build_service_app(
         title="sessions",
@@ -50,6 +51,7 @@ def create_app(settings: SessionsSettings) -> Litestar:
         route_handlers=[api, receive_livekit_webhook],
         provides={"runtime": Runtime(settings, database, identity, livekit_verifier, tokens, rooms)},
         resources=[
+            lambda: verifier.keys,
             lambda: identity,
             lambda: rooms,
             lambda: reconciling(database, rooms, settings.interview_reconcile_seconds, settings.max_interview_seconds),

@@ -17,6 +17,8 @@ class SessionsSettings(msgspec.Struct, frozen=True, kw_only=True, rename="upper"
     clerk_jwt_key: str = ""
     clerk_jwks_url: Annotated[str, msgspec.Meta(pattern=r"^(https?://\S+)?$")] = ""
     clerk_authorized_parties: tuple[str, ...] = ()
+    clerk_issuer: Annotated[str, msgspec.Meta(pattern=r"^(https?://[^/\s]+)?$")] = ""
+    clerk_audience: str = ""
     livekit_url: Annotated[str, msgspec.Meta(pattern=r"^(wss?|https?)://\S+$")] = "ws://localhost:7880"
     livekit_api_key: NonEmptyStr = "devkey"
     livekit_api_secret: NonEmptyStr = "secret"  # noqa: S105 (the key pair of `livekit-server --dev`)
@@ -44,10 +46,16 @@ class SessionsSettings(msgspec.Struct, frozen=True, kw_only=True, rename="upper"
         return frozenset(self.livekit_agents) | ({self.livekit_default_agent} if self.livekit_default_agent else set())
 
 
+MIN_RSA_BITS = 2048
+
+
 def rsa_public_key(pem: str) -> RSAPublicKey:
+    """The RSA public key of a PEM (newlines may come escaped as `\\n` from an env file); at least 2048 bits."""
     key = load_pem_public_key(pem.replace("\\n", "\n").encode())
     if not isinstance(key, RSAPublicKey):
         raise TypeError("not an RSA key")
+    if key.key_size < MIN_RSA_BITS:
+        raise ValueError(f"an RSA key of {key.key_size} bits (at least {MIN_RSA_BITS} are required)")
     return key
 
 
@@ -60,5 +68,5 @@ def load_sessions_settings(environ: Mapping[str, str]) -> SessionsSettings:
         try:
             rsa_public_key(settings.clerk_jwt_key)
         except (ValueError, TypeError) as error:
-            raise SettingsError(["CLERK_JWT_KEY is malformed: expected a PEM RSA public key"]) from error
+            raise SettingsError([f"CLERK_JWT_KEY is malformed: expected a PEM RSA public key ({error})"]) from error
     return settings

@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from deploy.dev.stack import ServiceProcess
+from deploy.dev.standins.clerk.session_tokens import DEV_ISSUER
 from services.sessions.app import create_app
 from services.sessions.settings import SessionsSettings
 from tests.support.asgi import serve_in_process
@@ -61,6 +62,7 @@ def sessions_settings_for(
         "identity_url": identity_url,
         "clerk_jwt_key": clerk_keys.public_pem,
         "clerk_authorized_parties": (FRONTEND_ORIGIN,),
+        "clerk_issuer": DEV_ISSUER,
         "livekit_url": "ws://localhost:7880",
         "livekit_api_key": LIVEKIT_KEY,
         "livekit_api_secret": LIVEKIT_SECRET,
@@ -93,6 +95,7 @@ async def sessions_with_jwks(
         identity_service.url,
         clerk_keys,
         clerk_jwt_key="",
+        clerk_issuer="",  # the JWKS URL's origin
         clerk_jwks_url=f"{clerk_standin.url}/.well-known/jwks.json",
     )
     async with serve_in_process(create_app(settings), "http://sessions") as client:

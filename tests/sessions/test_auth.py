@@ -6,7 +6,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
-from deploy.dev.standins.clerk.session_tokens import mint_session_token
+from deploy.dev.standins.clerk.session_tokens import DEV_ISSUER, mint_session_token
 from tests.support.clerk import clerk_user
 from tests.support.credentials import FRONTEND_ORIGIN, ClerkKeyPair, bearer
 from tests.support.rows import interview_rows
@@ -88,7 +88,7 @@ async def test_pending_session_is_401(
     now = int(time.time())
     token = jwt.encode(
         {"sub": user["id"], "sid": "sess_2pending", "iat": now, "nbf": now, "exp": now + 60}
-        | {"azp": "http://localhost:3000", "sts": "pending"},
+        | {"azp": "http://localhost:3000", "sts": "pending", "iss": DEV_ISSUER},
         clerk_keys.private_pem,
         algorithm="RS256",
     )

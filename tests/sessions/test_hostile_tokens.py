@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from deploy.dev.standins.clerk.session_tokens import DEV_ISSUER
 from tests.support.credentials import FRONTEND_ORIGIN, ClerkKeyPair, bearer
 from tests.support.hostile import HOSTILE, json_values, signed_jwt, unsigned_jwt
 from tests.support.metrics import sample
@@ -35,7 +36,7 @@ SOME_USER = "user_2hostile000000000000000000"
 def good_claims(**overrides: Any) -> dict[str, Any]:
     now = int(time.time())
     claims = {"sub": SOME_USER, "sid": "sess_2abc", "iat": now, "nbf": now - 5, "exp": now + 60}
-    return {**claims, "azp": FRONTEND_ORIGIN, "sts": "active", **overrides}
+    return {**claims, "azp": FRONTEND_ORIGIN, "sts": "active", "iss": DEV_ISSUER, **overrides}
 
 
 @pytest.mark.parametrize("header", HOSTILE_HEADERS)

@@ -18,11 +18,12 @@ async def jwks_fetches(clerk: httpx.AsyncClient) -> int:
 async def test_jwks_is_cached_refetched_for_a_rotated_key_and_not_hammered_by_unknown_ones(
     sessions_with_jwks: httpx.AsyncClient, clerk: httpx.AsyncClient, clerk_keys: ClerkKeyPair
 ):
+    issuer = str(clerk.base_url).rstrip("/")  # Clerk serves the JWKS from the instance's Frontend API
     user = await clerk_user(clerk, email="jwks@example.com")
     await clerk.put("/_standin/jwks", json={"keys": [jwk(clerk_keys)]})
 
     async def start(keys: ClerkKeyPair) -> int:
-        token = mint_session_token(keys.private_pem, subject=user["id"], key_id=keys.key_id)
+        token = mint_session_token(keys.private_pem, subject=user["id"], key_id=keys.key_id, issuer=issuer)
         response = await sessions_with_jwks.get("/api/interviews", headers=bearer(token))
         return response.status_code
 
