@@ -6,11 +6,11 @@ from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontext
 from typing import Any
 
 from litestar import Litestar
-from litestar._asgi.utils import wrap_in_exception_handler
+from litestar.config.cors import CORSConfig
 from litestar.di import Provide
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
-from litestar.types import ControllerRouterHandler
+from litestar.types import ASGIApp, ControllerRouterHandler, Receive, Scope, Send
 
 from libs.common.db import Database
 from libs.common.errors import problem_details, unexpected_errors
@@ -26,6 +26,19 @@ def _provide(value: object) -> Provide:
     return Provide(lambda: value, use_cache=True, sync_to_thread=False)
 
 
+class ServiceApp(Litestar):
+    """A Litestar app that every HTTP request enters through `request_context`, outside Litestar's own
+    exception handling, CORS and routing: each response, whoever made it (a middleware's 401, the router's 404
+    or 405, a 413, a CORS preflight), gets its request id, one access line and its count, as sent."""
+
+    def __init__(self, *, service: str, **config: Any) -> None:
+        super().__init__(**config)
+        self._entry: ASGIApp = request_context(RequestMetrics(service))(super().__call__)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # type: ignore[override]
+        await self._entry(scope, receive, send)
+
+
 def build_service_app(
     *,
     title: str,
@@ -33,6 +46,7 @@ def build_service_app(
     route_handlers: Sequence[ControllerRouterHandler],
     provides: Mapping[str, object] | None = None,
     resources: Sequence[Callable[[], AbstractAsyncContextManager[Any]]] = (),
+    cors_config: CORSConfig | None = None,
 ) -> Litestar:
     """A Litestar app whose lifespan opens `database` and then each of `resources`, closing them in reverse.
 
@@ -53,16 +67,14 @@ def build_service_app(
             gc.freeze()
             yield
 
-    return Litestar(
+    return ServiceApp(
+        service=title,
         route_handlers=[healthz, readyz, MetricsController, *route_handlers],
         lifespan=[lifespan],
         dependencies={name: _provide(value) for name, value in singletons.items()},
         plugins=[problem_details],
         exception_handlers=unexpected_errors,
-        # Litestar turns an exception raised by a middleware (authentication) into a response only outside the
-        # whole middleware stack, so the access log and the metrics would never see it. This app-level boundary
-        # inside ours renders it first: every response, 401s included, is logged and counted as sent.
-        middleware=[request_context(RequestMetrics(title)), wrap_in_exception_handler],
+        cors_config=cors_config,
         request_max_body_size=MAX_REQUEST_BODY_BYTES,
         logging_config=None,  # libs.common.log.configure_logging owns logging
         openapi_config=OpenAPIConfig(

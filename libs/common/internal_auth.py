@@ -6,7 +6,7 @@ from collections.abc import Callable, Sequence
 from litestar.exceptions import NotAuthorizedException
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from libs.common.raw_asgi import header
+from libs.common.headers import header
 
 
 def bearer_token(scope: Scope) -> str | None:
@@ -19,8 +19,8 @@ def bearer_token(scope: Scope) -> str | None:
 
 def internal_token_middleware(accepted_tokens: Sequence[str]) -> Callable[[ASGIApp], ASGIApp]:
     """Middleware accepting a request with any of `accepted_tokens`, compared in constant time against every
-    one of them; 401 otherwise. A middleware rather than a guard: Litestar copies the route handler for
-    every guard call, a twentieth of an internal call's CPU."""
+    one of them; 401 otherwise. A middleware rather than a guard: it runs once per request, before the
+    handler's parameters are resolved (a guard is called with a copy of the route handler)."""
     accepted = [token.encode() for token in accepted_tokens]
 
     def middleware(app: ASGIApp) -> ASGIApp:

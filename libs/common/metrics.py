@@ -5,16 +5,14 @@ from typing import Any, ClassVar
 from litestar.plugins.prometheus import PrometheusController
 from prometheus_client import Counter, Gauge, Histogram
 
-UNCOUNTED_PATHS = frozenset({"/metrics", "/healthz", "/readyz"})  # scrapes and probes would drown the rest
-
 
 class RequestMetrics:
-    """`<service>_requests_total`, `_request_duration_seconds`, `_requests_in_progress` and
-    `_requests_error_total` (5xx) by method, route template (never the raw path, which carries ids), status
-    and app: the series Litestar's Prometheus plugin names, which the alerts and the dashboard read.
+    """`<service>_requests_total`, `_request_duration_seconds` and `_requests_error_total` (5xx) by method,
+    route template (never the raw path, which carries ids), status and app, the series Litestar's Prometheus
+    plugin names, which the alerts and the dashboard read; and `_requests_in_progress` by app.
 
-    Fed by the `request_context` middleware with the status actually sent, so a rejection by the authentication
-    middleware counts under its real status. Labelled children are cached: a request costs dict lookups.
+    Fed by the `request_context` middleware with the status actually sent, so every response is counted under
+    its real status, probes and 404s included. Labelled children are cached: a request costs dict lookups.
     """
 
     _registered: ClassVar[dict[str, tuple[Counter, Histogram, Gauge, Counter]]] = {}
@@ -26,26 +24,25 @@ class RequestMetrics:
             self._registered[service] = (
                 Counter(f"{service}_requests_total", "Total requests", labels),
                 Histogram(f"{service}_request_duration_seconds", "Request duration, in seconds", labels),
-                Gauge(f"{service}_requests_in_progress", "Total requests currently in progress", labels),
+                Gauge(f"{service}_requests_in_progress", "Total requests currently in progress", ["app_name"]),
                 Counter(f"{service}_requests_error_total", "Total errors in requests", labels),
             )
         self._count, self._duration, self._in_progress, self._errors = self._registered[service]
         self._children: dict[tuple[Any, ...], Any] = {}
+        self._running = self._in_progress.labels(service)
 
-    def _child(self, metric: Counter | Histogram | Gauge, method: str, path: str, status: int) -> Any:
+    def _child(self, metric: Counter | Histogram, method: str, path: str, status: int) -> Any:
         key = (metric, method, path, status)
         if key not in self._children:
             self._children[key] = metric.labels(method, path, str(status), self.service)
         return self._children[key]
 
-    def begin(self, method: str, path: str) -> None:
-        if path not in UNCOUNTED_PATHS:
-            self._child(self._in_progress, method, path, 200).inc()
+    def begin(self) -> None:
+        """A request arrived (its route is known only once the router has matched it)."""
+        self._running.inc()
 
     def end(self, method: str, path: str, status: int, seconds: float) -> None:
-        if path in UNCOUNTED_PATHS:
-            return
-        self._child(self._in_progress, method, path, 200).dec()
+        self._running.dec()
         self._child(self._count, method, path, status).inc()
         self._child(self._duration, method, path, status).observe(seconds)
         if status >= 500:

@@ -12,9 +12,9 @@ from typing import Any
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from libs.common.headers import header
 from libs.common.log import request_id_var
 from libs.common.metrics import RequestMetrics
-from libs.common.raw_asgi import header
 
 REQUEST_ID_HEADER = "x-request-id"
 _REQUEST_ID_HEADER = REQUEST_ID_HEADER.encode()
@@ -22,6 +22,12 @@ _VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
 
 access_logger = logging.getLogger("access")
 _annotations: ContextVar[dict[str, Any] | None] = ContextVar("access_annotations", default=None)
+_QUIET = "_quiet"  # an annotation of our own, never logged: the line goes out at DEBUG
+QUIET_WHEN_OK = frozenset({"/healthz", "/readyz", "/metrics"})
+"""Probes and scrapes: every few seconds from machines, so a success is logged at DEBUG (and counted)."""
+UNMATCHED = "unmatched"
+"""The route label of a request no route took (a 404, or a 405 for a method no route on that path takes): never
+the raw path, which may carry anything."""
 
 
 def annotate_request(**fields: Any) -> None:
@@ -30,6 +36,12 @@ def annotate_request(**fields: Any) -> None:
     annotations = _annotations.get()
     if annotations is not None:
         annotations.update(fields)
+
+
+def routine_request() -> None:
+    """The request being served did nothing a person needs to read about (a poll that found nothing new): its
+    access line is written at DEBUG, not INFO. It is still counted."""
+    annotate_request(**{_QUIET: True})
 
 
 _ID_PREFIX = os.urandom(8).hex()  # this process's, random
@@ -55,13 +67,14 @@ def _incoming_request_id(scope: Scope) -> str | None:
 
 
 def request_context(metrics: RequestMetrics) -> Callable[[ASGIApp], ASGIApp]:
-    """Middleware that takes `X-Request-ID` from the caller (or makes one), echoes it, and when the request
-    ends logs it (with what the handler added by `annotate_request`) and counts it in `metrics`, under the
-    status actually sent.
+    """ASGI middleware, around the whole app, that takes `X-Request-ID` from the caller (or makes one), echoes
+    it, and when the request ends logs it (with what the handler added by `annotate_request`) and counts it in
+    `metrics`, under the status actually sent: every response, a 401 from a middleware, a 404 or 405 from the
+    router, a 413 included.
 
-    The logged line names the route template, never the raw path or query, so ids in URLs and tokens in
-    query strings stay out of the logs. One plain ASGI middleware for the three, as each layer costs on every
-    request.
+    The logged line names the route template (`unmatched` without one), never the raw path or query, so ids in
+    URLs and tokens in query strings stay out of the logs. A successful probe and a `routine_request` are
+    logged at DEBUG.
     """
 
     def middleware(app: ASGIApp) -> ASGIApp:
@@ -76,8 +89,7 @@ def request_context(metrics: RequestMetrics) -> Callable[[ASGIApp], ASGIApp]:
             started = time.perf_counter()
             status = 500
             method = str(scope.get("method"))
-            route = str(scope.get("path_template") or "?")
-            metrics.begin(method, route)
+            metrics.begin()
 
             async def send_with_request_id(message: Message) -> None:
                 nonlocal status
@@ -90,8 +102,11 @@ def request_context(metrics: RequestMetrics) -> Callable[[ASGIApp], ASGIApp]:
                 await app(scope, receive, send_with_request_id)
             finally:
                 seconds = time.perf_counter() - started
+                route = str(scope.get("path_template") or UNMATCHED)  # set by the router once it matched
                 metrics.end(method, route, status, seconds)
-                access_logger.info(
+                quiet = annotations.pop(_QUIET, False) or (status < 400 and route in QUIET_WHEN_OK)
+                access_logger.log(
+                    logging.DEBUG if quiet else logging.INFO,
                     "request",
                     extra={
                         "method": method,

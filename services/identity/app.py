@@ -13,7 +13,7 @@ from services.identity.clerk import ClerkClient
 from services.identity.pending_profiles import PendingProfiles
 from services.identity.retention import pruning
 from services.identity.routes.internal import InternalUsersController
-from services.identity.routes.webhooks import clerk_webhook_route
+from services.identity.routes.webhooks import receive_clerk_webhook
 from services.identity.runtime import Runtime
 from services.identity.settings import IdentitySettings, load_identity_settings
 from services.identity.users import UserCreations
@@ -34,7 +34,7 @@ def create_app(settings: IdentitySettings) -> Litestar:
     return build_service_app(
         title="identity",
         database=database,
-        route_handlers=[internal, clerk_webhook_route(runtime)],
+        route_handlers=[internal, receive_clerk_webhook],
         provides={"runtime": runtime},
         resources=[lambda: clerk, lambda: pending, lambda: pruning(database, settings.webhook_events_retention_days)],
     )

@@ -119,14 +119,15 @@ def test_web_concurrency_runs_that_many_workers_on_one_port_and_sigterm_stops_th
     try:
         children = psutil.Process(service.pid).children(recursive=True)
         workers = [child for child in children if "spawn_main" in " ".join(child.cmdline())]
-        answers = {httpx.get(f"{service.url}/readyz", timeout=5).status_code for _ in range(20)}
+        answers = {httpx.get(f"{service.url}/internal/users/user_1", timeout=5).status_code for _ in range(20)}
     finally:
         service.stop()
 
-    assert answers == {200}
+    assert answers == {401}  # no token
     assert len(workers) == 2
     logged = [json.loads(line) for line in service.logs().splitlines() if line.startswith("{")]
-    assert sum(line.get("route") == "/readyz" for line in logged) >= 20  # the workers' access log, as JSON
+    access = [line for line in logged if line.get("route") == "/internal/users/{clerk_id}"]
+    assert len(access) >= 20  # the workers' access log, as JSON
     # Workers are joined before the supervisor exits; multiprocessing's resource tracker leaves right after.
     _, alive = psutil.wait_procs(children, timeout=10)
     assert alive == []
@@ -141,3 +142,41 @@ def test_a_malformed_worker_count_stops_start_up_naming_it(
 
     assert result.returncode == 2
     assert "WEB_CONCURRENCY is malformed" in result.stderr
+
+
+def test_every_request_has_one_access_line_and_a_count_but_probes_and_empty_polls_stay_below_info(
+    identity_db: str, clerk_standin: ServiceProcess, svix_secret: str, tmp_path: Path
+):
+    env = identity_env(identity_db, clerk_standin.url, svix_secret)
+    service = ServiceProcess("services.identity", env, tmp_path / "identity.log", ready_path="/readyz").start()
+    internal = {"Authorization": f"Bearer {INTERNAL_TOKEN}"}
+    try:
+        with httpx.Client(base_url=service.url, timeout=5) as http:
+            unmatched = http.get("/nope/user_secret123")
+            wrong_method = http.delete("/healthz")
+            too_large = http.post("/webhooks/clerk", content=b"x" * (2 * 1024 * 1024))
+            probes = [http.get(path).status_code for path in ("/healthz", "/readyz", "/metrics")]
+            empty_poll = http.get("/internal/users/changes", params={"after": "", "limit": 10}, headers=internal)
+            while empty_poll.json()["next_cursor"] not in (None, ""):  # a fresh database has no changes: at its end
+                empty_poll = http.get(
+                    "/internal/users/changes", params={"after": empty_poll.json()["next_cursor"]}, headers=internal
+                )
+            metrics = http.get("/metrics").text
+    finally:
+        service.stop()
+
+    assert (unmatched.status_code, wrong_method.status_code, too_large.status_code) == (404, 405, 413)
+    assert all(response.headers.get("x-request-id") for response in (unmatched, wrong_method, too_large))
+    assert probes == [200, 200, 200]
+    assert empty_poll.json()["items"] == []
+    lines = [json.loads(line) for line in service.logs().splitlines() if line.startswith("{")]
+    access = [(line["method"], line["route"], line["status"]) for line in lines if line["logger"] == "access"]
+    assert ("GET", "unmatched", 404) in access
+    assert ("DELETE", "unmatched", 405) in access  # no route takes DELETE there
+    assert ("POST", "/webhooks/clerk", 413) in access
+    assert not [entry for entry in access if entry[1] in ("/healthz", "/readyz", "/metrics")]
+    assert not [entry for entry in access if entry[1] == "/internal/users/changes"]
+    assert "user_secret123" not in service.logs()  # a raw path never reaches the log
+    assert 'identity_requests_total{app_name="identity",method="GET",path="unmatched",status_code="404"} 1.0' in metrics
+    assert 'method="DELETE",path="unmatched",status_code="405"' in metrics
+    assert 'method="GET",path="/readyz",status_code="200"' in metrics

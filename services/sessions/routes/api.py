@@ -5,11 +5,10 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, get, post
+from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
-from litestar.types import ASGIApp
 
-from libs.common.raw_asgi import JsonAnswer
 from services.sessions.auth import ClerkSession
 from services.sessions.interviews import (
     LISTED_BY_DEFAULT,
@@ -46,7 +45,7 @@ class TokenResponse(msgspec.Struct, frozen=True):
     participant_token: str
 
 
-NO_STORE = ((b"cache-control", b"no-store"),)  # a token must not be kept by a cache on the way
+NO_STORE = CacheControlHeader(no_store=True)  # a token must not be kept by a cache on the way
 
 
 class LiveKitController(Controller):
@@ -57,43 +56,38 @@ class LiveKitController(Controller):
         "/connection-details",
         status_code=200,
         summary="Start an interview (agent-starter frontends)",
-        responses={200: JsonAnswer.documented(ConnectionDetails, "The interview's room and a token to join it")},
+        cache_control=NO_STORE,
     )
     async def connection_details(
         self,
         request: AuthedRequest,
         runtime: NamedDependency[Runtime],
         data: JSONBody[ConnectionDetailsRequest | None] = None,
-    ) -> ASGIApp:
+    ) -> ConnectionDetails:
         started = await start_interview(
             runtime, request.user.user_id, StartRequest(room_config=data.room_config if data else None)
         )
-        details = ConnectionDetails(
+        return ConnectionDetails(
             server_url=started.server_url,
             room_name=started.room_name,
             participant_name=started.participant_name,
             participant_token=started.participant_token,
         )
-        return JsonAnswer(details, headers=NO_STORE)
 
     @post(
         "/token",
         status_code=201,
         summary="LiveKit's standardized token endpoint: start or rejoin",
-        responses={201: JsonAnswer.documented(TokenResponse, "The room's server and a token to join it")},
+        cache_control=NO_STORE,
     )
     async def token(
         self,
         request: AuthedRequest,
         runtime: NamedDependency[Runtime],
         data: JSONBody[StartRequest | None] = None,
-    ) -> ASGIApp:
+    ) -> TokenResponse:
         started = await start_interview(runtime, request.user.user_id, data or StartRequest())
-        return JsonAnswer(
-            TokenResponse(server_url=started.server_url, participant_token=started.participant_token),
-            status=201,
-            headers=NO_STORE,
-        )
+        return TokenResponse(server_url=started.server_url, participant_token=started.participant_token)
 
 
 class InterviewsController(Controller):
