@@ -53,9 +53,9 @@ class JsonLinesHandler(logging.Handler):
     """Writes each formatted record as a line to a binary stream.
 
     While a service is serving (`written_in_batches`), info lines are collected and written together every
-    `BATCH_SECONDS`: one write a batch instead of one per request (the access log alone was a tenth of
-    identity's CPU). A warning or error is written at once, after whatever it follows, so nothing that matters
-    waits and the order holds. Outside of serving every line is written at once.
+    `BATCH_SECONDS`: one write a batch instead of one per request. A warning or error is written at once,
+    after whatever it follows, so nothing that matters waits and the order holds. Outside of serving every
+    line is written at once.
     """
 
     BATCH_SECONDS = 0.2
@@ -97,7 +97,7 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     """Route every logger (ours, uvicorn's, asyncpg's) to stderr as JSON lines."""
     global _handler  # noqa: PLW0603 (one handler per process, made once)
     # No line carries the caller's file and line, thread or process: skip finding them out for every record
-    # (the logging HOWTO's "Optimization"; a third of each access line's cost).
+    # (the logging HOWTO's "Optimization").
     logging._srcfile = None
     logging.logThreads = logging.logProcesses = logging.logMultiprocessing = False
     _handler = JsonLinesHandler(sys.stderr.buffer, service)
@@ -107,10 +107,8 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     for name in ("uvicorn", "uvicorn.error"):
         logging.getLogger(name).handlers[:] = []
         logging.getLogger(name).propagate = True
-    # Our middleware writes the access log, with the request id and route; httpx would log every call.
+    # Our middleware writes the access log, with the request id and route.
     logging.getLogger("uvicorn.access").disabled = True
-    for name in ("httpx", "httpcore"):
-        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 @contextlib.asynccontextmanager

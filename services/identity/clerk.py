@@ -3,11 +3,10 @@
 import asyncio
 import logging
 import random
-from typing import Any, Self
+from typing import Self
 
-import httpx
+import aiohttp
 import msgspec
-from httpx_aiohttp import AiohttpTransport
 
 from services.identity.clerk_payloads import ClerkObjectId, ClerkUser, decode
 from services.identity.metrics import CLERK_API_REQUESTS
@@ -35,12 +34,17 @@ class ClerkUsersPage(msgspec.Struct, frozen=True):
         return len(self.users) + len(self.unreadable)
 
 
+class ClerkAnswer(msgspec.Struct, frozen=True):
+    """An HTTP answer from Clerk, read whole."""
+
+    status: int
+    content: bytes
+    retry_after: str | None
+
+
 class ClerkClient:
-    """Clerk Backend API over one pooled httpx transport opened for the app's (or command's) life: aiohttp's
-    (httpx-aiohttp), called directly with `httpx.Request`s. Measured here, a new user's start cost identity 2.0 ms
-    of CPU with httpx's own transport (its connection pool most of it), 1.1 ms with aiohttp's under an
-    `httpx.AsyncClient`, and less again without the client (cookie jar, URL merging, auth and redirect
-    handling, none of which a GET with a fixed key needs: a third of what remained).
+    """Clerk Backend API over one aiohttp session opened for the app's (or command's) life: the one HTTP client
+    stack of this project (ARCHITECTURE.md, "Dependencies"), keep-alive connections to Clerk reused.
 
     Retries what is safe to retry (transport errors, 5xx, and 429 after its `Retry-After`) and raises
     `ClerkUnavailable` when its patience runs out. `get_user` serves a person waiting for their interview,
@@ -51,22 +55,27 @@ class ClerkClient:
     def __init__(self, base_url: str, secret_key: str, *, timeout: float) -> None:
         self._base_url = base_url.rstrip("/")
         self._timeout = timeout
-        self._headers = httpx.Headers({"Authorization": f"Bearer {secret_key}", "Accept": "application/json"})
-        self._timeouts = httpx.Timeout(timeout, connect=min(timeout, 1.0)).as_dict()
-        self._transport: AiohttpTransport | None = None
+        self._secret_key = secret_key
+        self._http: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> Self:
-        self._transport = AiohttpTransport(limits=httpx.Limits(max_connections=32, max_keepalive_connections=16))
+        self._http = aiohttp.ClientSession(
+            headers={"Authorization": f"Bearer {self._secret_key}", "Accept": "application/json"},
+            connector=aiohttp.TCPConnector(limit=32, keepalive_timeout=30),
+            timeout=aiohttp.ClientTimeout(total=self._timeout, sock_connect=min(self._timeout, 1.0)),
+            cookie_jar=aiohttp.DummyCookieJar(),
+            raise_for_status=False,
+        )
         return self
 
     async def __aexit__(self, *_: object) -> None:
-        if self._transport is not None:
-            await self._transport.aclose()
+        if self._http is not None:
+            await self._http.close()
 
     async def get_user(self, clerk_id: str) -> ClerkUser | None:
         """The user as Clerk has it now, or None when Clerk says no such user exists."""
         response = await self._get("get_user", f"/v1/users/{clerk_id}", max_attempts=3, patience=2 * self._timeout)
-        if response.status_code == 404:
+        if response.status == 404:
             return None
         try:
             return decode(_user, response.content)
@@ -78,7 +87,7 @@ class ClerkClient:
         """One page of users, oldest first (`order_by=created_at`): users signing up meanwhile come last.
 
         Each user is read on its own, so one we cannot read is reported, not fatal to the page."""
-        params = {"limit": limit, "offset": offset, "order_by": "created_at"}
+        params = {"limit": str(limit), "offset": str(offset), "order_by": "created_at"}
         response = await self._get("list_users", "/v1/users", params=params, max_attempts=10, patience=300)
         try:
             listed = decode(_raw_list, response.content)
@@ -100,10 +109,10 @@ class ClerkClient:
         operation: str,
         path: str,
         *,
-        params: dict[str, Any] | None = None,
+        params: dict[str, str] | None = None,
         max_attempts: int,
         patience: float,
-    ) -> httpx.Response:
+    ) -> ClerkAnswer:
         """GET until Clerk gives a final answer (2xx or 404) or `max_attempts`/`patience` seconds run out."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + patience
@@ -112,11 +121,11 @@ class ClerkClient:
             attempt += 1
             try:
                 response = await self._send(path, params)
-            except httpx.TransportError as error:
+            except (TimeoutError, aiohttp.ClientError) as error:
                 CLERK_API_REQUESTS.labels(operation, "error").inc()
                 reason, wait = f"transport error {type(error).__name__}", _backoff(attempt)
             else:
-                status = response.status_code
+                status = response.status
                 CLERK_API_REQUESTS.labels(operation, str(status)).inc()
                 if status < 300 or status == 404:
                     return response
@@ -132,17 +141,10 @@ class ClerkClient:
                 raise ClerkUnavailable(reason)
             await asyncio.sleep(wait)
 
-    async def _send(self, path: str, params: dict[str, Any] | None) -> httpx.Response:
-        assert self._transport is not None, "ClerkClient used outside its lifespan"
-        request = httpx.Request(
-            "GET", self._base_url + path, params=params, headers=self._headers, extensions={"timeout": self._timeouts}
-        )
-        response = await self._transport.handle_async_request(request)
-        try:
-            await response.aread()
-        finally:
-            await response.aclose()
-        return response
+    async def _send(self, path: str, params: dict[str, str] | None) -> ClerkAnswer:
+        assert self._http is not None, "ClerkClient used outside its lifespan"
+        async with self._http.get(self._base_url + path, params=params) as response:
+            return ClerkAnswer(response.status, await response.read(), response.headers.get("retry-after"))
 
 
 _user = msgspec.json.Decoder(ClerkUser)
@@ -161,8 +163,8 @@ def _backoff(attempt: int) -> float:
     return float(random.uniform(0.05, 0.1) * 2**attempt)  # noqa: S311 (jitter, not cryptography)
 
 
-def _retry_after(response: httpx.Response, attempt: int) -> float:
+def _retry_after(response: ClerkAnswer, attempt: int) -> float:
     try:
-        return max(0.0, float(response.headers.get("retry-after", "")))
+        return max(0.0, float(response.retry_after or ""))
     except ValueError:
         return _backoff(attempt)

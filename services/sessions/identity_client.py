@@ -27,6 +27,7 @@ class IdentityUser(msgspec.Struct, frozen=True, kw_only=True):
     username: str | None = None
     first_name: str | None = None
     last_name: str | None = None
+    profile_status: str = "complete"  # pending: identity stored the user from their id alone (Clerk was down)
 
     @property
     def display_name(self) -> str:
@@ -54,13 +55,10 @@ class UserChanges(msgspec.Struct, frozen=True):
 
 
 class IdentityClient:
-    """One pool of keep-alive connections to identity for the app's life, with short timeouts.
+    """One aiohttp session of keep-alive connections to identity for the app's life, with short timeouts.
 
-    aiohttp rather than httpx for ensure-user, the call on the start path: measured here against the same server,
-    it completes about five times the requests per CPU second (httpcore polls every pooled connection on
-    each request), and it was half of this process's CPU. The behaviour is the same: ensure-user is
-    idempotent, so an attempt that never reached identity (connection refused or reset, connect timeout, a
-    kept-alive connection closed) or met 502/503/504 is retried once; then the caller gets 503 with
+    Ensure-user is idempotent, so an attempt that never reached identity (connection refused or reset, connect
+    timeout, a kept-alive connection closed) or met 502/503/504 is retried once; then the caller gets 503 with
     Retry-After, never a 500. A slow answer is not retried (identity may still finish the write).
     """
 

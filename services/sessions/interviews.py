@@ -106,7 +106,6 @@ async def start_interview(runtime: Runtime, clerk_id: str, request: StartRequest
         display_name = await _record_start(runtime, new)
     name = request.participant_name or display_name
     token = runtime.tokens.mint(
-        issued_at=issued_at,
         identity=clerk_id,
         name=name,
         room=room_name,

@@ -1,25 +1,9 @@
-"""LiveKit participant tokens, minted locally: one room, the grants an interview needs.
+"""LiveKit participant tokens, minted locally by livekit-api's `AccessToken`: one room, the grants an interview
+needs, the room's configuration (agent dispatch) for LiveKit to apply when the join creates the room."""
 
-The claims are exactly those livekit-api's `AccessToken` writes for these grants (a unit test mints both and
-compares them), built and signed here directly: AccessToken walks its dataclasses, converts the room
-configuration message and lets PyJWT prepare the key on every token, which was an eighth of the start path's
-CPU. An HS256 JWT is base64url(header) "." base64url(claims) "." base64url(HMAC-SHA256 of the two).
-"""
+from datetime import UTC, datetime, timedelta
 
-import base64
-import hashlib
-import hmac
-from datetime import UTC, datetime
-from typing import Any
-
-import msgspec
-
-_HEADER = base64.urlsafe_b64encode(b'{"alg":"HS256","typ":"JWT"}').rstrip(b"=")
-_GRANTS = {"canPublish": True, "canSubscribe": True, "canPublishData": True}
-
-
-def _b64(data: bytes) -> bytes:
-    return base64.urlsafe_b64encode(data).rstrip(b"=")
+from livekit.api import AccessToken, RoomConfiguration, VideoGrants
 
 
 class ParticipantTokens:
@@ -27,34 +11,37 @@ class ParticipantTokens:
 
     def __init__(self, api_key: str, api_secret: str, ttl_seconds: int) -> None:
         self._api_key = api_key
-        self._secret = api_secret.encode()
-        self._ttl = ttl_seconds
+        self._api_secret = api_secret
+        self._ttl = timedelta(seconds=ttl_seconds)
 
     def expiry(self, issued_at: int) -> datetime:
         """When a token issued at `issued_at` (Unix seconds) expires."""
-        return datetime.fromtimestamp(issued_at + self._ttl, UTC)
+        return datetime.fromtimestamp(issued_at, UTC) + self._ttl
 
     def mint(
         self,
         *,
-        issued_at: int,
         identity: str,
         name: str,
         room: str,
-        room_config: dict[str, Any],
+        room_config: RoomConfiguration,
         metadata: str | None = None,
         attributes: dict[str, str] | None = None,
     ) -> str:
-        """A token to join `room` only, publishing and subscribing audio/video/data, valid from `issued_at`
-        (Unix seconds) until `expiry(issued_at)`. `room_config` is a `RoomConfiguration` in protobuf JSON."""
-        claims: dict[str, Any] = {"video": {"roomJoin": True, "room": room, **_GRANTS}, "roomConfig": room_config}
+        """A token to join `room` only, publishing and subscribing audio/video/data, valid from now for the
+        configured TTL (`expiry` of the second it is minted in)."""
+        grants = VideoGrants(room_join=True, room=room, can_publish=True, can_subscribe=True, can_publish_data=True)
+        token = (
+            AccessToken(self._api_key, self._api_secret)
+            .with_identity(identity)
+            .with_grants(grants)
+            .with_ttl(self._ttl)
+            .with_room_config(room_config)
+        )
         if name:
-            claims["name"] = name
+            token = token.with_name(name)
         if metadata:
-            claims["metadata"] = metadata
+            token = token.with_metadata(metadata)
         if attributes:
-            claims["attributes"] = attributes
-        claims |= {"sub": identity, "iss": self._api_key, "nbf": issued_at, "exp": issued_at + self._ttl}
-        signed = _HEADER + b"." + _b64(msgspec.json.encode(claims))
-        signature = _b64(hmac.new(self._secret, signed, hashlib.sha256).digest())
-        return (signed + b"." + signature).decode()
+            token = token.with_attributes(attributes)
+        return token.to_jwt()

@@ -63,15 +63,15 @@ def requested_agent(room_config: dict[str, Any] | None, allowed: frozenset[str],
     return AgentChoice(agent.agent_name, agent.metadata or None)  # proto3: "" and absent are one
 
 
-def room_configuration(agent: AgentChoice | None, interview_id: uuid.UUID, clerk_id: str) -> dict[str, Any]:
-    """The room's `RoomConfiguration`, as the protobuf JSON a participant token carries (and LiveKit applies
-    when that participant's join creates the room)."""
-    config: dict[str, Any] = {
-        "emptyTimeout": EMPTY_TIMEOUT_SECONDS,
-        "departureTimeout": DEPARTURE_TIMEOUT_SECONDS,
-        "maxParticipants": 1 + (agent is not None) + SPARE_PARTICIPANTS,
-    }
+def room_configuration(agent: AgentChoice | None, interview_id: uuid.UUID, clerk_id: str) -> RoomConfiguration:
+    """The room's `RoomConfiguration`, which a participant token carries (and LiveKit applies when that
+    participant's join creates the room)."""
+    config = RoomConfiguration(
+        empty_timeout=EMPTY_TIMEOUT_SECONDS,
+        departure_timeout=DEPARTURE_TIMEOUT_SECONDS,
+        max_participants=1 + (agent is not None) + SPARE_PARTICIPANTS,
+    )
     if agent is not None:
         context = {"interview_id": str(interview_id), "clerk_id": clerk_id, "metadata": agent.metadata}
-        config["agents"] = [{"agentName": agent.name, "metadata": msgspec.json.encode(context).decode()}]
+        config.agents.add(agent_name=agent.name, metadata=msgspec.json.encode(context).decode())
     return config
