@@ -13,7 +13,7 @@ from services.identity.users import UserCreations
 @dataclass(frozen=True, slots=True)
 class Runtime:
     """Injected as one dependency: Litestar resolves several dependencies of one handler in an anyio task
-    group, on every request (measured: about a tenth of a request's CPU)."""
+    group, on every request, and one dependency needs none (the cost is in deploy/k8s/CAPACITY.md)."""
 
     database: Database
     clerk: ClerkClient

@@ -14,7 +14,7 @@ from services.sessions.settings import SessionsSettings
 @dataclass(frozen=True, slots=True)
 class Runtime:
     """Injected as one dependency: Litestar resolves several dependencies of one handler in an anyio task
-    group, on every request (measured: about a tenth of the start path's CPU)."""
+    group, on every request, and one dependency needs none (the cost is in deploy/k8s/CAPACITY.md)."""
 
     settings: SessionsSettings
     database: Database

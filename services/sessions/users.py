@@ -45,7 +45,9 @@ async def confirm_user(runtime: Runtime, clerk_id: str) -> KnownUser:
             "identity is unavailable: %s starts on identity's answer of the last %d s", clerk_id, stale_seconds
         )
         return known
-    return KnownUser(user.id, user.display_name, answered_now=True)
+    # An answer about a pending profile is not remembered: the user's next start asks identity again, which
+    # asks Clerk again in the background, until the profile is complete (and their name known).
+    return KnownUser(user.id, user.display_name, answered_now=user.profile_status != "pending")
 
 
 async def recent_or_confirmed_user(runtime: Runtime, clerk_id: str) -> KnownUser:

@@ -193,9 +193,9 @@ def _is_get_user(scope: Scope) -> bool:
 
 
 async def get_user(standin: Standin, scope: Scope, send: Send) -> None:
-    """`GET /v1/users/{user_id}` as plain ASGI. A new user's start calls it, and on one machine shared with the
-    services Litestar's work per request here was a tenth of each new user's CPU: Clerk's own servers cost the
-    services none, so neither should their stand-in, beyond what serving HTTP takes."""
+    """`GET /v1/users/{user_id}` as plain ASGI. A new user's start calls it, and the benchmark runs the stand-in
+    on the machine it measures: Clerk's own servers cost the services no CPU, so their stand-in should cost as
+    little as serving HTTP takes."""
     authorization = next((value.decode() for key, value in scope["headers"] if key == b"authorization"), None)
     answer = await _misbehave(standin, authorization, "get_user")
     if answer is None:
