@@ -17,6 +17,7 @@ from services.sessions.identity_client import IdentityClient
 from services.sessions.livekit_rooms import LiveKitRooms
 from services.sessions.livekit_tokens import ParticipantTokens
 from services.sessions.reconciler import reconciling
+from services.sessions.room_removals import removing
 from services.sessions.routes.api import InterviewsController, LiveKitController
 from services.sessions.routes.webhooks import receive_livekit_webhook
 from services.sessions.runtime import Runtime
@@ -55,7 +56,8 @@ def create_app(settings: SessionsSettings) -> Litestar:
             lambda: identity,
             lambda: rooms,
             lambda: reconciling(database, rooms, settings.interview_reconcile_seconds, settings.max_interview_seconds),
-            lambda: following(database, identity, rooms),
+            lambda: following(database, identity),
+            lambda: removing(database, rooms, settings.max_interview_seconds),
         ],
     )
 

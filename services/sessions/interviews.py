@@ -3,7 +3,9 @@
 A start is: the user as identity confirmed them (recently, or asked now over the ensure-user RPC), the
 interview recorded within the user's cap in one statement, then its token minted (local signing of checked
 input, which cannot fail). Identity failing or refusing leaves no row. A user holds at most
-`MAX_OPEN_INTERVIEWS_PER_USER` open interviews; a rejoin (a fresh token for one of them) never counts.
+`MAX_OPEN_INTERVIEWS_PER_USER` open interviews; a rejoin (a fresh token for one of them) never counts, and a
+start by a user holding an unused interview (created, never joined) for the same agent gets that one back with
+a fresh token: clients fetch a token on every page load, so reloads and crashed tabs never pile up interviews.
 """
 
 import base64
@@ -26,7 +28,7 @@ from services.sessions.errors import (
     TooManyOpenInterviews,
     UserNotAllowed,
 )
-from services.sessions.metrics import INTERVIEWS_CREATED, INTERVIEWS_REFUSED_AT_CAP
+from services.sessions.metrics import INTERVIEWS_CREATED, INTERVIEWS_REFUSED_AT_CAP, INTERVIEWS_REUSED
 from services.sessions.participant_fields import check_attributes, check_metadata, check_name
 from services.sessions.room_policy import requested_agent, room_configuration
 from services.sessions.runtime import Runtime
@@ -94,16 +96,15 @@ async def start_interview(runtime: Runtime, clerk_id: str, request: StartRequest
             await store.extend_token(conn, interview_id, expires_at)
         display_name = user.display_name
     else:
-        interview_id = uuid.uuid4()
-        room_name = room_name_for(interview_id)
+        new_id = uuid.uuid4()
         new = NewInterview(
-            id=interview_id,
+            id=new_id,
             clerk_id=clerk_id,
-            room_name=room_name,
+            room_name=room_name_for(new_id),
             agent_name=agent.name if agent else None,
             token_expires_at=expires_at,
         )
-        display_name = await _record_start(runtime, new)
+        interview_id, room_name, display_name = await _record_start(runtime, new)
     name = request.participant_name or display_name
     token = runtime.tokens.mint(
         identity=clerk_id,
@@ -118,9 +119,10 @@ async def start_interview(runtime: Runtime, clerk_id: str, request: StartRequest
     )
 
 
-async def _record_start(runtime: Runtime, new: NewInterview) -> str:
+async def _record_start(runtime: Runtime, new: NewInterview) -> tuple[uuid.UUID, str, str]:
     """Record `new` within the user's cap, on identity's recent answer about them or, without one, on its
-    answer now; the name they start under."""
+    answer now, unless the user holds an unused interview for the same agent (handed back instead); the
+    interview's id and room, and the name the user starts under."""
     settings = runtime.settings
     cap, recheck = settings.max_open_interviews_per_user, settings.identity_recheck_seconds
 
@@ -142,9 +144,15 @@ async def _record_start(runtime: Runtime, new: NewInterview) -> str:
         raise TooManyOpenInterviews(
             f"You have {cap} open interviews; end one or rejoin it.", retry_after=retry_after or 60
         )
-    INTERVIEWS_CREATED.inc()
-    assert started.display_name is not None
-    return started.display_name
+    if started.outcome == "reused":
+        INTERVIEWS_REUSED.inc()
+    else:
+        INTERVIEWS_CREATED.inc()
+    interview_id, room_name, display_name = started.interview_id, started.room_name, started.display_name
+    assert interview_id is not None
+    assert room_name is not None
+    assert display_name is not None
+    return interview_id, room_name, display_name
 
 
 class InterviewPage(msgspec.Struct, frozen=True):

@@ -15,6 +15,10 @@ IDENTITY_RPC_FAILURES = Counter(
 
 # The interview funnel: created → activated → ended, created → expired.
 INTERVIEWS_CREATED = Counter("sessions_interviews_created", "Interviews started (a new room each).")
+INTERVIEWS_REUSED = Counter(
+    "sessions_interviews_reused",
+    "Starts answered with the user's unused interview for that agent (a page reload) instead of a new one.",
+)
 INTERVIEWS_ACTIVATED = Counter("sessions_interviews_activated", "Interviews whose candidate joined the room.")
 INTERVIEWS_ENDED = Counter("sessions_interviews_ended", "Interviews that reached the ended state.")
 INTERVIEWS_EXPIRED = Counter("sessions_interviews_expired", "Interviews nobody joined before their token expired.")
@@ -62,8 +66,8 @@ USER_FEED_POLLS = Counter(
     "database_unavailable, error.",
     ["outcome"],
 )
-USER_FEED_REMOVALS_FAILED = Counter(
-    "sessions_user_feed_removals_failed",
-    "Deleted, banned or locked users whom LiveKit could not be asked to remove from a room (it was unavailable): "
-    "when the users' feed applied the change, or when they joined later with an earlier token.",
+ROOM_REMOVALS = Counter(
+    "sessions_room_removals",
+    "Removals of deleted, banned or locked users from live rooms, by outcome (removed, failed: retried, given_up).",
+    ["outcome"],
 )

@@ -20,7 +20,6 @@ from services.sessions import store
 from services.sessions.interviews import is_interview_room
 from services.sessions.metrics import INTERVIEWS_ACTIVATED, INTERVIEWS_ENDED, LIVEKIT_WEBHOOKS
 from services.sessions.runtime import Runtime
-from services.sessions.user_feed import remove_from_room
 
 
 def _is_candidate(participant: ParticipantInfo) -> bool:
@@ -43,8 +42,10 @@ async def _joined(runtime: Runtime, event: WebhookEvent, at: datetime) -> str:
         INTERVIEWS_ACTIVATED.inc()
     if not (applied.outcome in ("applied", "unknown_room") and applied.refused):
         return applied.outcome
-    # a user who may not start interviews joined with a token minted before: LiveKit then reports the departure
-    await remove_from_room(runtime.rooms, event.room.name, participant.identity)
+    # a user who may not start interviews joined with a token minted before: removed within about a second (the
+    # room removals' queue), and LiveKit then reports the departure
+    async with runtime.database.connection() as conn:
+        await store.queue_room_removal(conn, event.room.name, participant.identity)
     return "refused"
 
 

@@ -40,11 +40,14 @@ class KnownUser(msgspec.Struct, frozen=True):
 
 
 class Start(msgspec.Struct, frozen=True):
-    """What a start did: `outcome` started | at_cap | unconfirmed (no recent answer about the user: ask
-    identity) | deleted (the users' feed reported the user deleted), and the name the user starts under."""
+    """What a start did: `outcome` started | reused (the user's unused interview for that agent, handed back) |
+    at_cap | unconfirmed (no recent answer about the user: ask identity) | deleted (the users' feed reported the
+    user deleted); the name the user starts under, and the interview (started or reused) and its room."""
 
     outcome: str
     display_name: str | None
+    interview_id: uuid.UUID | None
+    room_name: str | None
 
 
 _COLUMNS = ", ".join(Interview.__struct_fields__)
@@ -63,12 +66,15 @@ async def start_within_cap(
     reuse_seconds: int,
     feed_current_seconds: int,
 ) -> Start:
-    """Insert `new` unless its user already holds `cap` open interviews, for `user` as identity described them,
-    or, with no `user`, on identity's answer of the last `reuse_seconds` while the users' feed is current; an
-    answer given just now is remembered. Concurrent starts of one user cannot pass the cap together (the
-    database function `start_interview` of the migrations, one round trip)."""
+    """Insert `new`, for `user` as identity described them or, with no `user`, on identity's answer of the last
+    `reuse_seconds` while the users' feed is current (an answer given just now is remembered), unless the user
+    holds an unused interview for the same agent (it is handed back, its token's expiry moved to `new`'s) or
+    already `cap` open ones. Concurrent starts of one user queue on the user's lock, so they make one interview
+    and cannot pass the cap together (the database function `start_interview` of the migrations, one round
+    trip)."""
     row = await conn.fetchrow(
-        "SELECT outcome, user_name FROM start_interview($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+        """SELECT outcome, user_name, interview_id, room_name
+           FROM start_interview($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)""",
         new.id,
         new.clerk_id,
         new.room_name,
@@ -82,7 +88,7 @@ async def start_within_cap(
         feed_current_seconds,
     )
     assert row is not None
-    return Start(row["outcome"], row["user_name"])
+    return Start(row["outcome"], row["user_name"], row["interview_id"], row["room_name"])
 
 
 async def seconds_until_one_closes(conn: asyncpg.Connection, clerk_id: str) -> int | None:
@@ -281,14 +287,6 @@ async def forget_user(conn: asyncpg.Connection, clerk_id: str) -> None:
     await conn.execute("DELETE FROM known_users WHERE clerk_id = $1", clerk_id)
 
 
-async def open_rooms(conn: asyncpg.Connection, clerk_id: str) -> list[str]:
-    """Rooms the user may be in now: those of their open interviews."""
-    rows = await conn.fetch(
-        "SELECT room_name FROM interviews WHERE clerk_id = $1 AND status IN ('created', 'active')", clerk_id
-    )
-    return [row["room_name"] for row in rows]
-
-
 async def hold_user(conn: asyncpg.Connection, clerk_id: str) -> None:
     """Wait for the user's starts in flight, and hold theirs back, until this transaction ends: the lock
     `start_interview` takes. A start then either went before (its row is seen) or comes after (it sees what
@@ -314,20 +312,99 @@ async def flag_user(conn: asyncpg.Connection, clerk_id: str, *, banned: bool | N
     )
 
 
-async def lock_feed_cursor(conn: asyncpg.Connection, feed: str) -> str | None:
-    """The feed's cursor, locked for this transaction; None when another replica is reading the feed."""
+async def lease_feed(conn: asyncpg.Connection, feed: str, holder: str, seconds: float) -> str | None:
+    """The feed's cursor, if `holder` holds (or now takes) the feed's lease for `seconds`; None while another
+    replica's lease runs."""
     value: str | None = await conn.fetchval(
-        "SELECT cursor FROM feed_cursors WHERE feed = $1 FOR UPDATE SKIP LOCKED", feed
+        """UPDATE feed_cursors SET leased_by = $2, leased_until = now() + make_interval(secs => $3)
+           WHERE feed = $1 AND (leased_by IS NULL OR leased_by = $2 OR leased_until < now())
+           RETURNING cursor""",
+        feed,
+        holder,
+        seconds,
     )
     return value
 
 
-async def save_feed_cursor(conn: asyncpg.Connection, feed: str, cursor: str, *, at_end: bool) -> None:
-    """Where the next read starts; `at_end`: this read reached the end of the feed (`updated_at` says when the
-    feed was last current)."""
-    await conn.execute(
-        "UPDATE feed_cursors SET cursor = $2, updated_at = CASE WHEN $3 THEN now() ELSE updated_at END WHERE feed = $1",
+async def save_feed_cursor(
+    conn: asyncpg.Connection, feed: str, holder: str, *, read_from: str, cursor: str, at_end: bool
+) -> bool:
+    """Where the next read starts, saved only if `holder` still holds the lease and nobody moved the cursor
+    from `read_from` meanwhile (False otherwise: the caller rolls back what it applied). `at_end`: this read
+    reached the end of the feed (`updated_at` says when the feed was last current)."""
+    saved = await conn.fetchval(
+        """UPDATE feed_cursors SET cursor = $4, updated_at = CASE WHEN $5 THEN now() ELSE updated_at END
+           WHERE feed = $1 AND leased_by = $2 AND cursor = $3 RETURNING true""",
         feed,
+        holder,
+        read_from,
         cursor,
         at_end,
     )
+    return bool(saved)
+
+
+# --- Room removals: queued with the change that asks for them, carried out by whichever replica claims them ---
+
+
+class RoomRemoval(msgspec.Struct, frozen=True):
+    room_name: str
+    clerk_id: str
+    attempts: int
+
+
+async def queue_room_removals(conn: asyncpg.Connection, clerk_id: str) -> int:
+    """Queue the user's removal from the rooms they may be in now (those of their open interviews); how many."""
+    result = await conn.execute(
+        """INSERT INTO room_removals (room_name, clerk_id)
+           SELECT room_name, clerk_id FROM interviews WHERE clerk_id = $1 AND status IN ('created', 'active')
+           ON CONFLICT (room_name, clerk_id) DO NOTHING""",
+        clerk_id,
+    )
+    return rows_affected(result)
+
+
+async def queue_room_removal(conn: asyncpg.Connection, room_name: str, clerk_id: str) -> None:
+    await conn.execute(
+        "INSERT INTO room_removals (room_name, clerk_id) VALUES ($1, $2) ON CONFLICT (room_name, clerk_id) DO NOTHING",
+        room_name,
+        clerk_id,
+    )
+
+
+async def claim_room_removals(conn: asyncpg.Connection, limit: int, hold_seconds: float) -> list[RoomRemoval]:
+    """Up to `limit` removals that are due, each put off by `hold_seconds` so no other replica claims it while
+    this one tries it."""
+    rows = await conn.fetch(
+        """UPDATE room_removals SET next_attempt_at = now() + make_interval(secs => $2)
+           WHERE id IN (SELECT id FROM room_removals WHERE next_attempt_at <= now()
+                        ORDER BY next_attempt_at LIMIT $1 FOR UPDATE SKIP LOCKED)
+           RETURNING room_name, clerk_id, attempts""",
+        limit,
+        hold_seconds,
+    )
+    return [RoomRemoval(row["room_name"], row["clerk_id"], row["attempts"]) for row in rows]
+
+
+async def room_removal_done(conn: asyncpg.Connection, removal: RoomRemoval) -> None:
+    await conn.execute(
+        "DELETE FROM room_removals WHERE room_name = $1 AND clerk_id = $2", removal.room_name, removal.clerk_id
+    )
+
+
+async def room_removal_failed(conn: asyncpg.Connection, removal: RoomRemoval, retry_seconds: float) -> None:
+    await conn.execute(
+        """UPDATE room_removals SET attempts = attempts + 1, next_attempt_at = now() + make_interval(secs => $3)
+           WHERE room_name = $1 AND clerk_id = $2""",
+        removal.room_name,
+        removal.clerk_id,
+        retry_seconds,
+    )
+
+
+async def drop_stale_room_removals(conn: asyncpg.Connection, older_than_seconds: int) -> int:
+    """Give up removals queued over `older_than_seconds` ago (the room cannot outlive that); how many."""
+    result = await conn.execute(
+        "DELETE FROM room_removals WHERE queued_at < now() - make_interval(secs => $1)", older_than_seconds
+    )
+    return rows_affected(result)

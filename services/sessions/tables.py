@@ -1,6 +1,6 @@
 """The sessions schema, as Piccolo tables: the source its migrations are generated from."""
 
-from piccolo.columns import UUID, BigInt, Boolean, Timestamptz, Varchar
+from piccolo.columns import UUID, BigInt, BigSerial, Boolean, Integer, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -60,3 +60,20 @@ class FeedCursors(Table, tablename="feed_cursors"):
     feed = Varchar(length=64, primary_key=True)
     cursor = Varchar(length=64, default="")
     updated_at = Timestamptz(default=TimestamptzNow())
+    # The replica reading the feed and until when: renewed each poll, taken over by another once it runs out.
+    leased_by = Varchar(length=64, null=True, default=None)
+    leased_until = Timestamptz(null=True, default=None)
+
+
+class RoomRemovals(Table, tablename="room_removals"):
+    """Participants to disconnect from a room (a deleted, banned or locked user), queued in the transaction
+    that records why, then removed through RoomService and retried until LiveKit takes it, or until
+    `MAX_INTERVIEW_SECONDS` after queueing. One row per (room_name, clerk_id): a unique constraint of the
+    migration."""
+
+    id = BigSerial(primary_key=True)
+    room_name = Varchar(length=128)
+    clerk_id = Varchar(length=64)
+    queued_at = Timestamptz(default=TimestamptzNow())
+    attempts = Integer(default=0)
+    next_attempt_at = Timestamptz(default=TimestamptzNow())

@@ -1,22 +1,25 @@
 """Following identity's users' changes feed: a deletion reaches every row here, a ban or lock every room.
 
-About once a second one replica (whichever locks the cursor row; the others skip that round) reads the next
-page after its stored cursor and, in the same transaction that advances the cursor, applies each change:
-- `deleted`: the user is removed from any live room of theirs (RoomService RemoveParticipant), then every row
-  naming them is erased (interviews, and what identity last said about them) and their Clerk id alone is kept
-  in `erased_users`, which refuses their starts from then on;
-- `banned` / `locked`: removed from live rooms, and no longer allowed to start on a stale answer;
+About once a second one replica (whichever holds the feed's lease, a few seconds long and renewed each poll;
+the others skip that round) reads the next page after its stored cursor, with no transaction open, then applies
+the page in one short transaction that also advances the cursor (only if it still holds the lease and nobody
+moved the cursor meanwhile; otherwise the page is rolled back, and read again by whoever holds it):
+- `deleted`: every row naming the user is erased (interviews, and what identity last said about them) and their
+  Clerk id alone is kept in `erased_users`, which refuses their starts from then on;
+- `banned` / `locked`: no longer allowed to start on a stale answer;
 - `unbanned` / `unlocked`: allowed again.
-A deletion, ban or lock takes the user's start lock first: a start racing it either went before (its room is
-removed, its row erased) or comes after, and finds identity's earlier answer flagged, or the user erased (even
-a start that asked identity just before the deletion). A failure rolls the page back, to be read again (the
-changes are idempotent). LiveKit unreachable does not hold erasure back: the removal is counted and logged,
-and the room still ends at `MAX_INTERVIEW_SECONDS`.
+A deletion, ban or lock also queues the user's removal from the rooms of their open interviews
+(`room_removals`, carried out by every replica), in the same transaction: LiveKit being slow or down never holds
+erasure back, nor anyone else's. Each of them takes the user's start lock first: a start racing it either went
+before (its room is queued for removal, its row erased) or comes after, and finds identity's earlier answer
+flagged, or the user erased (even a start that asked identity just before the deletion). What was applied is
+logged once the transaction has committed.
 """
 
 import asyncio
 import contextlib
 import logging
+import os
 import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
@@ -28,14 +31,14 @@ from libs.common.db import Database, DatabaseUnavailable
 from services.sessions import store
 from services.sessions.errors import IdentityUnavailable
 from services.sessions.identity_client import IdentityClient, UserChange
-from services.sessions.livekit_rooms import LiveKitRooms, LiveKitUnavailable
-from services.sessions.metrics import USER_FEED_CHANGES, USER_FEED_LAG, USER_FEED_POLLS, USER_FEED_REMOVALS_FAILED
+from services.sessions.metrics import USER_FEED_CHANGES, USER_FEED_LAG, USER_FEED_POLLS
 
 logger = logging.getLogger(__name__)
 
 FEED = "identity-users"
 PAGE = 100
 POLL_SECONDS = 1.0
+LEASE_SECONDS = 5.0  # a replica that stops polling hands the feed over this long after its last poll
 CURRENT_SECONDS = 5  # read to its end this recently, the feed has brought every ban and deletion but the last few
 _FLAGS = {
     "banned": {"banned": True, "locked": None},
@@ -45,45 +48,48 @@ _FLAGS = {
 }
 
 
-async def remove_from_room(rooms: LiveKitRooms, room: str, clerk_id: str) -> None:
-    """Disconnect a user who may no longer be there; LiveKit unavailable is counted and logged, not raised (the
-    room still ends at `MAX_INTERVIEW_SECONDS`)."""
-    try:
-        await rooms.remove_participant(room, clerk_id)
-    except LiveKitUnavailable as error:
-        USER_FEED_REMOVALS_FAILED.inc()
-        logger.warning("could not remove %s from room %s: %s", clerk_id, room, error)
+class LeaseLost(Exception):
+    """Another replica took the feed over (or moved its cursor) while this one applied a page."""
 
 
-async def _remove_from_rooms(conn: asyncpg.Connection, rooms: LiveKitRooms, clerk_id: str) -> None:
-    for room in await store.open_rooms(conn, clerk_id):
-        await remove_from_room(rooms, room, clerk_id)
-
-
-async def apply_change(conn: asyncpg.Connection, rooms: LiveKitRooms, change: UserChange) -> None:
-    """Apply one change of the feed, inside the caller's transaction."""
+async def apply_change(conn: asyncpg.Connection, change: UserChange) -> int | None:
+    """Apply one change of the feed, inside the caller's transaction; for a deletion, how many interviews were
+    erased (None for the other changes)."""
+    erased = None
     if change.change in ("deleted", "banned", "locked"):
         await store.hold_user(conn, change.clerk_id)  # a start racing this one is in the rooms or refused
-        await _remove_from_rooms(conn, rooms, change.clerk_id)
+        await store.queue_room_removals(conn, change.clerk_id)
     if change.change == "deleted":
         erased = await store.erase_user(conn, change.clerk_id)
-        logger.info("erased %s: %d interviews", change.clerk_id, erased)
     elif change.change in _FLAGS:
         await store.flag_user(conn, change.clerk_id, **_FLAGS[change.change])
-    USER_FEED_CHANGES.labels(change.change).inc()
-    USER_FEED_LAG.observe(max(0.0, (datetime.now(UTC) - change.at).total_seconds()))
+    return erased
 
 
-async def follow_once(database: Database, identity: IdentityClient, rooms: LiveKitRooms) -> int | None:
-    """Apply the next page of the feed; how many changes it held (None: another replica is reading it)."""
+async def follow_once(database: Database, identity: IdentityClient, holder: str) -> int | None:
+    """Apply the next page of the feed; how many changes it held (None: another replica holds the feed)."""
+    async with database.connection() as conn:
+        cursor = await store.lease_feed(conn, FEED, holder, LEASE_SECONDS)
+    if cursor is None:
+        return None
+    page = await identity.user_changes(cursor, PAGE)
+    erasures: list[tuple[str, int]] = []
     async with database.transaction() as conn:
-        cursor = await store.lock_feed_cursor(conn, FEED)
-        if cursor is None:
-            return None
-        page = await identity.user_changes(cursor, PAGE)
         for change in page.items:
-            await apply_change(conn, rooms, change)
-        await store.save_feed_cursor(conn, FEED, page.next_cursor or cursor, at_end=len(page.items) < PAGE)
+            erased = await apply_change(conn, change)
+            if erased is not None:
+                erasures.append((change.clerk_id, erased))
+        at_end = len(page.items) < PAGE
+        if not await store.save_feed_cursor(
+            conn, FEED, holder, read_from=cursor, cursor=page.next_cursor or cursor, at_end=at_end
+        ):
+            raise LeaseLost
+    now = datetime.now(UTC)
+    for change in page.items:
+        USER_FEED_CHANGES.labels(change.change).inc()
+        USER_FEED_LAG.observe(max(0.0, (now - change.at).total_seconds()))
+    for clerk_id, interviews in erasures:
+        logger.info("erased %s: %d interviews", clerk_id, interviews)
     return len(page.items)
 
 
@@ -114,15 +120,18 @@ class _Outage:
         self.failed, self._logged_at = 0, None
 
 
-async def _follow_and_count(database: Database, identity: IdentityClient, rooms: LiveKitRooms, outage: _Outage) -> int:
+async def _follow_and_count(database: Database, identity: IdentityClient, holder: str, outage: _Outage) -> int:
     try:
-        applied = await follow_once(database, identity, rooms)
+        applied = await follow_once(database, identity, holder)
     except IdentityUnavailable as error:
         USER_FEED_POLLS.labels("identity_unavailable").inc()
         outage.failure(error)
         return 0
     except DatabaseUnavailable:
         USER_FEED_POLLS.labels("database_unavailable").inc()
+        return 0
+    except LeaseLost:
+        USER_FEED_POLLS.labels("busy").inc()
         return 0
     except Exception:  # a bug must not stop following for the process's life
         USER_FEED_POLLS.labels("error").inc()
@@ -135,13 +144,14 @@ async def _follow_and_count(database: Database, identity: IdentityClient, rooms:
 
 
 @contextlib.asynccontextmanager
-async def following(database: Database, identity: IdentityClient, rooms: LiveKitRooms) -> AsyncIterator[None]:
+async def following(database: Database, identity: IdentityClient) -> AsyncIterator[None]:
     """For the app's life: read the feed about once a second, at once again after a full page."""
+    holder = f"{os.uname().nodename}/{os.getpid()}/{os.urandom(4).hex()}"[-64:]
 
     async def loop() -> None:
         outage = _Outage()
         while True:
-            if await _follow_and_count(database, identity, rooms, outage) < PAGE:
+            if await _follow_and_count(database, identity, holder, outage) < PAGE:
                 await asyncio.sleep(POLL_SECONDS)
 
     async with in_background(loop()):

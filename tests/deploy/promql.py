@@ -18,6 +18,7 @@ COUNTERS: dict[str, set[str]] = {
     "identity_requests_error_total": ROUTE_LABELS,
     "sessions_identity_rpc_failures_total": {"reason"},
     "sessions_interviews_created_total": set(),
+    "sessions_interviews_reused_total": set(),
     "sessions_interviews_activated_total": set(),
     "sessions_interviews_ended_total": set(),
     "sessions_interviews_expired_total": set(),
@@ -28,7 +29,7 @@ COUNTERS: dict[str, set[str]] = {
     "sessions_stale_starts_total": set(),
     "sessions_user_feed_changes_total": {"change"},
     "sessions_user_feed_polls_total": {"outcome"},
-    "sessions_user_feed_removals_failed_total": set(),
+    "sessions_room_removals_total": {"outcome"},
     "sessions_requests_total": ROUTE_LABELS,
     "sessions_requests_error_total": ROUTE_LABELS,
 }

@@ -18,9 +18,12 @@ def test_committed_openapi_document_matches_the_code(service: str):
 def test_documents_describe_the_contract_paths():
     paths = {service: set(document["paths"]) for service, document in documents().items()}
 
-    assert {"/internal/users/ensure", "/internal/users/{clerk_id}", "/internal/users/changes"} <= paths["identity"]
-    # Clerk's webhook receiver is plain ASGI (services/identity/routes/webhooks.py): its contract is Svix's.
-    assert "/webhooks/clerk" not in paths["identity"]
+    assert {
+        "/internal/users/ensure",
+        "/internal/users/{clerk_id}",
+        "/internal/users/changes",
+        "/webhooks/clerk",
+    } <= paths["identity"]
     assert {
         "/api/livekit/connection-details",
         "/api/livekit/token",

@@ -213,9 +213,11 @@ async def test_never_joined_expires_and_is_listed_only_when_asked(
     stack: Stack, livekit: LiveKitStandin, candidate: Callable[[str], Any]
 ):
     person = await candidate("never.joined@example.com")
-    unused = (await person.start())["roomName"]
     joined_late = await person.start()  # joined, but the join's webhook was lost
     await livekit.join(joined_late["participantToken"], deliver=False)
+    earlier_agent = "UPDATE interviews SET agent_name = 'earlier-agent' WHERE clerk_id = $1"
+    await rows(stack.database_urls["sessions"], earlier_agent, person.clerk_id)
+    unused = (await person.start())["roomName"]  # (for another agent than the first: not handed back)
     await rows(
         stack.database_urls["sessions"],
         "UPDATE interviews SET token_expires_at = now() - interval '1 second' WHERE clerk_id = $1",
@@ -236,7 +238,11 @@ async def test_the_cap_refuses_a_fourth_start_but_not_a_rejoin(
     stack: Stack, livekit: LiveKitStandin, candidate: Callable[[str], Any]
 ):
     person = await candidate("at.cap@example.com")
-    rooms = [(await person.start(replica))["roomName"] for replica in (0, 1, 0)]
+    rooms = []
+    for replica in (0, 1, 0):
+        details = await person.start(replica)
+        await livekit.join(details["participantToken"])  # joined: the next start makes another
+        rooms.append(details["roomName"])
 
     async with httpx.AsyncClient(base_url=stack.sessions_replicas[1].url) as http:
         refused = await http.post("/api/livekit/connection-details", headers=person.headers)

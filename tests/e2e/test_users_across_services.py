@@ -51,10 +51,13 @@ async def start(stack: Stack, token: str, replica: int = 0) -> httpx.Response:
 async def joined_user(
     stack: Stack, clerk: httpx.AsyncClient, livekit: LiveKitStandin, token: Callable[..., str], email: str
 ) -> tuple[str, str]:
-    """A user who started two interviews and is talking in the second one's room: (clerk id, room)."""
+    """A user who started two interviews (joined the first, so the second start made another) and is talking in
+    the second one's room: (clerk id, room)."""
     user = await clerk_user(clerk, email=email)
-    assert (await start(stack, token(user["id"]), replica=1)).status_code == 200
+    first = await start(stack, token(user["id"]), replica=1)
+    await livekit.join(first.json()["participantToken"])
     details = (await start(stack, token(user["id"]))).json()
+    assert details["roomName"] != first.json()["roomName"]
     await livekit.join(details["participantToken"])
     return user["id"], details["roomName"]
 

@@ -60,7 +60,8 @@ async def test_identity_stopped_a_recently_confirmed_user_starts_a_new_one_gets_
         assert int(response.headers["retry-after"]) > 0
         assert response.headers["content-type"].startswith("application/problem+json")
     owners = [row["clerk_id"] for row in await interview_rows(sessions_db)]
-    assert owners == [known["id"], known["id"]]  # nothing for the user identity never confirmed
+    assert owners == [known["id"]]  # the stale start got the unused interview back; none for the unconfirmed user
+    assert stale.json()["roomName"] == confirmed.json()["roomName"]
 
 
 async def test_identity_stopped_with_stale_if_error_off_gives_everyone_503(

@@ -8,13 +8,22 @@ import httpx
 
 from tests.support.clerk import clerk_user
 from tests.support.credentials import bearer
+from tests.support.livekit import report_join
 from tests.support.rows import interview_rows, rows
 
 
-async def start(sessions: httpx.AsyncClient, token: str) -> str:
-    response = await sessions.post("/api/livekit/connection-details", headers=bearer(token))
+async def start(sessions: httpx.AsyncClient, token: str, agent: str = "interviewer") -> str:
+    body = {"room_config": {"agents": [{"agent_name": agent}]}}
+    response = await sessions.post("/api/livekit/connection-details", json=body, headers=bearer(token))
     assert response.status_code == 200
     return response.json()["roomName"]
+
+
+async def start_and_join(sessions: httpx.AsyncClient, token: str, clerk_id: str) -> str:
+    """A start whose candidate then joined: the next start makes another interview (an unused one is reused)."""
+    room = await start(sessions, token)
+    await report_join(sessions, room, clerk_id)
+    return room
 
 
 async def test_pages_cover_every_interview_once_newest_first(
@@ -24,7 +33,7 @@ async def test_pages_cover_every_interview_once_newest_first(
     owner = await clerk_user(clerk, email="pager@example.com")
     other = await clerk_user(clerk, email="other@example.com")
     token = session_token(owner["id"])
-    started = [await start(sessions, token) for _ in range(23)]
+    started = [await start_and_join(sessions, token, owner["id"]) for _ in range(23)]
     await start(sessions, session_token(other["id"]))
 
     seen: list[dict] = []
@@ -82,7 +91,8 @@ async def test_expired_interviews_are_listed_only_when_asked_for(
 ):
     owner = await clerk_user(clerk, email="lister@example.com")
     token = session_token(owner["id"])
-    used, unused = await start(sessions, token), await start(sessions, token)
+    used = await start_and_join(sessions, token, owner["id"])
+    unused = await start(sessions, token)
     await rows(sessions_db, "UPDATE interviews SET status = 'expired' WHERE room_name = $1", unused)
 
     async def listed(params: list[tuple[str, str]]) -> list[str]:
@@ -92,7 +102,7 @@ async def test_expired_interviews_are_listed_only_when_asked_for(
 
     assert await listed([]) == [used]
     assert await listed([("status", "expired")]) == [unused]
-    assert await listed([("status", "expired"), ("status", "created")]) == [unused, used]
+    assert await listed([("status", "expired"), ("status", "active")]) == [unused, used]
     refused = await sessions.get("/api/interviews", params={"status": "lost"}, headers=bearer(token))
     assert refused.status_code == 400
     assert refused.headers["content-type"] == "application/problem+json"
@@ -103,9 +113,10 @@ async def test_open_interviews_are_capped_and_a_rejoin_never_counts(
 ):
     owner = await clerk_user(clerk, email="capped@example.com")
     headers = bearer(session_token(owner["id"]))
-    rooms = [await start(sessions, session_token(owner["id"])) for _ in range(3)]  # the default cap
+    rooms = [await start_and_join(sessions, session_token(owner["id"]), owner["id"]) for _ in range(2)]
+    rooms.append(await start(sessions, session_token(owner["id"]), agent="coach"))  # the default cap: 3, one unused
 
-    refused = await sessions.post("/api/livekit/connection-details", headers=headers)
+    refused = await sessions.post("/api/livekit/connection-details", headers=headers)  # no unused one to reuse
     rejoined = await sessions.post("/api/livekit/token", json={"room_name": rooms[0]}, headers=headers)
 
     assert refused.status_code == 429
@@ -124,10 +135,22 @@ async def test_concurrent_starts_cannot_pass_the_cap_together(
 ):
     owner = await clerk_user(clerk, email="racer@example.com")
     headers = bearer(session_token(owner["id"]))
+    for _ in range(2):
+        await start_and_join(sessions, session_token(owner["id"]), owner["id"])  # one place left under the cap
+    agents = ["interviewer", "coach"] * 6
 
     responses = await asyncio.gather(
-        *(sessions.post("/api/livekit/connection-details", headers=headers) for _ in range(12))
+        *(
+            sessions.post(
+                "/api/livekit/connection-details",
+                json={"room_config": {"agents": [{"agent_name": agent}]}},
+                headers=headers,
+            )
+            for agent in agents
+        )
     )
 
-    assert sorted(response.status_code for response in responses) == [200] * 3 + [429] * 9
+    pairs = list(zip(agents, responses, strict=True))
+    by_agent = {agent: {response.status_code for a, response in pairs if a == agent} for agent in agents}
+    assert sorted(by_agent.values(), key=sorted) == [{200}, {429}]  # one agent's starts won the place; one row
     assert len(await interview_rows(sessions_db)) == 3

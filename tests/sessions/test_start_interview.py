@@ -1,6 +1,7 @@
 """Starting an interview: the user exists afterwards whatever identity knew before, and the LiveKit token
 grants exactly that one room."""
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
@@ -12,7 +13,8 @@ from deploy.dev.stack import ServiceProcess
 from deploy.dev.standins.clerk.payloads import deleted_event
 from tests.support.clerk import clerk_user, deliver
 from tests.support.credentials import INTERNAL_TOKEN, bearer
-from tests.support.livekit import verify_livekit_token
+from tests.support.livekit import report_join, verify_livekit_token
+from tests.support.metrics import sample
 from tests.support.rows import interview_rows
 
 
@@ -62,16 +64,57 @@ async def test_user_unknown_to_identity_starts_an_interview_and_exists_afterward
     assert rows[0]["agent_name"] == "interviewer"
 
 
-async def test_each_start_gets_a_fresh_room(
+async def test_a_start_after_the_last_interview_was_joined_gets_a_fresh_room(
     sessions: httpx.AsyncClient, clerk: httpx.AsyncClient, session_token: Callable[..., str]
 ):
     user = await clerk_user(clerk, email="twice@example.com")
     headers = bearer(session_token(user["id"]))
 
     first = (await sessions.post("/api/livekit/connection-details", headers=headers)).json()
+    await report_join(sessions, first["roomName"], user["id"])
     second = (await sessions.post("/api/livekit/connection-details", headers=headers)).json()
 
     assert first["roomName"] != second["roomName"]
+
+
+async def test_reloads_get_the_unused_interview_back_with_a_fresh_token_never_a_pile(
+    sessions: httpx.AsyncClient, clerk: httpx.AsyncClient, sessions_db: str, session_token: Callable[..., str]
+):
+    user = await clerk_user(clerk, email="reloads@example.com")
+    before = sample((await sessions.get("/metrics")).text, "sessions_interviews_reused_total")
+
+    loads = [
+        await sessions.post("/api/livekit/token", json={}, headers=bearer(session_token(user["id"]))) for _ in range(10)
+    ]
+    coach = await sessions.post(
+        "/api/livekit/token",
+        json={"room_config": {"agents": [{"agent_name": "coach"}]}},
+        headers=bearer(session_token(user["id"])),
+    )
+
+    assert [load.status_code for load in loads] == [201] * 10
+    tokens = [load.json()["participant_token"] for load in loads]  # each valid from the start it answered
+    rooms = {verify_livekit_token(token).video.room for token in tokens}  # type: ignore[union-attr]
+    assert len(rooms) == 1
+    rows = await interview_rows(sessions_db)
+    assert len(rows) == 2  # the default agent's, reused nine times, and the coach's: another agent, another room
+    assert coach.status_code == 201
+    assert verify_livekit_token(coach.json()["participant_token"]).video.room not in rooms  # type: ignore[union-attr]
+    after = sample((await sessions.get("/metrics")).text, "sessions_interviews_reused_total")
+    assert after - before == 9
+
+
+async def test_concurrent_first_loads_make_one_interview(
+    sessions: httpx.AsyncClient, clerk: httpx.AsyncClient, sessions_db: str, session_token: Callable[..., str]
+):
+    user = await clerk_user(clerk, email="tabs@example.com")
+
+    answers = await asyncio.gather(
+        *(sessions.post("/api/livekit/token", json={}, headers=bearer(session_token(user["id"]))) for _ in range(8))
+    )
+
+    assert [answer.status_code for answer in answers] == [201] * 8
+    assert len(await interview_rows(sessions_db)) == 1
 
 
 async def test_the_agent_gets_the_client_s_metadata_inside_the_server_s_interview_context(

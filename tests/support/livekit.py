@@ -85,3 +85,13 @@ def agent_token(room: str, identity: str = "agent-AJ_interviewer") -> str:
     return (
         AccessToken(LIVEKIT_KEY, LIVEKIT_SECRET).with_identity(identity).with_kind("agent").with_grants(grants).to_jwt()
     )
+
+
+async def report_join(sessions: httpx.AsyncClient, room: str, identity: str) -> None:
+    """LiveKit's webhook for the candidate joining `room` (its interview becomes active, no longer one a start
+    hands back as unused)."""
+    body, auth = livekit_webhook("participant_joined", room, identity=identity)
+    response = await sessions.post(
+        "/webhooks/livekit", content=body, headers={"Authorization": auth, "Content-Type": "application/webhook+json"}
+    )
+    assert response.json()["outcome"] == "applied"

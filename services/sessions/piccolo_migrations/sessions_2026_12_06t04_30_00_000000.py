@@ -1,0 +1,156 @@
+from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from piccolo.engine import engine_finder
+
+ID = "2026-12-06T04:30:00:000000"
+VERSION = "1.38.0"
+DESCRIPTION = "room removals queued beside the erasure; the users' feed read under a lease; unused interviews reused"
+
+# The users' feed is no longer read inside a transaction held across identity's and LiveKit's HTTP calls: one
+# replica at a time holds a short lease on the cursor row (renewed each poll, taken over once it runs out), and
+# the room removals a deletion, ban or lock asks for are queued in `room_removals` in the transaction that
+# records the change, then carried out and retried by whichever replica claims them.
+#
+# `start_interview` now hands back a user's unused interview (created, never joined) for the same agent, with
+# its token's expiry moved on, instead of recording a new one: clients fetch a token on every page load, and
+# those loads must neither pile up interviews nor count against the cap. Under the user's start lock, so
+# concurrent starts make one interview. It returns the interview's id and room.
+TABLES = (
+    "ALTER TABLE feed_cursors ADD COLUMN leased_by varchar(64), ADD COLUMN leased_until timestamptz",
+    """CREATE TABLE room_removals (
+    id bigserial PRIMARY KEY,
+    room_name varchar(128) NOT NULL,
+    clerk_id varchar(64) NOT NULL,
+    queued_at timestamptz NOT NULL DEFAULT now(),
+    attempts integer NOT NULL DEFAULT 0,
+    next_attempt_at timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (room_name, clerk_id)
+)""",
+    "CREATE INDEX room_removals_due ON room_removals (next_attempt_at)",
+)
+
+DROP_TABLES = (
+    "DROP TABLE room_removals",
+    "ALTER TABLE feed_cursors DROP COLUMN leased_by, DROP COLUMN leased_until",
+)
+
+SIGNATURE = (
+    "uuid, text, text, text, timestamptz, integer, uuid, text, boolean, integer, integer"  # start_interview(...)
+)
+
+START = """
+CREATE FUNCTION start_interview(
+    p_id uuid, p_clerk_id text, p_room_name text, p_agent_name text, p_token_expires_at timestamptz,
+    p_cap integer, p_user_id uuid, p_display_name text, p_answered boolean,
+    p_reuse_seconds integer, p_feed_current_seconds integer
+) RETURNS TABLE (outcome text, user_name text, interview_id uuid, room_name text) LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    v_user_id uuid := p_user_id;
+    v_name text := p_display_name;
+    v_unused record;
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtextextended(p_clerk_id, 0));
+    IF EXISTS (SELECT 1 FROM erased_users e WHERE e.clerk_id = p_clerk_id) THEN
+        RETURN QUERY SELECT 'deleted', NULL::text, NULL::uuid, NULL::text;
+        RETURN;
+    END IF;
+    IF v_user_id IS NULL THEN
+        SELECT r.user_id, r.display_name INTO v_user_id, v_name
+        FROM recent_answer(p_clerk_id, p_reuse_seconds, p_feed_current_seconds) r;
+        IF v_user_id IS NULL THEN
+            RETURN QUERY SELECT 'unconfirmed', NULL::text, NULL::uuid, NULL::text;
+            RETURN;
+        END IF;
+    ELSIF p_answered THEN
+        INSERT INTO known_users AS k (clerk_id, user_id, display_name, confirmed_at)
+        VALUES (p_clerk_id, p_user_id, p_display_name, now())
+        ON CONFLICT (clerk_id) DO UPDATE
+        SET user_id = EXCLUDED.user_id, display_name = EXCLUDED.display_name, confirmed_at = now(),
+            banned = false, locked = false
+        WHERE k.confirmed_at < now() - interval '1 minute'
+           OR k.display_name <> EXCLUDED.display_name OR k.banned OR k.locked;
+    END IF;
+    UPDATE interviews i SET token_expires_at = GREATEST(i.token_expires_at, p_token_expires_at)
+    WHERE i.id = (SELECT u.id FROM interviews u
+                  WHERE u.clerk_id = p_clerk_id AND u.status = 'created'
+                    AND u.agent_name IS NOT DISTINCT FROM p_agent_name
+                  ORDER BY u.created_at DESC LIMIT 1)
+    RETURNING i.id, i.room_name INTO v_unused;
+    IF FOUND THEN
+        RETURN QUERY SELECT 'reused', v_name, v_unused.id, v_unused.room_name::text;
+        RETURN;
+    END IF;
+    IF (SELECT count(*) FROM interviews i
+        WHERE i.clerk_id = p_clerk_id
+          AND (i.status = 'active' OR (i.status = 'created' AND i.token_expires_at > now()))) >= p_cap THEN
+        RETURN QUERY SELECT 'at_cap', v_name, NULL::uuid, NULL::text;
+        RETURN;
+    END IF;
+    INSERT INTO interviews (id, user_id, clerk_id, room_name, participant_identity, agent_name, status,
+                            token_expires_at)
+    VALUES (p_id, v_user_id, p_clerk_id, p_room_name, p_clerk_id, p_agent_name, 'created', p_token_expires_at);
+    RETURN QUERY SELECT 'started', v_name, p_id, p_room_name;
+END
+$$
+"""
+
+# The statement of 2026-11-25T10:33, as it was.
+PREVIOUS_START = """
+CREATE FUNCTION start_interview(
+    p_id uuid, p_clerk_id text, p_room_name text, p_agent_name text, p_token_expires_at timestamptz,
+    p_cap integer, p_user_id uuid, p_display_name text, p_answered boolean,
+    p_reuse_seconds integer, p_feed_current_seconds integer
+) RETURNS TABLE (outcome text, user_name text) LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    v_user_id uuid := p_user_id;
+    v_name text := p_display_name;
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtextextended(p_clerk_id, 0));
+    IF EXISTS (SELECT 1 FROM erased_users e WHERE e.clerk_id = p_clerk_id) THEN
+        RETURN QUERY SELECT 'deleted', NULL::text;
+        RETURN;
+    END IF;
+    IF v_user_id IS NULL THEN
+        SELECT r.user_id, r.display_name INTO v_user_id, v_name
+        FROM recent_answer(p_clerk_id, p_reuse_seconds, p_feed_current_seconds) r;
+        IF v_user_id IS NULL THEN
+            RETURN QUERY SELECT 'unconfirmed', NULL::text;
+            RETURN;
+        END IF;
+    ELSIF p_answered THEN
+        INSERT INTO known_users AS k (clerk_id, user_id, display_name, confirmed_at)
+        VALUES (p_clerk_id, p_user_id, p_display_name, now())
+        ON CONFLICT (clerk_id) DO UPDATE
+        SET user_id = EXCLUDED.user_id, display_name = EXCLUDED.display_name, confirmed_at = now(),
+            banned = false, locked = false
+        WHERE k.confirmed_at < now() - interval '1 minute'
+           OR k.display_name <> EXCLUDED.display_name OR k.banned OR k.locked;
+    END IF;
+    IF (SELECT count(*) FROM interviews i
+        WHERE i.clerk_id = p_clerk_id
+          AND (i.status = 'active' OR (i.status = 'created' AND i.token_expires_at > now()))) >= p_cap THEN
+        RETURN QUERY SELECT 'at_cap', v_name;
+        RETURN;
+    END IF;
+    INSERT INTO interviews (id, user_id, clerk_id, room_name, participant_identity, agent_name, status,
+                            token_expires_at)
+    VALUES (p_id, v_user_id, p_clerk_id, p_room_name, p_clerk_id, p_agent_name, 'created', p_token_expires_at);
+    RETURN QUERY SELECT 'started', v_name;
+END
+$$
+"""
+
+
+async def forwards():
+    manager = MigrationManager(migration_id=ID, app_name="sessions", description=DESCRIPTION)
+
+    async def forwards_ddl() -> None:
+        for ddl in (*TABLES, f"DROP FUNCTION start_interview({SIGNATURE})", START):
+            await engine_finder().run_ddl(ddl)
+
+    async def backwards_ddl() -> None:
+        for ddl in (*DROP_TABLES, f"DROP FUNCTION start_interview({SIGNATURE})", PREVIOUS_START):
+            await engine_finder().run_ddl(ddl)
+
+    manager.add_raw(forwards_ddl)
+    manager.add_raw_backwards(backwards_ddl)
+    return manager
