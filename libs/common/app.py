@@ -3,11 +3,12 @@
 import gc
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
-from typing import Any
+from typing import Any, cast
 
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
 from litestar.di import Provide
+from litestar.enums import ScopeType
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.types import ASGIApp, ControllerRouterHandler, Receive, Scope, Send
@@ -29,13 +30,21 @@ def _provide(value: object) -> Provide:
 class ServiceApp(Litestar):
     """A Litestar app that every HTTP request enters through `request_context`, outside Litestar's own
     exception handling, CORS and routing: each response, whoever made it (a middleware's 401, the router's 404
-    or 405, a 413, a CORS preflight), gets its request id, one access line and its count, as sent."""
+    or 405, a 413, a CORS preflight), gets its request id, one access line and its count, as sent.
 
-    def __init__(self, *, service: str, **config: Any) -> None:
+    Litestar's CORS (`cors_config`) covers a whole app; `cors_prefix` narrows it to the paths under that prefix:
+    elsewhere the request reaches the app without its `Origin`, so CORS grants nothing there (no route outside
+    the prefix reads `Origin`)."""
+
+    def __init__(self, *, service: str, cors_prefix: str = "/", **config: Any) -> None:
         super().__init__(**config)
         self._entry: ASGIApp = request_context(RequestMetrics(service))(super().__call__)
+        self._cors_prefix = cors_prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # type: ignore[override]
+        if scope["type"] == ScopeType.HTTP and not scope["path"].startswith(self._cors_prefix):
+            without_origin = [(name, value) for name, value in scope["headers"] if name != b"origin"]
+            scope = cast(Scope, {**scope, "headers": without_origin})
         await self._entry(scope, receive, send)
 
 
@@ -47,10 +56,12 @@ def build_service_app(
     provides: Mapping[str, object] | None = None,
     resources: Sequence[Callable[[], AbstractAsyncContextManager[Any]]] = (),
     cors_config: CORSConfig | None = None,
+    cors_prefix: str = "/",
 ) -> Litestar:
     """A Litestar app whose lifespan opens `database` and then each of `resources`, closing them in reverse.
 
-    `database` and each of `provides` are injected into handlers by name (`NamedDependency[T]`).
+    `database` and each of `provides` are injected into handlers by name (`NamedDependency[T]`); `cors_config`
+    applies to the paths under `cors_prefix` only.
     """
     singletons = {"database": database, **(provides or {})}
 
@@ -75,6 +86,7 @@ def build_service_app(
         plugins=[problem_details],
         exception_handlers=unexpected_errors,
         cors_config=cors_config,
+        cors_prefix=cors_prefix,
         request_max_body_size=MAX_REQUEST_BODY_BYTES,
         logging_config=None,  # libs.common.log.configure_logging owns logging
         openapi_config=OpenAPIConfig(

@@ -6,6 +6,7 @@ import warnings
 
 from jwt.warnings import InsecureKeyLengthWarning
 from litestar import Litestar, Router
+from litestar.config.cors import CORSConfig
 from litestar.middleware import DefineMiddleware
 from livekit.api import TokenVerifier
 
@@ -27,6 +28,26 @@ from services.sessions.user_feed import following
 logger = logging.getLogger(__name__)
 
 
+BROWSER_REQUEST_HEADERS = ["Authorization", "Content-Type", "X-Request-ID"]
+"""What a frontend sends: Clerk's session token, JSON bodies (livekit-client's TokenSource), a request id."""
+
+
+def browser_cors(origins: tuple[str, ...]) -> CORSConfig | None:
+    """CORS for `/api/*`: exactly `origins` (never `*`, never a reflected origin), with credentials (the
+    `__session` cookie), preflights cached for 10 minutes; None (no grant at all) without origins."""
+    if not origins:
+        logger.warning("no browser origin is granted CORS: set CLERK_AUTHORIZED_PARTIES (or CORS_ALLOWED_ORIGINS)")
+        return None
+    return CORSConfig(
+        allow_origins=list(origins),
+        allow_methods=["GET", "POST"],
+        allow_headers=BROWSER_REQUEST_HEADERS,
+        allow_credentials=True,
+        expose_headers=["Retry-After", "X-Request-ID"],
+        max_age=600,
+    )
+
+
 def create_app(settings: SessionsSettings) -> Litestar:
     if len(settings.livekit_api_secret.encode()) < 32:
         # `livekit-server --dev` uses "secret"; say so once instead of a PyJWT warning per token.
@@ -44,13 +65,19 @@ def create_app(settings: SessionsSettings) -> Litestar:
     api = Router(
         path="/api",
         route_handlers=[LiveKitController, InterviewsController],
-        middleware=[DefineMiddleware(ClerkAuthenticationMiddleware, verifier=verifier)],
+        middleware=[
+            DefineMiddleware(
+                ClerkAuthenticationMiddleware, verifier=verifier, browser_origins=frozenset(settings.browser_origins)
+            )
+        ],
     )
     return build_service_app(
         title="sessions",
         database=database,
         route_handlers=[api, receive_livekit_webhook],
         provides={"runtime": Runtime(settings, database, identity, livekit_verifier, tokens, rooms)},
+        cors_config=browser_cors(settings.browser_origins),
+        cors_prefix="/api/",
         resources=[
             lambda: verifier.keys,
             lambda: identity,

@@ -10,6 +10,7 @@ Clerk user id, and the JSON type of every claim it reads.
 """
 
 import asyncio
+import itertools
 import logging
 import time
 from types import TracebackType
@@ -133,7 +134,16 @@ def issuer_of(settings: SessionsSettings) -> str | None:
 
 
 class SessionVerifier:
-    """One per app, holding the keys the app's lifespan opens."""
+    """One per app, holding the keys the app's lifespan opens.
+
+    A token verified once is remembered until it expires (at most `REMEMBERED` of them, the oldest forgotten
+    first): a frontend sends the same session token with every call for most of its minute, and everything
+    checked but the clock depends on the token's bytes alone, so a repeat costs a dictionary lookup and an
+    `exp` comparison instead of an RSA verification. Only successes are remembered. A key Clerk withdraws
+    from its JWKS keeps validating the tokens already verified with it until they expire (a minute for
+    Clerk's session tokens)."""
+
+    REMEMBERED = 10_000
 
     def __init__(
         self,
@@ -147,6 +157,7 @@ class SessionVerifier:
         self.authorized_parties = frozenset(authorized_parties)
         self._issuer = issuer
         self._audience = audience
+        self._verified: dict[str, tuple[ClerkSession, float]] = {}  # token -> (its session, its exp)
         self._options: Any = {
             "require": ["exp", "iat", "sub", *(["iss"] if issuer else [])],
             "verify_aud": audience is None,  # no audience configured: PyJWT refuses a token naming any
@@ -161,6 +172,20 @@ class SessionVerifier:
         Every header and claim is checked by type before it is used, so no value of any JSON type can turn
         into anything but a 401.
         """
+        remembered = self._verified.get(token)
+        if remembered is not None:
+            session, exp = remembered
+            if exp > time.time() - LEEWAY_SECONDS:
+                return session
+            del self._verified[token]
+        session, exp = await self._verify(token)
+        if len(self._verified) >= self.REMEMBERED:
+            for oldest in list(itertools.islice(self._verified, self.REMEMBERED // 10)):
+                del self._verified[oldest]
+        self._verified[token] = (session, exp)
+        return session
+
+    async def _verify(self, token: str) -> tuple[ClerkSession, float]:
         try:
             header = jwt.get_unverified_header(token)
             if "crit" in header:
@@ -196,7 +221,7 @@ class SessionVerifier:
             raise InvalidSessionToken("The session is not fully signed in yet.")
         if not is_clerk_user_id(claims.sub):
             raise InvalidSessionToken("The session token's subject is not a Clerk user id.")
-        return ClerkSession(user_id=claims.sub, session_id=claims.sid)
+        return ClerkSession(user_id=claims.sub, session_id=claims.sid), claims.exp
 
 
 def _names_audience(aud: object, audience: str) -> bool:
@@ -239,9 +264,10 @@ class ClerkAuthenticationMiddleware(AbstractAuthenticationMiddleware):
     `refuse_cross_site_cookie_request`.
     """
 
-    def __init__(self, app: Any, verifier: SessionVerifier, **kwargs: Any) -> None:
+    def __init__(self, app: Any, verifier: SessionVerifier, browser_origins: frozenset[str], **kwargs: Any) -> None:
         super().__init__(app, **kwargs)
         self._verifier = verifier
+        self._browser_origins = browser_origins
 
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
         token = bearer_token(connection.scope)
@@ -249,7 +275,7 @@ class ClerkAuthenticationMiddleware(AbstractAuthenticationMiddleware):
             token = connection.cookies.get("__session") or None
             if token is None:
                 raise InvalidSessionToken("A Clerk session token is required (Authorization: Bearer or __session).")
-            refuse_cross_site_cookie_request(connection, self._verifier.authorized_parties)
+            refuse_cross_site_cookie_request(connection, self._browser_origins)
         return AuthenticationResult(user=await self._verifier.verify(token), auth=None)
 
 

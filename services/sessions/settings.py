@@ -9,6 +9,9 @@ from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
 from libs.common.settings import NonEmptyStr, SettingsError, load_settings
 
+ORIGIN = r"^https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?$"
+"""A browser origin, exactly: scheme, host and port, no path, no wildcard."""
+
 
 class SessionsSettings(msgspec.Struct, frozen=True, kw_only=True, rename="upper"):
     database_url: NonEmptyStr
@@ -16,9 +19,10 @@ class SessionsSettings(msgspec.Struct, frozen=True, kw_only=True, rename="upper"
     identity_url: Annotated[str, msgspec.Meta(pattern=r"^https?://\S+$")]
     clerk_jwt_key: str = ""
     clerk_jwks_url: Annotated[str, msgspec.Meta(pattern=r"^(https?://\S+)?$")] = ""
-    clerk_authorized_parties: tuple[str, ...] = ()
+    clerk_authorized_parties: tuple[Annotated[str, msgspec.Meta(pattern=ORIGIN)], ...] = ()
     clerk_issuer: Annotated[str, msgspec.Meta(pattern=r"^(https?://[^/\s]+)?$")] = ""
     clerk_audience: str = ""
+    cors_allowed_origins: tuple[Annotated[str, msgspec.Meta(pattern=ORIGIN)], ...] = ()
     livekit_url: Annotated[str, msgspec.Meta(pattern=r"^(wss?|https?)://\S+$")] = "ws://localhost:7880"
     livekit_api_key: NonEmptyStr = "devkey"
     livekit_api_secret: NonEmptyStr = "secret"  # noqa: S105 (the key pair of `livekit-server --dev`)
@@ -39,6 +43,11 @@ class SessionsSettings(msgspec.Struct, frozen=True, kw_only=True, rename="upper"
         """Where RoomService answers: `LIVEKIT_API_URL`, else `LIVEKIT_URL` with ws→http, wss→https."""
         url = self.livekit_api_url or self.livekit_url
         return "http" + url.removeprefix("ws") if url.startswith("ws") else url
+
+    @property
+    def browser_origins(self) -> tuple[str, ...]:
+        """Origins granted CORS on `/api/*`: `CORS_ALLOWED_ORIGINS`, else `CLERK_AUTHORIZED_PARTIES`."""
+        return self.cors_allowed_origins or self.clerk_authorized_parties
 
     @property
     def allowed_agents(self) -> frozenset[str]:

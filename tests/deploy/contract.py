@@ -43,10 +43,17 @@ SESSIONS_VARIABLES = frozenset(
         "MAX_INTERVIEW_SECONDS",
         "MAX_OPEN_INTERVIEWS_PER_USER",
         "IDENTITY_STALE_IF_ERROR_SECONDS",
+        "IDENTITY_RECHECK_SECONDS",
+        "CLERK_ISSUER",
+        "CLERK_AUDIENCE",
+        "CORS_ALLOWED_ORIGINS",
     }
 )
 VARIABLES = {"identity": IDENTITY_VARIABLES, "sessions": SESSIONS_VARIABLES}
-EXTRA_VARIABLES = frozenset({"LOG_LEVEL", "WEB_CONCURRENCY", "DATABASE_POOL_SIZE", "IDENTITY_RECHECK_SECONDS"})
+EXTRA_VARIABLES = frozenset({"LOG_LEVEL", "WEB_CONCURRENCY", "DATABASE_POOL_SIZE"})
+# Named by ARCHITECTURE.md for a feature still open as an issue (the agent's report, issue 22): no service reads
+# it yet; a test fails once one does, so that it moves into the service's set above.
+NOT_YET_READ = {"sessions": frozenset({"AGENT_REPORT_GRACE_SECONDS"})}
 # Variables a running service cannot do without (sessions needs one of CLERK_JWKS_URL / CLERK_JWT_KEY too).
 REQUIRED = {
     "identity": {"DATABASE_URL", "INTERNAL_API_TOKENS", "CLERK_WEBHOOK_SIGNING_SECRET", "CLERK_SECRET_KEY"},

@@ -2,6 +2,7 @@
 erases every sessions row naming the user and removes them from their room, a ban removes them and refuses
 their starts, and with identity down a recently confirmed user still starts while a new one gets 503."""
 
+import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
 from typing import Any
 
@@ -212,3 +213,48 @@ async def test_identity_killed_a_known_user_starts_and_a_new_one_gets_503(
     assert refused.status_code == 503
     assert int(refused.headers["retry-after"]) > 0
     assert await rows_naming(own_stack, new["id"]) == 0
+
+
+async def test_a_slow_livekit_holds_back_no_erasure_and_every_room_removal_is_done_when_it_answers(
+    stack: Stack, clerk: httpx.AsyncClient, livekit: LiveKitStandin, session_token: Callable[..., str], svix_secret: str
+):
+    slow_user = await clerk_user(clerk, email="three.rooms@example.com")
+    rooms = []
+    for _ in range(3):
+        details = (await start(stack, session_token(slow_user["id"]))).json()
+        await livekit.join(details["participantToken"])  # joined: the next start makes another room
+        rooms.append(details["roomName"])
+    next_user, next_room = await joined_user(stack, clerk, livekit, session_token, "deleted.right.after@example.com")
+    await livekit.set_slow(4.0)  # RoomService answers each call after 4 s
+    try:
+        for clerk_id in (slow_user["id"], next_user):
+            deleted = (await clerk.delete(f"/_standin/users/{clerk_id}", params={"deliver": "false"})).json()["event"]
+            await to_identity(stack, svix_secret, deleted)
+        applied = asyncio.get_running_loop().time()
+
+        async def both_erased() -> bool:
+            return await rows_naming(stack, slow_user["id"]) == 0 and await rows_naming(stack, next_user) == 0
+
+        assert await eventually(both_erased, within=WITHIN)
+        erased_after = asyncio.get_running_loop().time() - applied
+    finally:
+        await livekit.set_slow(0)
+
+    async def removed_from_every_room() -> bool:
+        return not any(
+            [
+                *[await in_room(livekit, room, slow_user["id"]) for room in rooms],
+                await in_room(livekit, next_room, next_user),
+            ]
+        )
+
+    assert await eventually(removed_from_every_room, within=30)
+    assert erased_after < WITHIN
+    removals = [(call["room"], call["identity"]) for call in await livekit.calls("RemoveParticipant")]
+    assert {(room, slow_user["id"]) for room in rooms} | {(next_room, next_user)} <= set(removals)
+
+    async def nothing_queued() -> bool:
+        found = await rows(stack.database_urls["sessions"], "SELECT count(*) AS queued FROM room_removals")
+        return int(found[0]["queued"]) == 0
+
+    assert await eventually(nothing_queued, within=10)

@@ -78,6 +78,10 @@ class LiveKitStandin:
     async def set_unavailable(self, unavailable: bool) -> None:
         (await self.http.put("/_standin/faults", json={"unavailable": unavailable})).raise_for_status()
 
+    async def set_slow(self, delay_seconds: float) -> None:
+        """RoomService answers each call after `delay_seconds` (0: at once)."""
+        (await self.http.put("/_standin/faults", json={"delay_seconds": delay_seconds})).raise_for_status()
+
 
 def agent_token(room: str, identity: str = "agent-AJ_interviewer") -> str:
     """What LiveKit's agent worker joins with when dispatched."""

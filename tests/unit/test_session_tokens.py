@@ -20,6 +20,7 @@ from services.sessions.errors import InvalidSessionToken
 from services.sessions.settings import load_sessions_settings
 from tests.support.credentials import FRONTEND_ORIGIN, ClerkKeyPair, jwk
 from tests.support.hostile import HOSTILE, json_values, signed_jwt
+from tests.support.waiting import eventually
 
 KEYS = ClerkKeyPair()
 ISSUER = "https://clerk.example.com"
@@ -182,3 +183,28 @@ def test_a_pem_key_under_2048_bits_stops_the_start():
     }
     with pytest.raises(SettingsError, match="CLERK_JWT_KEY"):
         load_sessions_settings(environ)
+
+
+async def test_a_remembered_token_is_refused_once_it_expires():
+    remembering = verifier()
+    expiring = token(good_claims(exp=int(time.time()) - LEEWAY_SECONDS + 1))  # a second of leeway left
+
+    assert await verdict(remembering, expiring)
+    assert await verdict(remembering, expiring)  # remembered
+
+    async def refused() -> bool:
+        return not await verdict(remembering, expiring)
+
+    assert await eventually(refused, within=5)
+
+
+async def test_only_accepted_tokens_are_remembered_and_the_memory_is_bounded():
+    remembering = verifier()
+    refused = token(good_claims(sid=...))
+    assert not await verdict(remembering, refused)
+    assert not await verdict(remembering, refused)
+
+    accepted = [token(good_claims(sid=f"sess_{n}")) for n in range(30)]
+    remembering.REMEMBERED = 20
+    assert all([await verdict(remembering, compact) for compact in accepted])
+    assert len(remembering._verified) <= 20

@@ -77,6 +77,7 @@ class Standin:
     events: dict[str, WebhookEvent] = field(default_factory=dict)
     calls: list[dict[str, Any]] = field(default_factory=list)
     unavailable: bool = False
+    delay_seconds: float = 0.0
     http: httpx.AsyncClient | None = None
     background: set[asyncio.Task[Any]] = field(default_factory=set)
 
@@ -203,6 +204,8 @@ async def room_service(method: FromPath[str], request: Request[Any, Any, Any], s
         message = _parse(request_class, await request.body(), request.headers.get("content-type", ""))
         _authorize(standin, request, method, message)
         standin.calls.append({"method": method, **json_format.MessageToDict(message, preserving_proto_field_name=True)})
+        if standin.delay_seconds:
+            await asyncio.sleep(standin.delay_seconds)
         if standin.unavailable:
             raise TwirpError("unavailable", "the stand-in plays an outage")
         answer = handler(standin, message)
@@ -235,7 +238,11 @@ class Close(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class Faults(msgspec.Struct, frozen=True, kw_only=True):
+    """RoomService unavailable (every call a Twirp `unavailable`), or slow (each call answered after
+    `delay_seconds`, as a LiveKit server under load would)."""
+
     unavailable: bool = False
+    delay_seconds: float = 0.0
 
 
 def _control_error(status: int, detail: str) -> Response[Any]:
@@ -314,6 +321,7 @@ async def redeliver(event_id: FromPath[str], state: State) -> Response[Any]:
 @put("/_standin/faults", sync_to_thread=False)
 def set_faults(data: JSONBody[Faults], state: State) -> Faults:
     _standin(state).unavailable = data.unavailable
+    _standin(state).delay_seconds = data.delay_seconds
     return data
 
 
