@@ -31,5 +31,5 @@ async def test_500_concurrent_starts_for_50_unknown_users_all_succeed_with_one_r
     print(f"\nstart storm: statuses {sorted(set(statuses))}, Clerk get_user requests: {clerk_requests}")
     assert sorted(set(statuses)) == [200, 201]
     assert len(await rows(stack.database_urls["identity"])) == 50
-    assert len(await interview_rows(stack.database_urls["sessions"])) == 500
+    assert len(await interview_rows(stack.database_urls["sessions"])) == 50  # ten starts each, one interview
     assert clerk_requests <= 50  # one identity process: concurrent misses for a user share one request

@@ -20,13 +20,20 @@ from services.sessions.user_feed import FEED, apply_change
 from tests.sessions.conftest import sessions_settings_for
 from tests.support.asgi import serve_in_process
 from tests.support.clerk import clerk_user
-from tests.support.credentials import ClerkKeyPair, bearer
+from tests.support.credentials import INTERNAL_TOKEN, ClerkKeyPair, bearer
+from tests.support.livekit import verify_livekit_token
 from tests.support.metrics import sample
 from tests.support.rows import interview_rows, rows
 from tests.support.waiting import eventually
 
 RECHECK = 300
 FEED_CURRENT = 5
+
+
+async def feed_is_current(sessions_db: str) -> bool:
+    """Whether the app read the users' feed to its end within the last 2 seconds."""
+    found = await rows(sessions_db, "SELECT updated_at > now() - interval '2 seconds' AS fresh FROM feed_cursors")
+    return bool(found[0]["fresh"])
 
 
 async def identity_calls(sessions: httpx.AsyncClient) -> float:
@@ -44,14 +51,7 @@ async def test_a_user_identity_confirmed_recently_starts_again_without_an_identi
     headers = bearer(session_token(user["id"]))
     settings = sessions_settings_for(sessions_db, identity_service.url, clerk_keys, identity_recheck_seconds=RECHECK)
     async with serve_in_process(create_app(settings), "http://sessions") as sessions:
-
-        async def feed_current() -> bool:
-            found = await rows(
-                sessions_db, "SELECT updated_at > now() - interval '2 seconds' AS fresh FROM feed_cursors"
-            )
-            return bool(found[0]["fresh"])
-
-        assert await eventually(feed_current)
+        assert await eventually(lambda: feed_is_current(sessions_db))
         before = await identity_calls(sessions)
         first = await sessions.post("/api/livekit/connection-details", headers=headers)
         after_first = await identity_calls(sessions)
@@ -173,3 +173,39 @@ async def test_a_start_on_identity_s_answer_from_just_before_the_deletion_is_ref
     assert (await start(conn, "user_deleted_meanwhile", answered_before)).outcome == "deleted"
     assert await conn.fetchval("SELECT count(*) FROM interviews WHERE clerk_id = 'user_deleted_meanwhile'") == 0
     assert await conn.fetchval("SELECT count(*) FROM known_users WHERE clerk_id = 'user_deleted_meanwhile'") == 0
+
+
+async def test_a_profile_left_pending_by_a_clerk_outage_is_completed_by_a_later_start(
+    sessions_db: str,
+    identity_service: ServiceProcess,
+    clerk_keys: ClerkKeyPair,
+    clerk: httpx.AsyncClient,
+    session_token: Callable[..., str],
+):
+    user = await clerk_user(clerk, email="pending.first@example.com", first_name="Katherine")
+    settings = sessions_settings_for(sessions_db, identity_service.url, clerk_keys, identity_recheck_seconds=RECHECK)
+    async with serve_in_process(create_app(settings), "http://sessions") as sessions:
+        await clerk.put("/_standin/faults", json={"fail_status": 503})
+        during = await sessions.post("/api/livekit/token", json={}, headers=bearer(session_token(user["id"])))
+        await clerk.put("/_standin/faults", json={})  # Clerk is back
+
+        async def feed_current() -> bool:  # so the next start could skip identity on a remembered answer
+            found = await rows(
+                sessions_db, "SELECT updated_at > now() - interval '2 seconds' AS fresh FROM feed_cursors"
+            )
+            return bool(found[0]["fresh"])
+
+        assert await eventually(feed_current)
+        later = await sessions.post("/api/livekit/token", json={}, headers=bearer(session_token(user["id"])))
+
+        async def completed() -> bool:
+            async with httpx.AsyncClient(base_url=identity_service.url) as identity:
+                found = await identity.get(f"/internal/users/{user['id']}", headers=bearer(INTERNAL_TOKEN))
+            return bool(found.json()["user"]["profile_status"] == "complete")
+
+        assert await eventually(completed, within=5)
+        named = await sessions.post("/api/livekit/token", json={}, headers=bearer(session_token(user["id"])))
+
+    assert (during.status_code, later.status_code, named.status_code) == (201, 201, 201)
+    assert verify_livekit_token(during.json()["participant_token"]).name == "Candidate"  # Clerk was down
+    assert verify_livekit_token(named.json()["participant_token"]).name == "Katherine"
