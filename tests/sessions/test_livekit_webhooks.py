@@ -9,14 +9,8 @@ import httpx
 
 from tests.support.clerk import clerk_user
 from tests.support.credentials import bearer
-from tests.support.livekit import livekit_webhook
+from tests.support.livekit import livekit_webhook, send_webhook
 from tests.support.rows import interview_rows
-
-
-async def send(sessions: httpx.AsyncClient, body: bytes, auth: str) -> httpx.Response:
-    return await sessions.post(
-        "/webhooks/livekit", content=body, headers={"Authorization": auth, "Content-Type": "application/webhook+json"}
-    )
 
 
 async def started_room(
@@ -36,13 +30,13 @@ async def test_lifecycle_with_duplicates_and_reordering(
     finished = livekit_webhook("room_finished", room, created_at=1_800_000_090)
     late_started = livekit_webhook("room_started", room, created_at=1_800_000_000)
 
-    outcomes = [(await send(sessions, *event)).json()["outcome"] for event in (joined, joined, agent_left)]
+    outcomes = [(await send_webhook(sessions, *event)).json()["outcome"] for event in (joined, joined, agent_left)]
     assert outcomes == ["applied", "duplicate", "ignored"]
     [row] = await interview_rows(sessions_db)
     assert row["status"] == "active"
 
     for event in (finished, late_started, joined, finished):
-        assert (await send(sessions, *event)).status_code == 200
+        assert (await send_webhook(sessions, *event)).status_code == 200
 
     [row] = await interview_rows(sessions_db)
     assert row["status"] == "ended"
@@ -55,15 +49,15 @@ async def test_candidate_leaving_ends_the_interview(
 ):
     clerk_id, room = await started_room(sessions, clerk, session_token)
 
-    await send(sessions, *livekit_webhook("participant_joined", room, identity=clerk_id))
-    await send(sessions, *livekit_webhook("participant_left", room, identity=clerk_id))
+    await send_webhook(sessions, *livekit_webhook("participant_joined", room, identity=clerk_id))
+    await send_webhook(sessions, *livekit_webhook("participant_left", room, identity=clerk_id))
 
     [row] = await interview_rows(sessions_db)
     assert row["status"] == "ended"
 
 
 async def test_unknown_rooms_are_acknowledged_and_ignored(sessions: httpx.AsyncClient, sessions_db: str):
-    response = await send(sessions, *livekit_webhook("room_started", "someone-elses-room"))
+    response = await send_webhook(sessions, *livekit_webhook("room_started", "someone-elses-room"))
 
     assert response.status_code == 200
     assert response.json() == {"outcome": "unknown_room"}
@@ -76,9 +70,9 @@ async def test_unsigned_or_tampered_webhooks_are_401_and_change_nothing(
     _, room = await started_room(sessions, clerk, session_token)
     body, auth = livekit_webhook("room_finished", room)
 
-    unsigned = await send(sessions, body, "")
-    tampered = await send(sessions, body.replace(b"room_finished", b"room_started"), auth)
-    wrong_key = await send(sessions, body, auth[:-4] + "AAAA")
+    unsigned = await send_webhook(sessions, body, "")
+    tampered = await send_webhook(sessions, body.replace(b"room_finished", b"room_started"), auth)
+    wrong_key = await send_webhook(sessions, body, auth[:-4] + "AAAA")
 
     assert [r.status_code for r in (unsigned, tampered, wrong_key)] == [401, 401, 401]
     [row] = await interview_rows(sessions_db)

@@ -91,11 +91,15 @@ def agent_token(room: str, identity: str = "agent-AJ_interviewer") -> str:
     )
 
 
+async def send_webhook(sessions: httpx.AsyncClient, body: bytes, auth: str) -> httpx.Response:
+    """POST a LiveKit webhook (a `livekit_webhook` body and its Authorization value) to sessions."""
+    return await sessions.post(
+        "/webhooks/livekit", content=body, headers={"Authorization": auth, "Content-Type": "application/webhook+json"}
+    )
+
+
 async def report_join(sessions: httpx.AsyncClient, room: str, identity: str) -> None:
     """LiveKit's webhook for the candidate joining `room` (its interview becomes active, no longer one a start
     hands back as unused)."""
-    body, auth = livekit_webhook("participant_joined", room, identity=identity)
-    response = await sessions.post(
-        "/webhooks/livekit", content=body, headers={"Authorization": auth, "Content-Type": "application/webhook+json"}
-    )
+    response = await send_webhook(sessions, *livekit_webhook("participant_joined", room, identity=identity))
     assert response.json()["outcome"] == "applied"
