@@ -131,18 +131,21 @@ class Database:
             async with asyncio.timeout(self.statement_timeout):
                 conn = await pool.acquire()
         except TRANSIENT_ERRORS as error:
-            self._outage.failed(error)
-            raise DatabaseUnavailable("The database is unavailable; retry shortly.") from error
+            raise self._unavailable(error) from error
         try:
             # The pool's proxy forwards every method to the connection it lends (and refuses them once it is
             # released): to the code using it, it is a Connection.
             yield cast(asyncpg.Connection, conn)
         except TRANSIENT_ERRORS as error:
-            self._outage.failed(error)
-            raise DatabaseUnavailable("The database is unavailable; retry shortly.") from error
+            raise self._unavailable(error) from error
         finally:
             await _release(pool, conn)
         self._outage.succeeded()
+
+    def _unavailable(self, error: BaseException) -> DatabaseUnavailable:
+        """The 503 for a use that met `error`; the outage is logged once however many uses meet it."""
+        self._outage.failed(error)
+        return DatabaseUnavailable("The database is unavailable; retry shortly.")
 
     @asynccontextmanager
     async def transaction(self) -> AsyncIterator[asyncpg.Connection]:

@@ -64,7 +64,6 @@ class ClerkClient:
             connector=aiohttp.TCPConnector(limit=32, keepalive_timeout=30),
             timeout=aiohttp.ClientTimeout(total=self._timeout, sock_connect=min(self._timeout, 1.0)),
             cookie_jar=aiohttp.DummyCookieJar(),
-            raise_for_status=False,
         )
         return self
 

@@ -154,7 +154,7 @@ class SessionVerifier:
         audience: str | None,
     ) -> None:
         self.keys = keys
-        self.authorized_parties = frozenset(authorized_parties)
+        self._authorized_parties = frozenset(authorized_parties)
         self._issuer = issuer
         self._audience = audience
         self._verified: dict[str, tuple[ClerkSession, float]] = {}  # token -> (its session, its exp)
@@ -215,7 +215,7 @@ class SessionVerifier:
             raise InvalidSessionToken("The session token is meant for another audience (aud).")
         if not claims.sid:
             raise InvalidSessionToken("The token carries no session id (sid): a JWT-template token is not a session.")
-        if self.authorized_parties and claims.azp not in self.authorized_parties:
+        if self._authorized_parties and claims.azp not in self._authorized_parties:
             raise InvalidSessionToken("The session token was issued for another origin (azp).")
         if claims.sts == "pending":
             raise InvalidSessionToken("The session is not fully signed in yet.")

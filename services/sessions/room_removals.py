@@ -57,13 +57,7 @@ async def _remove(rooms: LiveKitRooms, removal: store.RoomRemoval) -> bool:
 async def remove_due(database: Database, rooms: LiveKitRooms, give_up_seconds: int) -> int:
     """One round: try every due removal at once; how many were claimed."""
     async with database.connection() as conn:
-        given_up = await store.drop_stale_room_removals(conn, give_up_seconds)
         due = await store.claim_room_removals(conn, BATCH, CLAIM_SECONDS)
-    if given_up:
-        ROOM_REMOVALS.labels("given_up").inc(given_up)
-        logger.warning(
-            "gave up %d room removals queued over %d s ago: LiveKit never took them", given_up, give_up_seconds
-        )
     if not due:
         return 0
     taken = await asyncio.gather(*(_remove(rooms, removal) for removal in due))
@@ -71,6 +65,14 @@ async def remove_due(database: Database, rooms: LiveKitRooms, give_up_seconds: i
         for removal, done in zip(due, taken, strict=True):
             if done:
                 await store.room_removal_done(conn, removal)
+            elif await store.give_up_room_removal(conn, removal, give_up_seconds):
+                ROOM_REMOVALS.labels("given_up").inc()
+                logger.warning(
+                    "gave up removing %s from room %s: LiveKit has not taken it in %d s",
+                    removal.clerk_id,
+                    removal.room_name,
+                    give_up_seconds,
+                )
             else:
                 await store.room_removal_failed(conn, removal, retry_delay(removal.attempts))
     return len(due)

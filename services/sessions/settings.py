@@ -20,7 +20,7 @@ class SessionsSettings(msgspec.Struct, frozen=True, kw_only=True, rename="upper"
     clerk_jwt_key: str = ""
     clerk_jwks_url: Annotated[str, msgspec.Meta(pattern=r"^(https?://\S+)?$")] = ""
     clerk_authorized_parties: tuple[Annotated[str, msgspec.Meta(pattern=ORIGIN)], ...] = ()
-    clerk_issuer: Annotated[str, msgspec.Meta(pattern=r"^(https?://[^/\s]+)?$")] = ""
+    clerk_issuer: Annotated[str, msgspec.Meta(pattern=ORIGIN)] = ""  # empty: unset (derived, or not checked)
     clerk_audience: str = ""
     cors_allowed_origins: tuple[Annotated[str, msgspec.Meta(pattern=ORIGIN)], ...] = ()
     livekit_url: Annotated[str, msgspec.Meta(pattern=r"^(wss?|https?)://\S+$")] = "ws://localhost:7880"

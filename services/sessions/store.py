@@ -402,9 +402,14 @@ async def room_removal_failed(conn: asyncpg.Connection, removal: RoomRemoval, re
     )
 
 
-async def drop_stale_room_removals(conn: asyncpg.Connection, older_than_seconds: int) -> int:
-    """Give up removals queued over `older_than_seconds` ago (the room cannot outlive that); how many."""
+async def give_up_room_removal(conn: asyncpg.Connection, removal: RoomRemoval, older_than_seconds: int) -> bool:
+    """Forget the removal if it was queued over `older_than_seconds` ago (no interview room outlives that);
+    whether it was."""
     result = await conn.execute(
-        "DELETE FROM room_removals WHERE queued_at < now() - make_interval(secs => $1)", older_than_seconds
+        """DELETE FROM room_removals
+           WHERE room_name = $1 AND clerk_id = $2 AND queued_at < now() - make_interval(secs => $3)""",
+        removal.room_name,
+        removal.clerk_id,
+        older_than_seconds,
     )
-    return rows_affected(result)
+    return rows_affected(result) > 0

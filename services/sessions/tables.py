@@ -54,8 +54,8 @@ class ErasedUsers(Table, tablename="erased_users"):
 
 
 class FeedCursors(Table, tablename="feed_cursors"):
-    """Where this service is in each feed it follows (identity's users' changes): one row per feed, locked by
-    the one replica reading it at a time. `updated_at`: when a read last reached the end of the feed."""
+    """Where this service is in each feed it follows (identity's users' changes): one row per feed, leased to the
+    one replica reading it at a time. `updated_at`: when a read last reached the end of the feed."""
 
     feed = Varchar(length=64, primary_key=True)
     cursor = Varchar(length=64, default="")

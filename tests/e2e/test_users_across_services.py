@@ -258,3 +258,33 @@ async def test_a_slow_livekit_holds_back_no_erasure_and_every_room_removal_is_do
         return int(found[0]["queued"]) == 0
 
     assert await eventually(nothing_queued, within=10)
+
+
+async def test_a_removal_livekit_never_takes_is_given_up_once_no_interview_room_could_still_exist(
+    stack: Stack, clerk: httpx.AsyncClient, livekit: LiveKitStandin, session_token: Callable[..., str], svix_secret: str
+):
+    clerk_id, room = await joined_user(stack, clerk, livekit, session_token, "never.removed@example.com")
+    await livekit.set_unavailable(True)
+    try:
+        banned = await clerk.patch(f"/_standin/users/{clerk_id}", json={"banned": True, "deliver": False})
+        await to_identity(stack, svix_secret, banned.json()["event"])
+        sessions_db = stack.database_urls["sessions"]
+
+        async def queued() -> bool:
+            return bool(await rows(sessions_db, "SELECT 1 FROM room_removals WHERE clerk_id = $1", clerk_id))
+
+        assert await eventually(queued, within=WITHIN)
+        await rows(  # queued longer ago than MAX_INTERVIEW_SECONDS, due now
+            sessions_db,
+            """UPDATE room_removals SET queued_at = now() - interval '1 day', next_attempt_at = now()
+               WHERE clerk_id = $1""",
+            clerk_id,
+        )
+
+        async def given_up() -> bool:
+            return not await queued()
+
+        assert await eventually(given_up, within=10)
+    finally:
+        await livekit.set_unavailable(False)
+    assert await in_room(livekit, room, clerk_id)  # LiveKit never took it
