@@ -27,7 +27,7 @@ import asyncpg
 import httpx
 
 from deploy.dev.secrets import DevSecrets
-from deploy.dev.standins.clerk.session_tokens import DEV_ISSUER
+from deploy.dev.standins.clerk.session_tokens import DEV_APP_ORIGIN, DEV_ISSUER
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
@@ -237,6 +237,7 @@ def sessions_environment(
         "IDENTITY_URL": identity_url,
         "CLERK_JWT_KEY": secrets.jwt_public_pem,
         "CLERK_ISSUER": DEV_ISSUER,  # what the Clerk stand-in's session tokens carry as `iss`
+        "CLERK_AUTHORIZED_PARTIES": DEV_APP_ORIGIN,  # their `azp`, and the browser origin granted CORS
         "LIVEKIT_URL": livekit_url,
     }
 

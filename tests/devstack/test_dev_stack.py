@@ -12,6 +12,7 @@ import httpx
 import psutil
 
 from deploy.dev.stack import ROOT, free_port
+from deploy.dev.standins.clerk.session_tokens import DEV_APP_ORIGIN
 
 
 def started_by(pid: int, state_dir: Path) -> list[psutil.Process]:
@@ -60,6 +61,13 @@ def test_dev_stack_runs_the_walkthrough_and_stops_cleanly_on_ctrl_c(tmp_path: Pa
         stand_ins = ("deploy.dev.standins.clerk", "deploy.dev.standins.livekit")
         for expected in ("postgres", *stand_ins, "services.identity", "services.sessions"):
             assert expected in commands
+
+        preflight = httpx.options(  # the dev frontend's origin may call the API from a browser
+            f"http://127.0.0.1:{ports['DEV_SESSIONS_PORT']}/api/livekit/token",
+            headers={"Origin": DEV_APP_ORIGIN, "Access-Control-Request-Method": "POST"},
+            timeout=5,
+        )
+        assert preflight.headers.get("access-control-allow-origin") == DEV_APP_ORIGIN
 
         walkthrough = subprocess.run(
             [sys.executable, str(ROOT / "dev.py"), "walkthrough"],

@@ -9,12 +9,13 @@ from jwt.algorithms import RSAAlgorithm
 
 from deploy.dev.secrets import DevSecrets
 from deploy.dev.stack import identity_environment
+from deploy.dev.standins.clerk.session_tokens import DEV_APP_ORIGIN
 
 CLERK_SECRET_KEY = "sk_test_standin0123456789abcdef"
 INTERNAL_TOKEN = "internal-token-for-tests-0123456789"
 LIVEKIT_KEY = "APItestkey"
 LIVEKIT_SECRET = "livekit-test-secret-that-is-long-enough-0123456789"
-FRONTEND_ORIGIN = "http://localhost:3000"
+FRONTEND_ORIGIN = DEV_APP_ORIGIN
 
 
 class ClerkKeyPair:
@@ -34,11 +35,10 @@ class ClerkKeyPair:
 
 
 # What the tests' services run with beyond deploy.dev.stack's environments: a short Clerk timeout (outage
-# tests), the frontend's origin, a LiveKit key pair of their own and a default agent.
+# tests), a LiveKit key pair of their own and a default agent.
 TEST_ENVIRONMENT = {
     "identity": {"CLERK_API_TIMEOUT_SECONDS": "0.5"},
     "sessions": {
-        "CLERK_AUTHORIZED_PARTIES": FRONTEND_ORIGIN,
         "LIVEKIT_API_KEY": LIVEKIT_KEY,
         "LIVEKIT_API_SECRET": LIVEKIT_SECRET,
         "LIVEKIT_DEFAULT_AGENT": "interviewer",

@@ -8,6 +8,8 @@ from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 DEV_ISSUER = "https://dev-standin.clerk.accounts.dev"
+DEV_APP_ORIGIN = "http://localhost:3000"
+"""The development frontend's origin: the `azp` of the stand-in's session tokens, the app's authorized party."""
 
 
 def signing_key(private_pem: str) -> RSAPrivateKey:
@@ -23,7 +25,7 @@ def mint_session_token(
     *,
     subject: str,
     lifetime_seconds: int = 60,
-    authorized_party: str | None = "http://localhost:3000",
+    authorized_party: str | None = DEV_APP_ORIGIN,
     issued_at: float | None = None,
     key_id: str = "ins_standin",
     issuer: str = DEV_ISSUER,
