@@ -1,22 +1,33 @@
-"""LiveKit participant tokens, minted locally by livekit-api's `AccessToken`: one room, the grants an interview
-needs, the room's configuration (agent dispatch) for LiveKit to apply when the join creates the room."""
+"""LiveKit participant tokens, minted locally and signed by PyJWT: one room, the grants an interview needs, the
+room's configuration (agent dispatch) for LiveKit to apply when the join creates the room.
 
-from datetime import UTC, datetime, timedelta
+The claims are exactly those livekit-api's `AccessToken` writes for the same grants (a unit test mints both
+and compares them). They are written here as a dict, because `AccessToken` walks its dataclasses on every
+token, which costs the start path more than the signature itself (deploy/k8s/CAPACITY.md).
+"""
 
-from livekit.api import AccessToken, RoomConfiguration, VideoGrants
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import jwt
+from google.protobuf.json_format import MessageToDict
+from livekit.api import RoomConfiguration
+
+_GRANTS = {"roomJoin": True, "canPublish": True, "canSubscribe": True, "canPublishData": True}
 
 
 class ParticipantTokens:
-    """Tokens signed with the API key pair, valid `ttl_seconds`."""
+    """Tokens signed with the API key pair (HS256, as LiveKit verifies them), valid `ttl_seconds`."""
 
     def __init__(self, api_key: str, api_secret: str, ttl_seconds: int) -> None:
         self._api_key = api_key
         self._api_secret = api_secret
-        self._ttl = timedelta(seconds=ttl_seconds)
+        self._ttl = ttl_seconds
 
     def expiry(self, issued_at: int) -> datetime:
         """When a token issued at `issued_at` (Unix seconds) expires."""
-        return datetime.fromtimestamp(issued_at, UTC) + self._ttl
+        return datetime.fromtimestamp(issued_at + self._ttl, UTC)
 
     def mint(
         self,
@@ -30,18 +41,14 @@ class ParticipantTokens:
     ) -> str:
         """A token to join `room` only, publishing and subscribing audio/video/data, valid from now for the
         configured TTL (`expiry` of the second it is minted in)."""
-        grants = VideoGrants(room_join=True, room=room, can_publish=True, can_subscribe=True, can_publish_data=True)
-        token = (
-            AccessToken(self._api_key, self._api_secret)
-            .with_identity(identity)
-            .with_grants(grants)
-            .with_ttl(self._ttl)
-            .with_room_config(room_config)
-        )
+        claims: dict[str, Any] = {"video": {**_GRANTS, "room": room}}
         if name:
-            token = token.with_name(name)
+            claims["name"] = name
         if metadata:
-            token = token.with_metadata(metadata)
+            claims["metadata"] = metadata
         if attributes:
-            token = token.with_attributes(attributes)
-        return token.to_jwt()
+            claims["attributes"] = attributes
+        claims["roomConfig"] = MessageToDict(room_config)
+        now = int(time.time())
+        claims |= {"sub": identity, "iss": self._api_key, "nbf": now, "exp": now + self._ttl}
+        return jwt.encode(claims, self._api_secret, algorithm="HS256")

@@ -6,13 +6,13 @@ import json
 import logging
 import time
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
 import msgspec
 import pytest
-from livekit.api import RoomAgentDispatch, RoomConfiguration, TokenVerifier
+from livekit.api import AccessToken, RoomAgentDispatch, RoomConfiguration, TokenVerifier, VideoGrants
 
 from libs.common.clerk_ids import is_clerk_user_id
 from libs.common.log import JsonLinesHandler
@@ -165,6 +165,32 @@ def test_a_participant_token_joins_its_room_only_and_dispatches_the_agent(option
     assert (claims.attributes or None) == optional.get("attributes")
     exp = jwt.decode(token, options={"verify_signature": False})["exp"]
     assert tokens.expiry(before).timestamp() <= exp <= tokens.expiry(int(time.time())).timestamp() + 1
+
+
+@pytest.mark.parametrize("optional", [{}, {"metadata": "m", "attributes": {"lang": "en"}}])
+@pytest.mark.parametrize("agent", [None, AgentChoice("coach", "level=senior")])
+def test_a_participant_token_carries_exactly_the_claims_livekit_api_writes(
+    optional: dict[str, Any], agent: AgentChoice | None
+):
+    room_config = room_configuration(agent, uuid.uuid4(), "user_2abc")
+    ours = ParticipantTokens("APIkey", "s" * 40, 900).mint(
+        identity="user_2abc", name="Ada L.", room="interview-x", room_config=room_config, **optional
+    )
+    grants = VideoGrants(
+        room_join=True, room="interview-x", can_publish=True, can_subscribe=True, can_publish_data=True
+    )
+    theirs = AccessToken("APIkey", "s" * 40).with_identity("user_2abc").with_name("Ada L.").with_grants(grants)
+    theirs = theirs.with_ttl(timedelta(seconds=900)).with_room_config(room_config)
+    if optional:
+        theirs = theirs.with_metadata(optional["metadata"]).with_attributes(optional["attributes"])
+
+    def claims(token: str) -> dict[str, Any]:
+        return {
+            k: v for k, v in jwt.decode(token, options={"verify_signature": False}).items() if k not in {"nbf", "exp"}
+        }
+
+    assert claims(ours) == claims(theirs.to_jwt())
+    assert jwt.get_unverified_header(ours) == jwt.get_unverified_header(theirs.to_jwt())
 
 
 def clerk_user(**changes: object) -> bytes:
