@@ -105,8 +105,8 @@ class Bench:
         self.pg_host = postgres.admin_url.split("host=")[1]
 
     def rss(self) -> dict[str, int]:
-        """Each service's resident memory now, in bytes."""
-        return {p.module: psutil.Process(p.pid).memory_info().rss for p in (self.stack.identity, self.stack.sessions)}
+        """Each service's resident memory now, in bytes: its worker's (the supervisor above it stays small)."""
+        return {p.module: _tree(p.pid)[-1].memory_info().rss for p in (self.stack.identity, self.stack.sessions)}
 
     def cpu_seconds(self) -> dict[str, float]:
         """CPU seconds used so far by each service, by PostgreSQL (its server and every backend), and by the
@@ -114,8 +114,8 @@ class Bench:
         postmaster = psutil.Process(int((self.state / "pgdata" / "postmaster.pid").read_text().split()[0]))
         assert self.stack.clerk is not None
         processes = {
-            "sessions": [psutil.Process(self.stack.sessions.pid)],
-            "identity": [psutil.Process(self.stack.identity.pid)],
+            "sessions": _tree(self.stack.sessions.pid),
+            "identity": _tree(self.stack.identity.pid),
             "postgres": [postmaster, *postmaster.children()],
             "clerk": [psutil.Process(self.stack.clerk.pid)],
         }
@@ -133,6 +133,12 @@ class Bench:
 
     def count(self, database: str, sql: str) -> int:
         return int(self.postgres.execute(sql, database=database)[0][0])
+
+
+def _tree(pid: int) -> list[psutil.Process]:
+    """A served process (granian's supervisor) and its worker(s) after it."""
+    process = psutil.Process(pid)
+    return [process, *process.children(recursive=True)]
 
 
 @contextmanager

@@ -173,9 +173,10 @@ class ServiceProcess:
         return self._process is not None and self._process.poll() is None
 
     def kill(self, signum: int) -> None:
-        """Send `signum` (SIGKILL: a crash) and reap the process; `start()` brings it back on the same port."""
+        """Send `signum` to the process and its workers (SIGKILL: a crash of the whole container) and reap it;
+        `start()` brings it back on the same port."""
         if self._process is not None:
-            self._process.send_signal(signum)
+            os.killpg(self._process.pid, signum)
             self._process.wait(timeout=10)
             self._process = None
 
@@ -188,7 +189,7 @@ class ServiceProcess:
         try:
             return process.wait(timeout=10)
         except subprocess.TimeoutExpired:
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)  # the workers too
             return process.wait()
 
     def logs(self) -> str:

@@ -19,6 +19,7 @@ from libs.common.health import healthz, readyz
 from libs.common.log import written_in_batches
 from libs.common.metrics import MetricsController, RequestMetrics
 from libs.common.request_context import request_context
+from libs.common.slow_clients import body_within_deadline
 
 MAX_REQUEST_BODY_BYTES = 1024 * 1024
 
@@ -34,7 +35,9 @@ class ServiceApp(Litestar):
 
     Litestar's CORS (`cors_config`) covers a whole app; `cors_prefix` narrows it to the paths under that prefix:
     elsewhere the request reaches the app without its `Origin`, so CORS grants nothing there (no route outside
-    the prefix reads `Origin`)."""
+    the prefix reads `Origin`).
+
+    A request whose body is not in within `slow_clients.BODY_READ_TIMEOUT_SECONDS` is answered 408."""
 
     def __init__(self, *, service: str, cors_prefix: str = "/", **config: Any) -> None:
         super().__init__(**config)
@@ -45,6 +48,8 @@ class ServiceApp(Litestar):
         if scope["type"] == ScopeType.HTTP and not scope["path"].startswith(self._cors_prefix):
             without_origin = [(name, value) for name, value in scope["headers"] if name != b"origin"]
             scope = cast(Scope, {**scope, "headers": without_origin})
+        if scope["type"] == ScopeType.HTTP:
+            receive = body_within_deadline(receive)
         await self._entry(scope, receive, send)
 
 

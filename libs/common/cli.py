@@ -9,10 +9,13 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import uvicorn
+from granian import Granian
+from granian.constants import HTTPModes, Interfaces, Loops, RuntimeModes
+from granian.http import HTTP1Settings
 
 from libs.common.log import configure_logging
 from libs.common.settings import SettingsError
+from libs.common.slow_clients import HEADER_READ_TIMEOUT_SECONDS, MAX_CONNECTIONS_PER_WORKER
 
 
 @dataclass(frozen=True)
@@ -35,33 +38,35 @@ def apply_migrations(piccolo_app: str, piccolo_conf: str, database_url: str) -> 
         sys.exit(f"migrations failed: {result.message}")
 
 
-def serve(app_factory: str, host: str, port: int, workers: int = 1) -> None:
-    """Serve `app_factory` ("module:function" building the app) with uvicorn on uvloop + httptools, in
-    `workers` processes; SIGTERM/SIGINT drain in-flight requests, then exit.
+DRAIN_SECONDS = 10
+"""On SIGTERM, in-flight requests get this long to finish before the workers are killed."""
 
-    One worker (the default) serves in this process. Several share the port under uvicorn's supervisor, for
-    machines with more cores than replicas; each keeps its own pools, caches and metrics (a scrape sees one
-    worker), so on Kubernetes prefer one worker per pod and more pods.
+
+def serve(app_factory: str, host: str, port: int, workers: int = 1) -> None:
+    """Serve `app_factory` ("module:function" building the app) with granian on uvloop, in `workers` worker
+    processes under granian's supervisor (this process); SIGTERM/SIGINT drain in-flight requests (at most
+    `DRAIN_SECONDS`), then exit. Slow clients are bounded as `slow_clients` says.
+
+    Each worker keeps its own pools, caches and metrics (a scrape sees one worker), so on Kubernetes keep one
+    worker per pod and more pods. Each worker runs the app on one thread and one event loop (granian's
+    single-threaded runtime), which the numbers favour (deploy/k8s/CAPACITY.md).
     """
-    config = uvicorn.Config(
+    Granian(
         app_factory,
-        factory=True,
-        host=host,
+        address=host,
         port=port,
+        interface=Interfaces.ASGI,
+        factory=True,
         workers=workers,
-        loop="uvloop",
-        http="httptools",
-        lifespan="on",
-        access_log=False,
-        log_config=None,
-        server_header=False,
-        timeout_graceful_shutdown=10,
-    )
-    server = uvicorn.Server(config)
-    if workers == 1:
-        server.run()
-        return
-    uvicorn.supervisors.Multiprocess(config, sockets=[config.bind_socket()]).run()
+        runtime_mode=RuntimeModes.st,
+        loop=Loops.uvloop,
+        http=HTTPModes.http1,
+        http1_settings=HTTP1Settings(header_read_timeout=HEADER_READ_TIMEOUT_SECONDS * 1000),
+        backpressure=MAX_CONNECTIONS_PER_WORKER,
+        workers_kill_timeout=DRAIN_SECONDS,
+        # granian's own lines (start, stop, a worker's crash) go through our JSON handler, not to stdout.
+        log_dictconfig={"loggers": {"_granian": {"propagate": True}}},
+    ).serve()
 
 
 def web_concurrency(environ: Mapping[str, str]) -> int:

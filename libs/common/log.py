@@ -94,7 +94,7 @@ _handler: JsonLinesHandler | None = None
 
 
 def configure_logging(service: str, level: str = "INFO") -> None:
-    """Route every logger (ours, uvicorn's, asyncpg's) to stderr as JSON lines."""
+    """Route every logger (ours, granian's, asyncpg's) to stderr as JSON lines."""
     global _handler  # noqa: PLW0603 (one handler per process, made once)
     # No line carries the caller's file and line, thread or process: skip finding them out for every record
     # (the logging HOWTO's "Optimization").
@@ -104,11 +104,8 @@ def configure_logging(service: str, level: str = "INFO") -> None:
     root = logging.getLogger()
     root.handlers[:] = [_handler]
     root.setLevel(level.upper())
-    for name in ("uvicorn", "uvicorn.error"):
-        logging.getLogger(name).handlers[:] = []
-        logging.getLogger(name).propagate = True
-    # Our middleware writes the access log, with the request id and route.
-    logging.getLogger("uvicorn.access").disabled = True
+    # granian's own lines (start, stop, a worker's crash) propagate here (`cli.serve`); its access log stays
+    # off, since our middleware writes the access log, with the request id and route.
 
 
 @contextlib.asynccontextmanager

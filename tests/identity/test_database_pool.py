@@ -184,20 +184,20 @@ async def test_a_connection_idle_too_long_is_replaced(identity_db: str):
         await database.close()
 
 
-async def test_closing_fails_the_waiters_with_a_503(identity_db: str):
+async def test_closing_refuses_new_uses_with_a_503_and_waits_for_the_connection_in_use(identity_db: str):
     database = Database(identity_db, max_size=1, statement_timeout=5.0)
     await database.open()
     release = asyncio.Event()
     pids: list[int] = []
     holder = asyncio.create_task(hold(database, release, pids))
     assert await until(lambda: len(pids) == 1)
-    waiter = asyncio.create_task(backend_pid(database))
-    await asyncio.sleep(0)  # the waiter queues for the one connection
     closing = asyncio.create_task(database.close())
-    release.set()
+    await asyncio.sleep(0)  # the close task's first step runs: the pool is taken out of use
 
     with pytest.raises(DatabaseUnavailable):
-        await waiter
+        await backend_pid(database)
+    assert not closing.done()  # the holder's statement is not cut off
+    release.set()
     await holder
     await closing
 
