@@ -1,9 +1,12 @@
 """Command-line tools the benchmark and the tests need beyond Python packages, installed from Debian's
-packages on first use (as root; otherwise the message says what to install)."""
+packages on first use (as root; otherwise the message says what to install), and npm packages the tests run
+under Node (vendors' SDKs), installed into a git-ignored cache."""
 
+import json
 import os
 import shutil
 import subprocess
+from pathlib import Path
 
 LOCK_WAIT_SECONDS = 300  # another apt (an unattended upgrade, a parallel install) may hold dpkg's lock
 
@@ -31,3 +34,23 @@ def debian_tool(command: str, package: str) -> str:
     if not found:
         raise ToolMissing(f"installing `{package}` gave no {command}")
     return found
+
+
+NPM_CACHE = Path(__file__).resolve().parents[2] / ".cache" / "npm"  # git-ignored, like .venv/
+
+
+def npm_package(name: str, version: str) -> Path:
+    """The folder of npm package `name` at exactly `version` (its `node_modules` beside it holds what it needs),
+    installed on first use into `.cache/npm/` with Debian's `npm` (and `nodejs`), never into the repository."""
+    debian_tool("node", "nodejs")
+    npm = debian_tool("npm", "npm")
+    prefix = NPM_CACHE / f"{name.replace('/', '+')}@{version}"
+    package = prefix / "node_modules" / name
+    manifest = package / "package.json"
+    if not manifest.exists() or json.loads(manifest.read_text())["version"] != version:
+        prefix.mkdir(parents=True, exist_ok=True)
+        install = [npm, "install", "--no-save", "--no-audit", "--no-fund", "--prefix", str(prefix), f"{name}@{version}"]
+        done = subprocess.run(install, capture_output=True, text=True, check=False)
+        if done.returncode != 0:
+            raise ToolMissing(f"npm could not install {name}@{version}: {done.stderr.strip()[-2000:]}")
+    return package

@@ -1,8 +1,9 @@
 """The LiveKit stand-in's HTTP app.
 
 - RoomService over Twirp, as livekit-api calls it: `POST /twirp/livekit.RoomService/<Method>` with a
-  protobuf body (`application/protobuf`; JSON is accepted too, as Twirp allows), a bearer JWT signed with the
-  API secret and carrying the grant LiveKit requires per method, errors as Twirp's JSON `{"code", "msg"}`.
+  protobuf body (`application/protobuf`; or JSON, as Twirp allows and LiveKit's Node SDK sends it: answered in
+  the request's encoding), a bearer JWT signed with the API secret and carrying the grant LiveKit requires per
+  method, errors as Twirp's JSON `{"code", "msg"}`.
   ListRooms, DeleteRoom, ListParticipants and RemoveParticipant are served.
 - A control API under `/_standin/` for tests and the dev stack: join a room with a participant token (as a
   client SDK would), leave, close a room, read the rooms and the RoomService calls made, redeliver an event,
@@ -201,7 +202,8 @@ async def room_service(method: FromPath[str], request: Request[Any, Any, Any], s
         if method not in _METHODS:
             raise TwirpError("bad_route", f"no handler for path /twirp/livekit.RoomService/{method}")
         request_class, handler = _METHODS[method]
-        message = _parse(request_class, await request.body(), request.headers.get("content-type", ""))
+        content_type = request.headers.get("content-type", "")
+        message = _parse(request_class, await request.body(), content_type)
         _authorize(standin, request, method, message)
         standin.calls.append({"method": method, **json_format.MessageToDict(message, preserving_proto_field_name=True)})
         if standin.delay_seconds:
@@ -211,6 +213,8 @@ async def room_service(method: FromPath[str], request: Request[Any, Any, Any], s
         answer = handler(standin, message)
     except TwirpError as error:
         return error.response()
+    if content_type.startswith("application/json"):  # Twirp answers in the request's encoding
+        return Response(json_format.MessageToJson(answer), media_type="application/json")
     return Response(answer.SerializeToString(), media_type="application/protobuf")
 
 
