@@ -1,5 +1,6 @@
 """Drive the running dev stack through the seed's three scenarios, then an interview's life in a LiveKit room
-(through the LiveKit stand-in), over real HTTP, saying what happens.
+(through the LiveKit stand-in), then its agent's report read by the candidate, over real HTTP, saying what
+happens.
 
 Run through `python3 dev.py walkthrough` while `python3 dev.py up` is running. Exits non-zero if any
 step does not go as promised.
@@ -30,6 +31,12 @@ class Walkthrough:
         self.secrets = secrets
         self.http = http
 
+    def session_token(self, clerk_id: str) -> str:
+        """A session token as the Clerk stand-in's frontend gives one to the dev frontend's page."""
+        return mint_session_token(
+            self.secrets.jwt_private_pem, subject=clerk_id, authorized_party=self.info.frontend_url
+        )
+
     def say(self, text: str) -> None:
         print(f"  {text}", flush=True)
 
@@ -54,7 +61,7 @@ class Walkthrough:
         return response.json()["user"] if response.status_code == 200 else None
 
     async def start_interview(self, clerk_id: str) -> dict[str, Any]:
-        token = mint_session_token(self.secrets.jwt_private_pem, subject=clerk_id)
+        token = self.session_token(clerk_id)
         response = await self.http.post(
             f"{self.info.sessions_url}/api/livekit/connection-details",
             headers={"Authorization": f"Bearer {token}"},
@@ -117,7 +124,7 @@ class Walkthrough:
         )
 
     async def interview_status(self, clerk_id: str, room: str) -> str:
-        token = mint_session_token(self.secrets.jwt_private_pem, subject=clerk_id)
+        token = self.session_token(clerk_id)
         response = await self.http.get(
             f"{self.info.sessions_url}/api/interviews", headers={"Authorization": f"Bearer {token}"}
         )
@@ -141,7 +148,7 @@ class Walkthrough:
         joined = await self.livekit("join", {"token": details["participantToken"]})
         self.say(f"the candidate joins the room as participant {joined['sid']}")
         self.check(await self.interview_status(clerk_id, room) == "active", "the join's webhook made it active")
-        token = mint_session_token(self.secrets.jwt_private_pem, subject=clerk_id)
+        token = self.session_token(clerk_id)
         refreshed = await self.http.post(
             f"{self.info.sessions_url}/api/livekit/token",
             json={"room_name": room},
@@ -158,6 +165,36 @@ class Walkthrough:
         self.say("the candidate leaves")
         self.check(await self.interview_status(clerk_id, room) == "ended", "the final leave ends the interview")
 
+    async def agent_reports(self) -> None:
+        print("\n5. The agent reports the interview; the candidate reads it", flush=True)
+        if not self.info.livekit_standin_url:
+            self.say(f"skipped: {self.info.livekit_url} is a real LiveKit server; your agent worker reports there")
+            return
+        signup = await self.clerk_signup(f"reported-{uuid.uuid4().hex[:6]}@example.com", deliver=True)
+        clerk_id = signup["user"]["id"]
+        details = await self.start_interview(clerk_id)
+        room = details["roomName"]
+        await self.livekit("join", {"token": details["participantToken"]})
+        self.say("the candidate joins; the stand-in plays the dispatched agent, which reports through /agent/*")
+        played = await self.livekit(f"rooms/{room}/agent", {})
+        for sent in played["transcript"]:
+            self.say(f"agent POST .../transcript → {sent['status']} {sent['body']}")
+        self.say(f"agent PUT .../report → {played['report']['status']} {played['report']['body']}")
+        await self.livekit(f"rooms/{room}/close", {})
+        headers = {"Authorization": f"Bearer {self.session_token(clerk_id)}"}
+        interview = f"{self.info.sessions_url}/api/interviews/{played['interview_id']}"
+        detail = (await self.http.get(interview, headers=headers)).json()
+        transcript = (await self.http.get(f"{interview}/transcript", headers=headers)).json()["items"]
+        for segment in transcript:
+            self.say(f"  {segment['speaker']:>9}: {segment['text']}")
+        report = detail["report"] or {}
+        self.say(f"report v{report.get('version')}: {report.get('summary')} {report.get('data')}")
+        self.check(detail["status"] == "ended", "the interview ended")
+        self.check(
+            detail["transcript_segments"] == len(transcript) == 4 and report.get("version") == 1,
+            "the candidate reads the whole transcript (the agent's retry stored nothing twice) and the report",
+        )
+
 
 async def run(info: StackInfo, secrets: DevSecrets) -> None:
     async with httpx.AsyncClient(timeout=15) as http:
@@ -166,6 +203,7 @@ async def run(info: StackInfo, secrets: DevSecrets) -> None:
         await walkthrough.existing_user()
         await walkthrough.deleted_from_our_database()
         await walkthrough.life_in_a_room()
+        await walkthrough.agent_reports()
 
 
 def main() -> None:

@@ -11,6 +11,7 @@ from litestar.di import Provide
 from litestar.enums import ScopeType
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
 from litestar.types import ASGIApp, ControllerRouterHandler, Receive, Scope, Send
 
 from libs.common.db import Database
@@ -62,11 +63,13 @@ def build_service_app(
     resources: Sequence[Callable[[], AbstractAsyncContextManager[Any]]] = (),
     cors_config: CORSConfig | None = None,
     cors_prefix: str = "/",
+    security_schemes: Mapping[str, SecurityScheme] | None = None,
 ) -> Litestar:
     """A Litestar app whose lifespan opens `database` and then each of `resources`, closing them in reverse.
 
     `database` and each of `provides` are injected into handlers by name (`NamedDependency[T]`); `cors_config`
-    applies to the paths under `cors_prefix` only.
+    applies to the paths under `cors_prefix` only; `security_schemes` are named in the OpenAPI document, for
+    routers' `security` to refer to.
     """
     singletons = {"database": database, **(provides or {})}
 
@@ -95,6 +98,10 @@ def build_service_app(
         request_max_body_size=MAX_REQUEST_BODY_BYTES,
         logging_config=None,  # libs.common.log.configure_logging owns logging
         openapi_config=OpenAPIConfig(
-            title=title, version="1.0.0", path="/schema", render_plugins=[SwaggerRenderPlugin()]
+            title=title,
+            version="1.0.0",
+            path="/schema",
+            render_plugins=[SwaggerRenderPlugin()],
+            components=Components(security_schemes=dict(security_schemes)) if security_schemes else Components(),
         ),
     )

@@ -19,7 +19,9 @@ async def _reconcile(settings: SessionsSettings) -> int:
         async with LiveKitRooms(
             settings.room_service_url, settings.livekit_api_key, settings.livekit_api_secret
         ) as rooms:
-            report = await reconcile_once(database, rooms, settings.max_interview_seconds)
+            report = await reconcile_once(
+                database, rooms, settings.max_interview_seconds, settings.agent_report_grace_seconds
+            )
     except (LiveKitUnavailable, DatabaseUnavailable) as error:
         print(f"reconcile stopped: {error}; run it again (every change it made is kept)", file=sys.stderr)
         return 1

@@ -8,17 +8,20 @@ from jwt.warnings import InsecureKeyLengthWarning
 from litestar import Litestar, Router
 from litestar.config.cors import CORSConfig
 from litestar.middleware import DefineMiddleware
+from litestar.openapi.spec import SecurityScheme
 from livekit.api import TokenVerifier
 
 from libs.common.app import build_service_app
 from libs.common.db import Database
 from libs.common.log import configure_logging
+from services.sessions.agent_auth import AgentAuthenticationMiddleware
 from services.sessions.auth import ClerkAuthenticationMiddleware, session_verifier
 from services.sessions.identity_client import IdentityClient
 from services.sessions.livekit_rooms import LiveKitRooms
 from services.sessions.livekit_tokens import ParticipantTokens
 from services.sessions.reconciler import reconciling
 from services.sessions.room_removals import removing
+from services.sessions.routes.agent import AgentInterviewsController
 from services.sessions.routes.api import InterviewsController, LiveKitController
 from services.sessions.routes.webhooks import receive_livekit_webhook
 from services.sessions.runtime import Runtime
@@ -27,6 +30,22 @@ from services.sessions.user_feed import following
 
 logger = logging.getLogger(__name__)
 
+
+SECURITY_SCHEMES = {
+    "ClerkSession": SecurityScheme(
+        type="http",
+        scheme="bearer",
+        bearer_format="JWT",
+        description="A Clerk session token (or the `__session` cookie, from the app's own origins).",
+    ),
+    "LiveKitAccessToken": SecurityScheme(
+        type="http",
+        scheme="bearer",
+        bearer_format="JWT",
+        description="A LiveKit access token minted with this project's API key pair, granting roomAdmin over the "
+        "interview's room: what the agent dispatched into it holds.",
+    ),
+}
 
 BROWSER_REQUEST_HEADERS = ["Authorization", "Content-Type", "X-Request-ID"]
 """What a frontend sends: Clerk's session token, JSON bodies (livekit-client's TokenSource), a request id."""
@@ -70,11 +89,19 @@ def create_app(settings: SessionsSettings) -> Litestar:
                 ClerkAuthenticationMiddleware, verifier=verifier, browser_origins=frozenset(settings.browser_origins)
             )
         ],
+        security=[{"ClerkSession": []}],
+    )
+    agent = Router(
+        path="/agent",
+        route_handlers=[AgentInterviewsController],
+        middleware=[DefineMiddleware(AgentAuthenticationMiddleware, verifier=livekit_verifier)],
+        security=[{"LiveKitAccessToken": []}],
     )
     return build_service_app(
         title="sessions",
         database=database,
-        route_handlers=[api, receive_livekit_webhook],
+        route_handlers=[api, agent, receive_livekit_webhook],
+        security_schemes=SECURITY_SCHEMES,
         provides={"runtime": Runtime(settings, database, identity, livekit_verifier, tokens, rooms)},
         cors_config=browser_cors(settings.browser_origins),
         cors_prefix="/api/",
@@ -82,7 +109,13 @@ def create_app(settings: SessionsSettings) -> Litestar:
             lambda: verifier.keys,
             lambda: identity,
             lambda: rooms,
-            lambda: reconciling(database, rooms, settings.interview_reconcile_seconds, settings.max_interview_seconds),
+            lambda: reconciling(
+                database,
+                rooms,
+                settings.interview_reconcile_seconds,
+                settings.max_interview_seconds,
+                settings.agent_report_grace_seconds,
+            ),
             lambda: following(database, identity),
             lambda: removing(database, rooms, settings.max_interview_seconds),
         ],

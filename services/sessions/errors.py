@@ -96,3 +96,36 @@ class IdentityUnavailable(ServiceUnavailable):
 
     def __init__(self, detail: str) -> None:
         super().__init__(detail, retry_after=2)
+
+
+class AgentNotPermitted(Problem):
+    """A valid LiveKit token that does not administer this interview's room (403)."""
+
+    status = 403
+    slug = "agent-not-permitted"
+    title_text = "Not this interview's agent"
+
+
+class ClosedToAgent(Problem):
+    """The interview takes no more writes from its agent: it expired, or ended over AGENT_REPORT_GRACE_SECONDS
+    ago (409)."""
+
+    status = 409
+    slug = "interview-closed-to-agent"
+    title_text = "Interview no longer takes reports"
+
+
+class TranscriptConflict(Problem):
+    """A segment sent under a `seq` already stored with other content (409); nothing of the batch is stored."""
+
+    status = 409
+    slug = "transcript-conflict"
+    title_text = "Transcript segment conflicts with a stored one"
+
+
+class AgentWriteTooLarge(Problem):
+    """A transcript or report beyond its bounds; `detail` names the field and the bound (422)."""
+
+    status = 422
+    slug = "agent-write-too-large"
+    title_text = "Transcript or report beyond its bounds"

@@ -23,7 +23,6 @@ from services.sessions import store
 from services.sessions.errors import (
     ForbiddenParticipant,
     InterviewEnded,
-    InterviewNotFound,
     InvalidCursor,
     TooManyOpenInterviews,
     UserNotAllowed,
@@ -190,12 +189,3 @@ async def list_interviews(
         rows = await store.list_owned(conn, clerk_id, statuses=statuses, before=before, limit=limit + 1)
     items = rows[:limit]
     return InterviewPage(items=items, next_cursor=_encode_cursor(items[-1]) if len(rows) > limit else None)
-
-
-async def get_interview(database: Database, clerk_id: str, interview_id: uuid.UUID) -> Interview:
-    """One of the caller's interviews; anyone else's is indistinguishable from one that does not exist."""
-    async with database.connection() as conn:
-        found = await store.find_owned(conn, clerk_id, interview_id=interview_id)
-    if found is None:
-        raise InterviewNotFound(f"No interview {interview_id} of yours.")
-    return found

@@ -71,3 +71,23 @@ ROOM_REMOVALS = Counter(
     "Removals of deleted, banned or locked users from live rooms, by outcome (removed, failed: retried, given_up).",
     ["outcome"],
 )
+
+TRANSCRIPT_SEGMENTS_STORED = Counter(
+    "sessions_transcript_segments_stored", "Transcript segments agents sent that were stored (not resends)."
+)
+AGENT_REPORTS_STORED = Counter(
+    "sessions_agent_reports_stored", "Agents' reports stored: a first version, or a higher one than stored."
+)
+AGENT_WRITES_REFUSED = Counter(
+    "sessions_agent_writes_refused",
+    "Agents' transcript and report writes refused, by reason: unauthenticated, not_room_admin, other_room, "
+    "unknown_interview, closed (past AGENT_REPORT_GRACE_SECONDS, or expired), conflict (another segment under "
+    "a stored seq), too_large.",
+    ["reason"],
+)
+INTERVIEWS_PAST_REPORT_GRACE = Counter(
+    "sessions_interviews_past_report_grace",
+    "Ended interviews once AGENT_REPORT_GRACE_SECONDS have passed, by outcome: with_report, without_report "
+    "(the agent never reported: a broken agent shows here).",
+    ["outcome"],
+)

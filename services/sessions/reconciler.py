@@ -7,6 +7,8 @@ batches, asks ListRooms about each batch's rooms, and:
 - a `created` one past its token's expiry is `expired`, unless its room exists (the candidate joined and the
   join was lost: it becomes `active`);
 - an `active` one older than `MAX_INTERVIEW_SECONDS` has its room deleted and is `ended`.
+An `ended` one is counted, once, as with or without its agent's report when `AGENT_REPORT_GRACE_SECONDS` have
+passed (agents upload after the room closes; one without a report by then points at a broken agent).
 Every change is a guarded update, so replicas running passes at once do each change once. LiveKit or the
 database unreachable ends the pass early; it is logged and counted, and the next pass tries again. A pass also
 forgets applied webhook event ids older than a day (LiveKit never sends an event older than 30 s).
@@ -25,12 +27,13 @@ import msgspec
 
 from libs.common.background import in_background
 from libs.common.db import Database, DatabaseUnavailable
-from services.sessions import store
+from services.sessions import report_store, store
 from services.sessions.livekit_rooms import LiveKitRooms, LiveKitUnavailable
 from services.sessions.metrics import (
     INTERVIEWS_ACTIVATED,
     INTERVIEWS_ENDED,
     INTERVIEWS_EXPIRED,
+    INTERVIEWS_PAST_REPORT_GRACE,
     RECONCILER_CORRECTIONS,
     RECONCILER_DURATION,
     RECONCILER_RUNS,
@@ -48,6 +51,8 @@ class ReconcileReport(msgspec.Struct, kw_only=True):
     activated_room_found: int = 0
     expired: int = 0
     ended_max_length: int = 0
+    past_grace_with_report: int = 0
+    past_grace_without_report: int = 0
     seconds: float = 0.0
 
 
@@ -79,7 +84,9 @@ async def _reconcile_batch(
         )
 
 
-async def reconcile_once(database: Database, rooms: LiveKitRooms, max_interview_seconds: int) -> ReconcileReport:
+async def reconcile_once(
+    database: Database, rooms: LiveKitRooms, max_interview_seconds: int, report_grace_seconds: int
+) -> ReconcileReport:
     """One pass over every open interview; raises LiveKitUnavailable or DatabaseUnavailable part-way."""
     started = time.perf_counter()
     report = ReconcileReport()
@@ -95,6 +102,10 @@ async def reconcile_once(database: Database, rooms: LiveKitRooms, max_interview_
             await _reconcile_batch(database, rooms, batch, max_interview_seconds, report)
         async with database.connection() as conn:
             await store.prune_webhook_events(conn, WEBHOOK_EVENT_RETENTION_SECONDS, 10 * BATCH)
+            with_report, without_report = await report_store.check_reports_past_grace(
+                conn, report_grace_seconds, 10 * BATCH
+            )
+            report.past_grace_with_report, report.past_grace_without_report = with_report, without_report
     finally:
         _count(report)
         report.seconds = round(time.perf_counter() - started, 3)
@@ -109,12 +120,16 @@ def _count(report: ReconcileReport) -> None:
     INTERVIEWS_ENDED.inc(report.ended_room_gone + report.ended_max_length)
     INTERVIEWS_ACTIVATED.inc(report.activated_room_found)
     INTERVIEWS_EXPIRED.inc(report.expired)
+    INTERVIEWS_PAST_REPORT_GRACE.labels("with_report").inc(report.past_grace_with_report)
+    INTERVIEWS_PAST_REPORT_GRACE.labels("without_report").inc(report.past_grace_without_report)
 
 
-async def reconcile_and_count(database: Database, rooms: LiveKitRooms, max_interview_seconds: int) -> bool:
+async def reconcile_and_count(
+    database: Database, rooms: LiveKitRooms, max_interview_seconds: int, report_grace_seconds: int
+) -> bool:
     """One pass, its outcome logged and counted; False when LiveKit or the database could not be reached."""
     try:
-        report = await reconcile_once(database, rooms, max_interview_seconds)
+        report = await reconcile_once(database, rooms, max_interview_seconds, report_grace_seconds)
     except LiveKitUnavailable as error:
         RECONCILER_RUNS.labels("livekit_unavailable").inc()
         logger.warning("interview reconciler: LiveKit is unavailable (%s); trying again next pass", error)
@@ -128,7 +143,14 @@ async def reconcile_and_count(database: Database, rooms: LiveKitRooms, max_inter
         logger.exception("interview reconciler: the pass failed; trying again next pass")
         return False
     RECONCILER_RUNS.labels("ok").inc()
-    changed = report.ended_room_gone + report.activated_room_found + report.expired + report.ended_max_length
+    changed = (
+        report.ended_room_gone
+        + report.activated_room_found
+        + report.expired
+        + report.ended_max_length
+        + report.past_grace_with_report
+        + report.past_grace_without_report
+    )
     log = logger.info if changed else logger.debug
     log("interview reconciler: %s", msgspec.json.encode(report).decode())
     return True
@@ -136,7 +158,7 @@ async def reconcile_and_count(database: Database, rooms: LiveKitRooms, max_inter
 
 @contextlib.asynccontextmanager
 async def reconciling(
-    database: Database, rooms: LiveKitRooms, every_seconds: int, max_interview_seconds: int
+    database: Database, rooms: LiveKitRooms, every_seconds: int, max_interview_seconds: int, report_grace_seconds: int
 ) -> AsyncIterator[None]:
     """For the app's life: a pass every `every_seconds` (0: never), the first after a random part of one
     interval so replicas started together spread out."""
@@ -147,7 +169,7 @@ async def reconciling(
     async def loop() -> None:
         await asyncio.sleep(random.uniform(0, every_seconds))  # noqa: S311 (spreading, not security)
         while True:
-            await reconcile_and_count(database, rooms, max_interview_seconds)
+            await reconcile_and_count(database, rooms, max_interview_seconds, report_grace_seconds)
             await asyncio.sleep(every_seconds)
 
     async with in_background(loop()):

@@ -37,6 +37,7 @@ class SessionsSettings(msgspec.Struct, frozen=True, kw_only=True, rename="upper"
     identity_stale_if_error_seconds: Annotated[int, msgspec.Meta(ge=0, le=30 * 86_400)] = 86_400
     identity_timeout_seconds: Annotated[float, msgspec.Meta(gt=0, le=30)] = 3.0
     database_pool_size: Annotated[int, msgspec.Meta(ge=1, le=200)] = 10
+    agent_report_grace_seconds: Annotated[int, msgspec.Meta(ge=0, le=7 * 86_400)] = 600
 
     @property
     def room_service_url(self) -> str:

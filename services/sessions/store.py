@@ -21,6 +21,7 @@ class Interview(msgspec.Struct, frozen=True, kw_only=True):
     created_at: datetime
     started_at: datetime | None
     ended_at: datetime | None
+    has_report: bool  # whether its agent has reported (read it with the interview)
 
 
 class NewInterview(msgspec.Struct, frozen=True, kw_only=True):
@@ -50,7 +51,12 @@ class Start(msgspec.Struct, frozen=True):
     room_name: str | None
 
 
-_COLUMNS = ", ".join(Interview.__struct_fields__)
+_COLUMNS = ", ".join(
+    [
+        *(field for field in Interview.__struct_fields__ if field != "has_report"),
+        "EXISTS (SELECT 1 FROM interview_reports r WHERE r.interview = interviews.id) AS has_report",
+    ]
+)
 
 
 def _interview(row: asyncpg.Record) -> Interview:

@@ -1,6 +1,7 @@
 """The sessions schema, as Piccolo tables: the source its migrations are generated from."""
 
-from piccolo.columns import UUID, BigInt, BigSerial, Boolean, Integer, Timestamptz, Varchar
+from piccolo.columns import UUID, BigInt, BigSerial, Boolean, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -22,6 +23,34 @@ class Interviews(Table, tablename="interviews"):
     # The candidate's current LiveKit participant, and when it joined (ms): a leave of an older one ends nothing.
     participant_sid = Varchar(length=64, null=True, default=None)
     participant_joined_ms = BigInt(null=True, default=None)
+    # Set once the interview ended AGENT_REPORT_GRACE_SECONDS ago and was counted as with or without a report.
+    report_checked = Boolean(default=False)
+
+
+class TranscriptSegments(Table, tablename="transcript_segments"):
+    """What was said, as the interview's agent reported it: one row per (interview, seq), a unique constraint
+    of the migration; erased with the interview."""
+
+    id = BigSerial(primary_key=True)
+    interview = ForeignKey(references=Interviews, on_delete=OnDelete.cascade, null=False)
+    seq = Integer()
+    speaker = Varchar(length=16)  # agent | candidate
+    text = Text()
+    started_at_ms = BigInt()
+    ended_at_ms = BigInt()
+    stored_at = Timestamptz(default=TimestamptzNow())
+
+
+class InterviewReports(Table, tablename="interview_reports"):
+    """The agent's assessment of an interview: one row per interview, the highest version the agent sent;
+    erased with the interview."""
+
+    id = BigSerial(primary_key=True)
+    interview = ForeignKey(references=Interviews, on_delete=OnDelete.cascade, null=False, unique=True)
+    version = Integer()
+    summary = Text()
+    data = Text()  # the agent's own JSON (never interpreted here)
+    updated_at = Timestamptz(default=TimestamptzNow())
 
 
 class LiveKitWebhookEvents(Table, tablename="livekit_webhook_events"):

@@ -30,6 +30,10 @@ COUNTERS: dict[str, set[str]] = {
     "sessions_user_feed_changes_total": {"change"},
     "sessions_user_feed_polls_total": {"outcome"},
     "sessions_room_removals_total": {"outcome"},
+    "sessions_transcript_segments_stored_total": set(),
+    "sessions_agent_reports_stored_total": set(),
+    "sessions_agent_writes_refused_total": {"reason"},
+    "sessions_interviews_past_report_grace_total": {"outcome"},
     "sessions_requests_total": ROUTE_LABELS,
     "sessions_requests_error_total": ROUTE_LABELS,
 }

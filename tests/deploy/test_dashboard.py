@@ -42,6 +42,8 @@ def test_the_dashboard_shows_the_funnel_the_livekit_signals_and_the_fallback_rat
         "identity_users_created_total",  # the seed's fallback rate
         "sessions_user_feed_lag_seconds_bucket",
         "sessions_stale_starts_total",
+        "sessions_interviews_past_report_grace_total",
+        "sessions_agent_writes_refused_total",
     }
     assert wanted <= selected()
     assert any('path="ensure"' in expr and "/" in expr for expr in queries()), "the fallback share"

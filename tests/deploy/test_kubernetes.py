@@ -5,16 +5,13 @@ import base64
 import copy
 
 import kubernetes_validate
-import msgspec
 import pytest
 
-from services.sessions.settings import SessionsSettings
 from tests.deploy.conftest import Document, of_kind, only, selects
 from tests.deploy.contract import (
     ARCHITECTURE_MD,
     EXTRA_VARIABLES,
     K8S_BASE,
-    NOT_YET_READ,
     REQUIRED,
     SECRET_VARIABLES,
     SERVICES,
@@ -315,11 +312,5 @@ def test_the_contract_names_here_are_architecture_md_s() -> None:
     if not ARCHITECTURE_MD.is_file():
         pytest.skip(f"{ARCHITECTURE_MD} is not beside the repository")
     assert architecture_variables(ARCHITECTURE_MD.read_text()) == {
-        service: set(names) | NOT_YET_READ.get(service, set()) for service, names in VARIABLES.items()
+        service: set(names) for service, names in VARIABLES.items()
     }
-
-
-def test_variables_not_yet_read_are_read_by_no_service():
-    read = {field.encode_name for field in msgspec.structs.fields(SessionsSettings)}
-
-    assert not NOT_YET_READ["sessions"] & read, "now read: move it into SESSIONS_VARIABLES"

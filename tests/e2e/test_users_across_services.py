@@ -1,6 +1,7 @@
 """Users across services, with real processes: two sessions replicas follow identity's users' feed; a deletion
-erases every sessions row naming the user and removes them from their room, a ban removes them and refuses
-their starts, and with identity down a recently confirmed user still starts while a new one gets 503."""
+erases every sessions row naming the user (their interviews' transcripts and reports too) and removes them from
+their room, a ban removes them and refuses their starts (what they said stays), and with identity down a recently
+confirmed user still starts while a new one gets 503."""
 
 import asyncio
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -12,7 +13,7 @@ import pytest
 from deploy.dev.stack import ServiceProcess
 from tests.support.clerk import clerk_user, deliver
 from tests.support.credentials import ClerkKeyPair, bearer
-from tests.support.livekit import LiveKitStandin
+from tests.support.livekit import LiveKitStandin, agent_write_token
 from tests.support.metrics import sample
 from tests.support.postgres import PostgresForTests
 from tests.support.rows import rows
@@ -73,6 +74,40 @@ async def rows_naming(stack: Stack, clerk_id: str) -> int:
     return int(found[0]["naming"])
 
 
+async def agent_reports(stack: Stack, room: str) -> None:
+    """The agent of `room` sends two transcript segments and its report, as an agent worker does."""
+    found = await rows(stack.database_urls["sessions"], "SELECT id FROM interviews WHERE room_name = $1", room)
+    interview_id = found[0]["id"]
+    agent = bearer(agent_write_token(room))
+    segments = [
+        {"seq": seq, "speaker": "agent", "text": f"question {seq}", "started_at_ms": seq, "ended_at_ms": seq + 1}
+        for seq in range(2)
+    ]
+    async with httpx.AsyncClient(base_url=stack.sessions.url, timeout=10) as http:
+        sent = await http.post(
+            f"/agent/interviews/{interview_id}/transcript", json={"segments": segments}, headers=agent
+        )
+        put = await http.put(
+            f"/agent/interviews/{interview_id}/report", json={"version": 1, "summary": "ok", "data": {}}, headers=agent
+        )
+    assert (sent.status_code, put.status_code) == (200, 200)
+
+
+async def reported_rows(stack: Stack, room: str | None = None) -> int:
+    """Transcript segments and reports stored for `room`'s interview, or for any interview still stored."""
+    found = await rows(
+        stack.database_urls["sessions"],
+        """SELECT (SELECT count(*) FROM transcript_segments s JOIN interviews i ON i.id = s.interview
+                   WHERE $1::text IS NULL OR i.room_name = $1)
+                + (SELECT count(*) FROM interview_reports r JOIN interviews i ON i.id = r.interview
+                   WHERE $1::text IS NULL OR i.room_name = $1)
+                + (SELECT count(*) FROM transcript_segments WHERE interview NOT IN (SELECT id FROM interviews))
+                AS n""",
+        room,
+    )
+    return int(found[0]["n"])
+
+
 async def in_room(livekit: LiveKitStandin, room: str, clerk_id: str) -> bool:
     participants = (await livekit.rooms()).get(room, {}).get("participants", [])
     return any(participant["identity"] == clerk_id for participant in participants)
@@ -99,7 +134,9 @@ async def test_a_deletion_erases_the_user_everywhere_in_sessions_and_removes_the
     stack: Stack, clerk: httpx.AsyncClient, livekit: LiveKitStandin, session_token: Callable[..., str], svix_secret: str
 ):
     clerk_id, room = await joined_user(stack, clerk, livekit, session_token, "deleted.everywhere@example.com")
+    await agent_reports(stack, room)
     assert await rows_naming(stack, clerk_id) == 3  # two interviews and identity's last answer
+    assert await reported_rows(stack) > 0
     applied_before = await feed_total(stack, "deleted")
 
     deleted = (await clerk.delete(f"/_standin/users/{clerk_id}", params={"deliver": "false"})).json()["event"]
@@ -109,6 +146,10 @@ async def test_a_deletion_erases_the_user_everywhere_in_sessions_and_removes_the
         return await rows_naming(stack, clerk_id) == 0 and not await in_room(livekit, room, clerk_id)
 
     assert await eventually(erased, within=WITHIN)
+    assert await reported_rows(stack, room) == 0  # the transcript and report went with the interview
+    assert await rows(
+        stack.database_urls["sessions"], "SELECT clerk_id FROM erased_users WHERE clerk_id = $1", clerk_id
+    )
     assert {"room": room, "identity": clerk_id} in [
         {key: call[key] for key in ("room", "identity")} for call in await livekit.calls("RemoveParticipant")
     ]
@@ -122,6 +163,7 @@ async def test_a_ban_removes_the_user_from_their_room_and_refuses_their_starts(
     stack: Stack, clerk: httpx.AsyncClient, livekit: LiveKitStandin, session_token: Callable[..., str], svix_secret: str
 ):
     clerk_id, room = await joined_user(stack, clerk, livekit, session_token, "banned.midway@example.com")
+    await agent_reports(stack, room)
 
     banned = await clerk.patch(f"/_standin/users/{clerk_id}", json={"banned": True, "deliver": False})
     await to_identity(stack, svix_secret, banned.json()["event"])
@@ -139,6 +181,7 @@ async def test_a_ban_removes_the_user_from_their_room_and_refuses_their_starts(
         return found[0]["status"] == "ended"
 
     assert await eventually(ended, within=WITHIN)
+    assert await reported_rows(stack, room) == 3  # a banned user's interviews, and what was said, stay
 
 
 async def test_a_banned_user_joining_with_a_token_from_before_the_ban_is_removed_from_the_room(

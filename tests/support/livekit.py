@@ -3,6 +3,7 @@
 import base64
 import hashlib
 import time
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -89,6 +90,15 @@ def agent_token(room: str, identity: str = "agent-AJ_interviewer") -> str:
     return (
         AccessToken(LIVEKIT_KEY, LIVEKIT_SECRET).with_identity(identity).with_kind("agent").with_grants(grants).to_jwt()
     )
+
+
+def agent_write_token(
+    room: str, *, key: str = LIVEKIT_KEY, secret: str = LIVEKIT_SECRET, room_admin: bool = True, ttl_seconds: int = 600
+) -> str:
+    """What an agent worker mints to write its interview's transcript and report: roomAdmin over its room."""
+    grants = VideoGrants(room=room, room_admin=room_admin)
+    token = AccessToken(key, secret).with_identity("agent-writer").with_grants(grants)
+    return token.with_ttl(timedelta(seconds=ttl_seconds)).to_jwt()
 
 
 async def send_webhook(sessions: httpx.AsyncClient, body: bytes, auth: str) -> httpx.Response:

@@ -41,6 +41,7 @@ def test_a_cursor_decodes_to_the_position_it_was_made_from():
         created_at=datetime(2026, 11, 25, 3, 50, 1, 123456, tzinfo=UTC),
         started_at=None,
         ended_at=None,
+        has_report=False,
     )
 
     assert _decode_cursor(_encode_cursor(interview)) == (interview.created_at, interview.id)

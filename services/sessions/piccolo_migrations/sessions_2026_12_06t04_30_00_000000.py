@@ -1,4 +1,7 @@
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from piccolo.columns.column_types import BigSerial, Integer, Timestamptz, Varchar
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.columns.indexes import IndexMethod
 from piccolo.engine import engine_finder
 
 from services.sessions.piccolo_migrations.sessions_2026_11_25t10_33_00_000000 import START as PREVIOUS_START
@@ -16,24 +19,8 @@ DESCRIPTION = "room removals queued beside the erasure; the users' feed read und
 # its token's expiry moved on, instead of recording a new one: clients fetch a token on every page load, and
 # those loads must neither pile up interviews nor count against the cap. Under the user's start lock, so
 # concurrent starts make one interview. It returns the interview's id and room.
-TABLES = (
-    "ALTER TABLE feed_cursors ADD COLUMN leased_by varchar(64), ADD COLUMN leased_until timestamptz",
-    """CREATE TABLE room_removals (
-    id bigserial PRIMARY KEY,
-    room_name varchar(128) NOT NULL,
-    clerk_id varchar(64) NOT NULL,
-    queued_at timestamptz NOT NULL DEFAULT now(),
-    attempts integer NOT NULL DEFAULT 0,
-    next_attempt_at timestamptz NOT NULL DEFAULT now(),
-    UNIQUE (room_name, clerk_id)
-)""",
-    "CREATE INDEX room_removals_due ON room_removals (next_attempt_at)",
-)
-
-DROP_TABLES = (
-    "DROP TABLE room_removals",
-    "ALTER TABLE feed_cursors DROP COLUMN leased_by, DROP COLUMN leased_until",
-)
+# The lease columns and `room_removals` are added by the manager below (after this raw SQL: the manager runs raw
+# SQL first); room_removals' unique (room_name, clerk_id) and its index come with 2026-12-06T05:09:38.
 
 SIGNATURE = (
     "uuid, text, text, text, timestamptz, integer, uuid, text, boolean, integer, integer"  # start_interview(...)
@@ -99,13 +86,191 @@ async def forwards():
     manager = MigrationManager(migration_id=ID, app_name="sessions", description=DESCRIPTION)
 
     async def forwards_ddl() -> None:
-        for ddl in (*TABLES, f"DROP FUNCTION start_interview({SIGNATURE})", START):
+        for ddl in (f"DROP FUNCTION start_interview({SIGNATURE})", START):
             await engine_finder().run_ddl(ddl)
 
     async def backwards_ddl() -> None:
-        for ddl in (*DROP_TABLES, f"DROP FUNCTION start_interview({SIGNATURE})", PREVIOUS_START):
+        for ddl in (f"DROP FUNCTION start_interview({SIGNATURE})", PREVIOUS_START):
             await engine_finder().run_ddl(ddl)
 
     manager.add_raw(forwards_ddl)
     manager.add_raw_backwards(backwards_ddl)
+
+    manager.add_table(
+        class_name="RoomRemovals",
+        tablename="room_removals",
+        schema=None,
+        columns=None,
+    )
+
+    manager.add_column(
+        table_class_name="RoomRemovals",
+        tablename="room_removals",
+        column_name="id",
+        db_column_name="id",
+        column_class_name="BigSerial",
+        column_class=BigSerial,
+        params={
+            "null": False,
+            "primary_key": True,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="RoomRemovals",
+        tablename="room_removals",
+        column_name="room_name",
+        db_column_name="room_name",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 128,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="RoomRemovals",
+        tablename="room_removals",
+        column_name="clerk_id",
+        db_column_name="clerk_id",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 64,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="RoomRemovals",
+        tablename="room_removals",
+        column_name="queued_at",
+        db_column_name="queued_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": TimestamptzNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="RoomRemovals",
+        tablename="room_removals",
+        column_name="attempts",
+        db_column_name="attempts",
+        column_class_name="Integer",
+        column_class=Integer,
+        params={
+            "default": 0,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="RoomRemovals",
+        tablename="room_removals",
+        column_name="next_attempt_at",
+        db_column_name="next_attempt_at",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": TimestamptzNow(),
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="FeedCursors",
+        tablename="feed_cursors",
+        column_name="leased_by",
+        db_column_name="leased_by",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 64,
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="FeedCursors",
+        tablename="feed_cursors",
+        column_name="leased_until",
+        db_column_name="leased_until",
+        column_class_name="Timestamptz",
+        column_class=Timestamptz,
+        params={
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
     return manager

@@ -9,17 +9,16 @@ from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
+from services.sessions.agent_reports import InterviewDetail, TranscriptPage, read_interview, read_transcript
 from services.sessions.auth import ClerkSession
 from services.sessions.interviews import (
     LISTED_BY_DEFAULT,
     InterviewPage,
     StartRequest,
-    get_interview,
     list_interviews,
     start_interview,
 )
 from services.sessions.runtime import Runtime
-from services.sessions.store import Interview
 
 AuthedRequest = Request[ClerkSession, None, Any]
 InterviewStatus = Literal["created", "active", "ended", "expired"]
@@ -111,8 +110,19 @@ class InterviewsController(Controller):
             runtime.database, request.user.user_id, statuses=statuses, cursor=cursor, limit=limit
         )
 
-    @get("/{interview_id:uuid}", summary="One of your interviews")
+    @get("/{interview_id:uuid}", summary="One of your interviews, with its agent's report")
     async def read_mine(
         self, request: AuthedRequest, interview_id: FromPath[uuid.UUID], runtime: NamedDependency[Runtime]
-    ) -> Interview:
-        return await get_interview(runtime.database, request.user.user_id, interview_id)
+    ) -> InterviewDetail:
+        return await read_interview(runtime.database, request.user.user_id, interview_id)
+
+    @get("/{interview_id:uuid}/transcript", summary="Your interview's transcript, in order")
+    async def read_transcript(
+        self,
+        request: AuthedRequest,
+        interview_id: FromPath[uuid.UUID],
+        runtime: NamedDependency[Runtime],
+        cursor: FromQuery[str | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
+    ) -> TranscriptPage:
+        return await read_transcript(runtime.database, request.user.user_id, interview_id, cursor, limit)

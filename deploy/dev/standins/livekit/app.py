@@ -6,8 +6,8 @@
   method, errors as Twirp's JSON `{"code", "msg"}`.
   ListRooms, DeleteRoom, ListParticipants and RemoveParticipant are served.
 - A control API under `/_standin/` for tests and the dev stack: join a room with a participant token (as a
-  client SDK would), leave, close a room, read the rooms and the RoomService calls made, redeliver an event,
-  make RoomService unavailable.
+  client SDK would), leave, close a room, play the dispatched agent (`agent.py`), read the rooms and the
+  RoomService calls made, redeliver an event, make RoomService unavailable.
 - Webhooks, signed as a LiveKit server signs them (a JWT with the body's sha256, sent without `Bearer`), to
   the configured URL; any event can be recorded without delivery, as LiveKit's lossy notifier drops them.
 """
@@ -19,6 +19,7 @@ from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
+from urllib.parse import urlsplit
 
 import httpx
 import jwt
@@ -42,6 +43,7 @@ from livekit.protocol.room import (
     RoomParticipantIdentity,
 )
 
+from deploy.dev.standins.livekit.agent import AgentJob, report_interview
 from deploy.dev.standins.livekit.rooms import RoomFull, Rooms
 
 
@@ -294,6 +296,42 @@ async def close(name: FromPath[str], data: JSONBody[Close], state: State) -> Res
     return Response({"events": await standin.report(events, deliver=data.deliver)})
 
 
+class PlayAgent(msgspec.Struct, frozen=True, kw_only=True):
+    """Where the agent reports (sessions' base URL); by default the origin the webhooks go to."""
+
+    sessions_url: str | None = None
+
+
+@post("/_standin/rooms/{name:str}/agent", status_code=200)
+async def play_agent(name: FromPath[str], data: JSONBody[PlayAgent], state: State) -> Response[Any]:
+    """An agent worker takes the room's dispatch: it joins as an agent and reports a scripted interview
+    (`agent.py`) to sessions through its agent API."""
+    standin = _standin(state)
+    room = standin.rooms.rooms.get(name)
+    if room is None or not room.dispatches:
+        return _control_error(404, "no such room, or no agent was dispatched to it")
+    sessions_url = data.sessions_url or _origin(standin.config.webhook_url)
+    if sessions_url is None:
+        return _control_error(400, "sessions_url is needed: no webhook URL is configured")
+    dispatch = room.dispatches[0]
+    job = AgentJob(name, dispatch.agent_name, dispatch.metadata)
+    try:
+        _, events = standin.rooms.join(name, job.claims())
+    except RoomFull as error:
+        return _control_error(403, str(error))
+    await standin.report(events)
+    assert standin.http is not None
+    answers = await report_interview(standin.http, sessions_url, job, standin.config.api_key, standin.config.api_secret)
+    return Response(answers)
+
+
+def _origin(url: str | None) -> str | None:
+    if not url:
+        return None
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 @get("/_standin/rooms", sync_to_thread=False)
 def rooms(state: State) -> dict[str, Any]:
     def describe(room: Any) -> dict[str, Any]:
@@ -345,7 +383,7 @@ def create_app(config: StandinConfig) -> Litestar:
             await asyncio.gather(*standin.background, return_exceptions=True)
 
     return Litestar(
-        route_handlers=[room_service, join, leave, close, rooms, calls, redeliver, set_faults, healthz],
+        route_handlers=[room_service, join, leave, close, play_agent, rooms, calls, redeliver, set_faults, healthz],
         state=State({"standin": standin}),
         lifespan=[lifespan],
     )

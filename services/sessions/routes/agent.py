@@ -1,0 +1,48 @@
+"""The agent's API: the agent dispatched into an interview's room writes its transcript and report."""
+
+import uuid
+from typing import Any
+
+from litestar import Controller, Request, post, put
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
+
+from services.sessions.agent_auth import AgentGrant
+from services.sessions.agent_reports import (
+    ReportReceipt,
+    ReportWrite,
+    TranscriptBatch,
+    TranscriptReceipt,
+    write_report,
+    write_transcript,
+)
+from services.sessions.runtime import Runtime
+
+AgentRequest = Request[AgentGrant, None, Any]
+
+
+class AgentInterviewsController(Controller):
+    path = "/interviews"
+    tags = ("agent",)
+
+    @post("/{interview_id:uuid}/transcript", status_code=200, summary="Add transcript segments (idempotent by seq)")
+    async def add_transcript(
+        self,
+        request: AgentRequest,
+        interview_id: FromPath[uuid.UUID],
+        runtime: NamedDependency[Runtime],
+        data: JSONBody[TranscriptBatch],
+    ) -> TranscriptReceipt:
+        grace = runtime.settings.agent_report_grace_seconds
+        return await write_transcript(runtime.database, request.user, interview_id, data, grace)
+
+    @put("/{interview_id:uuid}/report", status_code=200, summary="Store the report (the highest version wins)")
+    async def put_report(
+        self,
+        request: AgentRequest,
+        interview_id: FromPath[uuid.UUID],
+        runtime: NamedDependency[Runtime],
+        data: JSONBody[ReportWrite],
+    ) -> ReportReceipt:
+        grace = runtime.settings.agent_report_grace_seconds
+        return await write_report(runtime.database, request.user, interview_id, data, grace)
