@@ -12,7 +12,7 @@ from deploy.dev.standins.clerk.signing import new_svix_secret
 from tests.support.credentials import ClerkKeyPair, secrets_for_tests
 from tests.support.postgres import PostgresForTests, postgres_for_tests
 
-SLOW = ("reliability", "devstack", "deploy", "standins", "test_static_checks.py")
+SLOW = ("reliability", "devstack", "deploy", "standins", "browser", "test_static_checks.py")
 TESTS = Path(__file__).parent
 
 

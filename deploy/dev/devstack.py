@@ -1,4 +1,5 @@
-"""The whole system on one machine: embedded PostgreSQL, the Clerk and LiveKit stand-ins, identity and sessions.
+"""The whole system on one machine: embedded PostgreSQL, the Clerk and LiveKit stand-ins, identity and sessions,
+and the dev frontend on http://localhost:3000.
 
 LiveKit: a server already listening on `LIVEKIT_URL`'s default port (a real `livekit-server --dev`) is used
 as it is; otherwise the LiveKit stand-in serves that port. The banner says which.
@@ -20,7 +21,7 @@ import httpx
 import msgspec
 
 from deploy.dev.secrets import DevSecrets, load_or_create_secrets
-from deploy.dev.stack import ROOT, Stack, embedded_postgres
+from deploy.dev.stack import FRONTEND, ROOT, ServiceProcess, Stack, embedded_postgres, frontend_environment
 from deploy.dev.standins.clerk.session_tokens import mint_session_token
 
 STATE_DIR = Path(os.environ.get("DEV_STATE_DIR", ROOT / ".dev")).resolve()
@@ -35,11 +36,14 @@ class StackInfo(msgspec.Struct, frozen=True, kw_only=True):
     clerk_url: str
     livekit_url: str
     livekit_standin_url: str | None  # its control API, when the stand-in plays LiveKit
+    frontend_url: str  # the dev frontend, at the origin sessions grants CORS
     identity_database_url: str
     sessions_database_url: str
 
 
 LIVEKIT_PORT = int(os.environ.get("DEV_LIVEKIT_PORT", "7880"))  # LIVEKIT_URL's default, `livekit-server --dev`'s
+FRONTEND_PORT = int(os.environ.get("DEV_FRONTEND_PORT", "3000"))
+FRONTEND_ORIGIN = f"http://localhost:{FRONTEND_PORT}"  # DEV_APP_ORIGIN unless DEV_FRONTEND_PORT moves it
 
 
 def _ports() -> dict[str, int]:
@@ -63,7 +67,9 @@ def _livekit_line(info: StackInfo) -> str:
 
 
 def print_banner(info: StackInfo, secrets: DevSecrets, demo_user: str) -> None:
-    token = mint_session_token(secrets.jwt_private_pem, subject=demo_user, lifetime_seconds=24 * 3600)
+    token = mint_session_token(
+        secrets.jwt_private_pem, subject=demo_user, lifetime_seconds=24 * 3600, authorized_party=info.frontend_url
+    )
     print(
         f"""
   ┌ interview backend: development stack
@@ -71,6 +77,7 @@ def print_banner(info: StackInfo, secrets: DevSecrets, demo_user: str) -> None:
   │ identity  {info.identity_url}   OpenAPI {info.identity_url}/schema/swagger
   │ clerk     {info.clerk_url}   (stand-in; control API under /_standin/)
   │ livekit   {_livekit_line(info)}
+  │ frontend  {info.frontend_url}   (dev frontend: sign up and in, start interviews, read reports, in a browser)
   │ state     {STATE_DIR}
   │
   │ Start an interview as the demo user {demo_user} (token valid 24 h):
@@ -81,6 +88,9 @@ def print_banner(info: StackInfo, secrets: DevSecrets, demo_user: str) -> None:
 """,
         flush=True,
     )
+
+
+STANDIN_AGENT = "interviewer"
 
 
 def main() -> None:
@@ -102,18 +112,33 @@ def main() -> None:
     with embedded_postgres(STATE_DIR / "pgdata", keep_data=True) as postgres:
         databases = {service: postgres.migrated_database(service, service) for service in ("identity", "sessions")}
         livekit_url = f"ws://localhost:{LIVEKIT_PORT}" if _livekit_server_running() else None
-        stack = Stack(secrets, databases, livekit_url=livekit_url, ports=_ports())
+        # With the stand-in, every interview dispatches its agent (which the stand-in plays on request); a real
+        # LiveKit server keeps its own dispatch (an agent-starter worker registers without a name).
+        environment = {"sessions": {"CLERK_AUTHORIZED_PARTIES": FRONTEND_ORIGIN}}
+        if livekit_url is None:
+            environment["sessions"]["LIVEKIT_DEFAULT_AGENT"] = STANDIN_AGENT
+        stack = Stack(secrets, databases, livekit_url=livekit_url, ports=_ports(), environment=environment)
         info = StackInfo(
             identity_url=stack.identity.url,
             sessions_url=stack.sessions.url,
             clerk_url=stack.clerk_url,
             livekit_url=stack.livekit_url,
             livekit_standin_url=stack.livekit.url if stack.livekit else None,
+            frontend_url=FRONTEND_ORIGIN,
             identity_database_url=databases["identity"],
             sessions_database_url=databases["sessions"],
         )
+        frontend_env = frontend_environment(
+            secrets,
+            origin=FRONTEND_ORIGIN,
+            sessions_url=info.sessions_url,
+            clerk_url=info.clerk_url,
+            livekit_standin_url=info.livekit_standin_url,
+        )
+        frontend = ServiceProcess(FRONTEND, frontend_env, None, port=FRONTEND_PORT, ready_path="/healthz")
         try:
             stack.start()
+            frontend.start(timeout=180)  # the first start installs livekit-client's browser build from npm
             (STATE_DIR / "stack.json").write_bytes(msgspec.json.encode(info))
             demo = httpx.post(
                 f"{info.clerk_url}/_standin/users",
@@ -121,11 +146,12 @@ def main() -> None:
             ).json()["user"]["id"]
             print_banner(info, secrets, demo)
             while not stopping:
-                if exited := stack.exited():
+                if exited := stack.exited() + ([] if frontend.running() else [FRONTEND]):
                     print(f"{', '.join(exited)} exited; stopping the stack", file=sys.stderr, flush=True)
                     break
                 time.sleep(0.2)
         finally:
+            frontend.stop()
             stack.stop()
             (STATE_DIR / "stack.json").unlink(missing_ok=True)
     print("stack stopped", file=sys.stderr, flush=True)

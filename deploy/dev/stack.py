@@ -34,6 +34,7 @@ HOST = "127.0.0.1"
 SERVICES = ("identity", "sessions")
 CLERK_STANDIN = "deploy.dev.standins.clerk"
 LIVEKIT_STANDIN = "deploy.dev.standins.livekit"
+FRONTEND = "deploy.dev.frontend"
 READY_PATHS = {"clerk": "/_standin/stats", "livekit": "/healthz", "identity": "/readyz", "sessions": "/readyz"}
 
 
@@ -206,6 +207,21 @@ def clerk_environment(secrets: DevSecrets, *, webhook_url: str | None = None) ->
     """The Clerk stand-in's: the Backend API key it accepts, and where it delivers signed webhooks (if any)."""
     env = {"CLERK_SECRET_KEY": secrets.clerk_secret_key, "CLERK_WEBHOOK_SIGNING_SECRET": secrets.svix_secret}
     return env | ({"CLERK_WEBHOOK_URL": webhook_url} if webhook_url else {})
+
+
+def frontend_environment(
+    secrets: DevSecrets, *, origin: str, sessions_url: str, clerk_url: str, livekit_standin_url: str | None
+) -> dict[str, str]:
+    """The dev frontend's (deploy/dev/frontend): its own origin, where the page finds sessions (by `localhost`, so
+    that a `__session` cookie set by the page reaches it), and the stand-ins it drives for the page."""
+    env = {
+        "FRONTEND_ORIGIN": origin,
+        "FRONTEND_SESSIONS_URL": sessions_url.replace(f"//{HOST}:", "//localhost:"),
+        "FRONTEND_CLERK_URL": clerk_url,
+        "CLERK_SECRET_KEY": secrets.clerk_secret_key,
+        "CLERK_JWT_PRIVATE_KEY": secrets.jwt_private_pem,
+    }
+    return env | ({"FRONTEND_LIVEKIT_STANDIN_URL": livekit_standin_url} if livekit_standin_url else {})
 
 
 def livekit_environment(sessions: Mapping[str, str], *, webhook_url: str) -> dict[str, str]:

@@ -12,7 +12,6 @@ import httpx
 import psutil
 
 from deploy.dev.stack import ROOT, free_port
-from deploy.dev.standins.clerk.session_tokens import DEV_APP_ORIGIN
 
 
 def started_by(pid: int, state_dir: Path) -> list[psutil.Process]:
@@ -39,7 +38,7 @@ def wait_ready(urls: list[str], runner: subprocess.Popen[bytes], timeout: float 
 
 
 def test_dev_stack_runs_the_walkthrough_and_stops_cleanly_on_ctrl_c(tmp_path: Path):
-    names = ("DEV_IDENTITY_PORT", "DEV_SESSIONS_PORT", "DEV_CLERK_PORT", "DEV_LIVEKIT_PORT")
+    names = ("DEV_IDENTITY_PORT", "DEV_SESSIONS_PORT", "DEV_CLERK_PORT", "DEV_LIVEKIT_PORT", "DEV_FRONTEND_PORT")
     ports = {name: free_port() for name in names}
     state_dir = tmp_path / "state"
     env = {**os.environ, "DEV_STATE_DIR": str(state_dir), **{k: str(v) for k, v in ports.items()}}
@@ -53,21 +52,27 @@ def test_dev_stack_runs_the_walkthrough_and_stops_cleanly_on_ctrl_c(tmp_path: Pa
             [
                 f"http://127.0.0.1:{ports['DEV_IDENTITY_PORT']}/readyz",
                 f"http://127.0.0.1:{ports['DEV_SESSIONS_PORT']}/readyz",
+                f"http://127.0.0.1:{ports['DEV_FRONTEND_PORT']}/healthz",
             ],
             runner,
         )
         started = started_by(runner.pid, state_dir)
         commands = " ".join(" ".join(process.cmdline()) for process in started)
-        stand_ins = ("deploy.dev.standins.clerk", "deploy.dev.standins.livekit")
+        stand_ins = ("deploy.dev.standins.clerk", "deploy.dev.standins.livekit", "deploy.dev.frontend")
         for expected in ("postgres", *stand_ins, "services.identity", "services.sessions"):
             assert expected in commands
 
+        frontend = f"http://localhost:{ports['DEV_FRONTEND_PORT']}"
         preflight = httpx.options(  # the dev frontend's origin may call the API from a browser
             f"http://127.0.0.1:{ports['DEV_SESSIONS_PORT']}/api/livekit/token",
-            headers={"Origin": DEV_APP_ORIGIN, "Access-Control-Request-Method": "POST"},
+            headers={"Origin": frontend, "Access-Control-Request-Method": "POST"},
             timeout=5,
         )
-        assert preflight.headers.get("access-control-allow-origin") == DEV_APP_ORIGIN
+        assert preflight.headers.get("access-control-allow-origin") == frontend
+        page = httpx.get(f"http://127.0.0.1:{ports['DEV_FRONTEND_PORT']}/", timeout=5)
+        assert page.status_code == 200
+        assert 'src="/app.js"' in page.text
+        assert httpx.get(f"{page.url}vendor/livekit-client.mjs", timeout=5).status_code == 200
 
         walkthrough = subprocess.run(
             [sys.executable, str(ROOT / "dev.py"), "walkthrough"],
@@ -82,6 +87,7 @@ def test_dev_stack_runs_the_walkthrough_and_stops_cleanly_on_ctrl_c(tmp_path: Pa
         assert walkthrough.stdout.count("✓") >= 14
         assert "✗" not in walkthrough.stdout
         assert "the final leave ends the interview" in walkthrough.stdout
+        assert "the candidate reads the whole transcript" in walkthrough.stdout
         assert "every scenario behaved as promised" in walkthrough.stdout
 
         runner.send_signal(signal.SIGINT)
@@ -95,4 +101,5 @@ def test_dev_stack_runs_the_walkthrough_and_stops_cleanly_on_ctrl_c(tmp_path: Pa
     banner = (tmp_path / "stack.log").read_text()
     assert "/api/livekit/connection-details" in banner
     assert f"ws://127.0.0.1:{ports['DEV_LIVEKIT_PORT']} (stand-in;" in banner
+    assert f"frontend  http://localhost:{ports['DEV_FRONTEND_PORT']}" in banner
     assert "stack stopped" in banner
