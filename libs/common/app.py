@@ -20,7 +20,7 @@ from libs.common.health import healthz, readyz
 from libs.common.log import written_in_batches
 from libs.common.metrics import MetricsController, RequestMetrics
 from libs.common.request_context import request_context
-from libs.common.slow_clients import body_within_deadline
+from libs.common.slow_clients import RequestBody
 
 MAX_REQUEST_BODY_BYTES = 1024 * 1024
 
@@ -38,7 +38,8 @@ class ServiceApp(Litestar):
     elsewhere the request reaches the app without its `Origin`, so CORS grants nothing there (no route outside
     the prefix reads `Origin`).
 
-    A request whose body is not in within `slow_clients.BODY_READ_TIMEOUT_SECONDS` is answered 408."""
+    A request whose body is not in within `slow_clients.BODY_READ_TIMEOUT_SECONDS` is answered 408, and what the
+    app left of a body unread is drained after the answer (`slow_clients.RequestBody`)."""
 
     def __init__(self, *, service: str, cors_prefix: str = "/", **config: Any) -> None:
         super().__init__(**config)
@@ -49,9 +50,12 @@ class ServiceApp(Litestar):
         if scope["type"] == ScopeType.HTTP and not scope["path"].startswith(self._cors_prefix):
             without_origin = [(name, value) for name, value in scope["headers"] if name != b"origin"]
             scope = cast(Scope, {**scope, "headers": without_origin})
-        if scope["type"] == ScopeType.HTTP:
-            receive = body_within_deadline(receive)
-        await self._entry(scope, receive, send)
+        if scope["type"] != ScopeType.HTTP:
+            await self._entry(scope, receive, send)
+            return
+        body = RequestBody(receive)
+        await self._entry(scope, body.receive, send)
+        await body.drain()
 
 
 def build_service_app(

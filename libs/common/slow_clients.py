@@ -2,7 +2,7 @@
 arrived within `HEADER_READ_TIMEOUT_SECONDS` (granian's setting, given by `cli.serve`), takes at most
 `MAX_CONNECTIONS_PER_WORKER` connections at once (more wait in the listen backlog, costing this process no
 file descriptor), and a request whose body has not arrived `BODY_READ_TIMEOUT_SECONDS` after its head is
-answered 408 (`body_within_deadline`), which ends its connection."""
+answered 408 (`RequestBody`), which ends its connection."""
 
 import asyncio
 
@@ -12,26 +12,44 @@ from litestar.types import Receive, ReceiveMessage
 HEADER_READ_TIMEOUT_SECONDS = 5
 BODY_READ_TIMEOUT_SECONDS = 10
 MAX_CONNECTIONS_PER_WORKER = 1000
+MAX_DRAINED_BYTES = 8 * 1024 * 1024
 
 
-def body_within_deadline(receive: Receive, seconds: float = BODY_READ_TIMEOUT_SECONDS) -> Receive:
-    """`receive`, raising a 408 when the request's body is not complete `seconds` from now. Once the body is
-    in, later calls (waiting for a disconnect) have no deadline."""
-    deadline = asyncio.get_running_loop().time() + seconds
-    body_complete = False
+class RequestBody:
+    """A request's body as the app reads it (`receive`): a 408 when it is not complete `seconds` after the head;
+    once it is in, later calls (waiting for a disconnect) have no deadline.
 
-    async def receive_in_time() -> ReceiveMessage:
-        nonlocal body_complete
-        if body_complete:
-            return await receive()
+    `drain` reads and discards what the app left unread (a 413 answered before the body ended, a route that
+    reads no body), up to `MAX_DRAINED_BYTES` and within the same deadline: a connection closed with unread data
+    is reset by the kernel, and the client may then lose the answer already sent."""
+
+    def __init__(self, receive: Receive, seconds: float = BODY_READ_TIMEOUT_SECONDS) -> None:
+        self._receive = receive
+        self._seconds = seconds
+        self._deadline = asyncio.get_running_loop().time() + seconds
+        self._complete = False
+
+    async def receive(self) -> ReceiveMessage:
+        if self._complete:
+            return await self._receive()
         try:
-            async with asyncio.timeout_at(deadline):
-                message = await receive()
+            async with asyncio.timeout_at(self._deadline):
+                message = await self._receive()
         except TimeoutError:
             raise HTTPException(
-                status_code=408, detail=f"The request body did not arrive within {seconds:g} seconds."
+                status_code=408, detail=f"The request body did not arrive within {self._seconds:g} seconds."
             ) from None
-        body_complete = message["type"] != "http.request" or not message.get("more_body", False)
+        self._complete = message["type"] != "http.request" or not message.get("more_body", False)
         return message
 
-    return receive_in_time
+    async def drain(self) -> None:
+        drained = 0
+        try:
+            async with asyncio.timeout_at(self._deadline):
+                while not self._complete and drained <= MAX_DRAINED_BYTES:
+                    message = await self._receive()
+                    if message["type"] == "http.request":
+                        drained += len(message["body"])
+                    self._complete = message["type"] != "http.request" or not message.get("more_body", False)
+        except TimeoutError:
+            return

@@ -1,21 +1,22 @@
 """A real browser (Debian's chromium, driven by Playwright) at the app's origin uses every /api route across
 origins: the dev frontend signs a user up and in, starts an interview through livekit-client's own
-`TokenSource`, joins, has the agent report, and reads it back; the `__session` cookie flow works too. The same
+`TokenSource` (`custom` with a session token refreshed after it ran out, and `endpoint`) or the `__session`
+cookie, joins, has the agent report, and reads it back; the seed's three scenarios work from the page. The same
 page served from another origin gets no CORS grant: its calls never reach the API."""
 
 from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from playwright.async_api import Browser, Page, async_playwright
 
-from deploy.dev.stack import FRONTEND, ServiceProcess, free_port, frontend_environment
+from deploy.dev.stack import FRONTEND, ServiceProcess, Stack, free_port, frontend_environment
 from deploy.dev.tools import debian_tool
-from tests.support.credentials import ClerkKeyPair, secrets_for_tests
+from tests.support.credentials import TEST_ENVIRONMENT, ClerkKeyPair, secrets_for_tests
 from tests.support.livekit import verify_livekit_token
 from tests.support.postgres import PostgresForTests
 from tests.support.rows import interview_rows
-from tests.support.stack import Stack, running_stack
 
 
 class Origins:
@@ -35,17 +36,19 @@ def origins() -> Origins:
 
 @pytest.fixture(scope="module")
 def stack(
-    origins: Origins,
-    postgres: PostgresForTests,
-    clerk_standin: ServiceProcess,
-    svix_secret: str,
-    clerk_keys: ClerkKeyPair,
-    tmp_path_factory: pytest.TempPathFactory,
+    origins: Origins, postgres: PostgresForTests, svix_secret: str, clerk_keys: ClerkKeyPair, tmp_path_factory: Any
 ) -> Iterator[Stack]:
-    environment = {"CLERK_AUTHORIZED_PARTIES": origins.app}
-    log_dir = tmp_path_factory.mktemp("browser")
-    with running_stack(
-        postgres, clerk_standin.url, svix_secret, clerk_keys, log_dir, "browser", sessions_environment=environment
+    """The whole system, with its own Clerk stand-in delivering webhooks to identity (the seed's scenarios)."""
+    databases = {}
+    for service in ("identity", "sessions"):
+        postgres.execute(f"DROP DATABASE IF EXISTS browser_{service} WITH (FORCE)")
+        databases[service] = postgres.migrated_database(f"browser_{service}", service)
+    sessions = {**TEST_ENVIRONMENT["sessions"], "CLERK_AUTHORIZED_PARTIES": origins.app}
+    with Stack(
+        secrets_for_tests(svix_secret, clerk_keys),
+        databases,
+        environment={**TEST_ENVIRONMENT, "sessions": sessions},
+        log_dir=tmp_path_factory.mktemp("browser"),
     ) as stack:
         yield stack
 
@@ -54,7 +57,6 @@ def stack(
 def frontend(
     origins: Origins,
     stack: Stack,
-    clerk_standin: ServiceProcess,
     svix_secret: str,
     clerk_keys: ClerkKeyPair,
     tmp_path_factory: pytest.TempPathFactory,
@@ -64,7 +66,7 @@ def frontend(
         secrets_for_tests(svix_secret, clerk_keys),
         origin=origins.app,
         sessions_url=stack.sessions.url,
-        clerk_url=clerk_standin.url,
+        clerk_url=stack.clerk_url,
         livekit_standin_url=stack.livekit.url,
     )
     log = tmp_path_factory.mktemp("frontend") / "frontend.log"
@@ -96,12 +98,16 @@ async def open_page(browser: Browser, url: str) -> tuple[Page, list[str]]:
     return page, errors
 
 
-async def sign_up_and_in(page: Page, email: str) -> str:
-    """A user signed up with their webhook lost (the product's reason to be), then signed in; their id."""
+async def sign_up_and_in(page: Page, email: str, webhook: str = "lost") -> str:
+    """A user signed up with their webhook delivered, held back (then delivered) or lost, then signed in; their
+    id."""
     await page.fill("#email", email)
-    await page.click("button[data-webhook=lost]")
+    await page.click(f"button[data-webhook={webhook}]")
     button = page.locator(f"button[data-email='{email}']")
     await button.wait_for()
+    if webhook == "held":
+        await page.click("#deliver")
+        await page.wait_for_function("document.querySelector('#signup-result').textContent.includes('delivered (')")
     user_id = await button.get_attribute("data-user")
     assert user_id is not None
     await button.click()
@@ -114,49 +120,82 @@ async def interviews_of(stack: Stack, user_id: str) -> list[dict[str, Any]]:
     return await interview_rows(stack.database_urls["sessions"], sql, user_id)
 
 
-async def started(page: Page) -> dict[str, Any]:
+async def start(page: Page, button: str) -> dict[str, Any]:
+    """Click a start button; what the page then knows of the interview (room, identity, name, token)."""
+    await page.evaluate("window.devFrontend.started = null")
+    await page.click(button)
     await page.wait_for_function("window.devFrontend.started !== null", timeout=15_000)
     return dict(await page.evaluate("window.devFrontend.started"))
 
 
-async def test_a_page_at_the_app_s_origin_starts_joins_and_reads_its_interview(
-    origins: Origins, frontend: ServiceProcess, stack: Stack, browser: Browser
+async def log_says(page: Page, text: str) -> None:
+    await page.wait_for_function(f"document.querySelector('#log').textContent.includes({text!r})")
+
+
+@pytest.mark.parametrize("webhook", ["delivered", "held", "lost"])
+async def test_each_seed_scenario_starts_an_interview_from_the_page(
+    origins: Origins, frontend: ServiceProcess, stack: Stack, browser: Browser, webhook: str
+):
+    page, errors = await open_page(browser, origins.app)
+    user_id = await sign_up_and_in(page, f"scenario.{webhook}@example.com", webhook)
+
+    started = await start(page, "#start")
+
+    claims = verify_livekit_token(started["token"])
+    assert (claims.identity, claims.name) == (user_id, f"scenario.{webhook}")  # the first name it signed up with
+    assert len(await interviews_of(stack, user_id)) == 1
+    assert errors == []
+
+
+async def test_a_page_at_the_app_s_origin_gets_tokens_every_way_and_reads_its_interview(
+    origins: Origins, frontend: ServiceProcess, stack: Stack, browser: Browser, tmp_path: Path
 ):
     page, errors = await open_page(browser, origins.app)
     user_id = await sign_up_and_in(page, "browser.candidate@example.com")
 
-    await page.click("#start")
-    first = await started(page)
-    claims = verify_livekit_token(first["token"])
-    await page.evaluate("window.devFrontend.started = null")
-    await page.click("#start-cookie")
-    by_cookie = await started(page)
+    by_custom = await start(page, "#start")
+    claims = verify_livekit_token(by_custom["token"])
+    stale = await page.evaluate("window.devFrontend.token")
+    await page.evaluate("window.devFrontend.tokenAt = Date.now() - 61_000")  # the session token ran out
+    refreshed = await start(page, "#start")
+    fresh = await page.evaluate("window.devFrontend.token")
+    by_endpoint = await start(page, "#start-endpoint")
+    by_cookie = await start(page, "#start-cookie")
+    dispatch = await page.text_content("#token")
     await page.click("#join")
-    await page.wait_for_function("document.querySelector('#log').textContent.startsWith('joined')")
+    await log_says(page, "joined")
     await page.click("#agent")
-    await page.wait_for_function("document.querySelector('#log').textContent.includes('report 200')")
+    await log_says(page, "report 200")
     await page.click("#leave")
-    await page.wait_for_function("document.querySelector('#log').textContent === 'left the room'")
+    await log_says(page, "left the room")
+    await page.select_option("#status-filter", "ended")
     await page.click("#list")
     read = page.locator("button[data-interview]")
     await read.first.wait_for()
+    listed = await page.text_content("#interviews")
     await read.first.click()
     await page.wait_for_function("document.querySelector('#report').textContent.includes('transcript')")
     report = await page.text_content("#report")
+    screenshot = tmp_path / "dev-frontend.png"
+    await page.screenshot(path=str(screenshot), full_page=True)
+    print(f"\nthe dev frontend after an interview's life: {screenshot}")
 
-    assert claims.identity == user_id
-    assert claims.video is not None
-    assert claims.video.room == first["room"]
-    assert by_cookie["room"] == first["room"]  # the unused interview handed back, through the cookie this time
+    assert (claims.identity, claims.video.room if claims.video else None) == (user_id, by_custom["room"])
+    assert fresh != stale  # a new session token after the old one expired, and the start went through
+    rooms = {by_custom["room"], refreshed["room"], by_endpoint["room"], by_cookie["room"]}
+    assert len(rooms) == 1  # one unused interview, handed back to every way of asking
+    assert dispatch is not None
+    assert '"agent": "interviewer"' in dispatch
+    assert f'"clerk_id": "{user_id}"' in dispatch  # the dispatch metadata, as the agent will read it
+    assert listed is not None
+    assert "ended" in listed
+    assert "report" in listed
     assert report is not None
     assert '"status": "ended"' in report
     assert "candidate: I rebuilt our sign-up flow" in report
     assert '"recommendation": "advance"' in report
     assert errors == []
-    rows = await interview_rows(
-        stack.database_urls["sessions"], "SELECT * FROM interviews WHERE clerk_id = $1", user_id
-    )
-    assert len(rows) == 1
+    assert len(await interviews_of(stack, user_id)) == 1
 
 
 async def test_the_same_page_at_another_origin_gets_no_grant_and_reaches_nothing(
@@ -166,13 +205,12 @@ async def test_the_same_page_at_another_origin_gets_no_grant_and_reaches_nothing
     user_id = await sign_up_and_in(page, "foreign.page@example.com")
 
     await page.click("#start")
-    await page.wait_for_function("document.querySelector('#log').textContent !== ''")
-    shown = await page.text_content("#log")
+    await log_says(page, "Failed to fetch")
+    await page.evaluate("document.querySelector('#log').textContent = ''")
+    await page.click("#list")
+    await log_says(page, "Failed to fetch")
 
-    assert shown is not None
-    assert "Failed to fetch" in shown
-    assert any("blocked by CORS policy" in error for error in errors), errors
-    rows = await interview_rows(
-        stack.database_urls["sessions"], "SELECT * FROM interviews WHERE clerk_id = $1", user_id
-    )
-    assert rows == []
+    assert await page.evaluate("window.devFrontend.started") is None
+    assert await page.text_content("#interviews") == ""
+    assert sum("blocked by CORS policy" in error for error in errors) >= 2, errors
+    assert await interviews_of(stack, user_id) == []

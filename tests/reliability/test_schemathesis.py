@@ -1,6 +1,7 @@
 """Schemathesis against both running services, authenticated: no 5xx, no response outside its schema,
 and oversized bodies refused with 413."""
 
+import asyncio
 import re
 import subprocess
 import sys
@@ -64,9 +65,14 @@ async def test_generated_requests_never_get_a_5xx_or_an_off_schema_response(
 
 @pytest.mark.parametrize(("service", "path"), [("identity", "/webhooks/clerk"), ("sessions", "/webhooks/livekit")])
 async def test_oversized_bodies_get_413(stack: Stack, service: str, path: str):
+    """Every one gets its 413, read by the client: the rest of the body is drained after the answer, or the
+    closing connection would be reset under the answer (measured: 56 of 80 lost before the drain)."""
     base_url = stack.identity.url if service == "identity" else stack.sessions.url
+    body = b"{" + b" " * (2 * 1024 * 1024) + b"}"
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as client:
-        response = await client.post(path, content=b"{" + b" " * (2 * 1024 * 1024) + b"}")
+        responses = []
+        for _ in range(5):
+            responses += await asyncio.gather(*(client.post(path, content=body) for _ in range(8)))
 
-    assert response.status_code == 413
-    assert response.headers["content-type"].startswith("application/problem+json")
+    assert {response.status_code for response in responses} == {413}
+    assert all(response.headers["content-type"].startswith("application/problem+json") for response in responses)

@@ -12,11 +12,20 @@ function show(element, value) {
 
 function fail(error) {
   show("#log", `${error}`);
+  $("#log").className = "error";
   throw error;
 }
 
+function tell(text) {
+  show("#log", text);
+  $("#log").className = "";
+}
+
 // A call the browser refused (CORS) or could not make rejects with "TypeError: Failed to fetch": say so.
-window.addEventListener("unhandledrejection", (event) => show("#log", `${event.reason}`));
+window.addEventListener("unhandledrejection", (event) => {
+  show("#log", `${event.reason}`);
+  $("#log").className = "error";
+});
 
 async function dev(path, body) {
   const response = await fetch(path, {
@@ -38,12 +47,28 @@ async function getToken() {
   return state.token;
 }
 
+// What each refusal means to the person in front of the page (the API's problem+json says why).
+const MEANING = {
+  401: "Your session expired: sign in again.",
+  403: "This account may not start interviews.",
+  404: "No such interview.",
+  409: "That interview has ended: start a new one.",
+  422: "The request was not accepted.",
+  429: "You have too many open interviews.",
+  503: "A moment of trouble on our side.",
+};
+
 async function api(path, init = {}) {
   const headers = { ...(init.headers || {}) };
   if (!init.credentials) headers.Authorization = `Bearer ${await getToken()}`;
   const response = await fetch(`${config.sessions_url}${path}`, { ...init, headers });
   const body = await response.json();
-  if (!response.ok) fail(new Error(`${path}: ${response.status} ${body.detail || body.title}`));
+  if (!response.ok) {
+    const retry = response.headers.get("Retry-After");
+    const meaning = MEANING[response.status] || "Something went wrong.";
+    const when = retry ? ` Try again in ${retry} s.` : "";
+    fail(new Error(`${response.status}: ${meaning}${when} (${body.detail || body.title})`));
+  }
   return body;
 }
 
@@ -67,7 +92,10 @@ function describe(participantToken, serverUrl, how) {
     room: claims.video.room,
     participant: { identity: claims.sub, name: claims.name },
     grants: claims.video,
-    agents: (claims.roomConfig?.agents || []).map((agent) => agent.agentName),
+    dispatch: (claims.roomConfig?.agents || []).map((agent) => ({
+      agent: agent.agentName,
+      metadata: agent.metadata ? JSON.parse(agent.metadata) : null,
+    })),
     expires: new Date(claims.exp * 1000).toISOString(),
   });
   for (const id of ["#join", "#agent", "#leave"]) $(id).disabled = false;
@@ -83,7 +111,8 @@ async function refreshUsers() {
 }
 
 async function listInterviews() {
-  const page = await api("/api/interviews");
+  const status = $("#status-filter").value;
+  const page = await api(`/api/interviews${status ? `?status=${status}` : ""}`);
   state.interviews = page.items;
   $("#interviews").innerHTML = page.items
     .map(
@@ -130,12 +159,21 @@ $("#users").addEventListener("click", (event) => {
   state.user = { id, email: event.target.dataset.email };
   state.token = null;
   show("#signed-in", `Signed in as ${state.user.email || id}`);
-  for (const button of ["#start", "#start-cookie", "#list"]) $(button).disabled = false;
+  for (const button of ["#start", "#start-endpoint", "#start-cookie", "#list"]) $(button).disabled = false;
 });
 
 $("#start").addEventListener("click", async () => {
   const { serverUrl, participantToken } = await tokenSource.fetch({}, true);
   describe(participantToken, serverUrl, "TokenSource.custom + Authorization: Bearer");
+});
+
+$("#start-endpoint").addEventListener("click", async () => {
+  // TokenSource.endpoint fixes its headers when it is built: build it with a fresh token for each start.
+  const endpoint = TokenSource.endpoint(`${config.sessions_url}/api/livekit/token`, {
+    headers: { Authorization: `Bearer ${await getToken()}` },
+  });
+  const { serverUrl, participantToken } = await endpoint.fetch({});
+  describe(participantToken, serverUrl, "TokenSource.endpoint (the standard token endpoint)");
 });
 
 $("#start-cookie").addEventListener("click", async () => {
@@ -153,17 +191,17 @@ $("#start-cookie").addEventListener("click", async () => {
 
 $("#join").addEventListener("click", async () => {
   const joined = await dev("/dev/livekit/join", { body: { token: state.started.token } });
-  show("#log", `joined ${joined.room} as ${joined.sid}`);
+  tell(`joined ${joined.room} as ${joined.sid}`);
 });
 
 $("#agent").addEventListener("click", async () => {
   const played = await dev(`/dev/livekit/rooms/${state.started.room}/agent`, { body: {} });
-  show("#log", `the agent reported interview ${played.interview_id}: report ${played.report.status}`);
+  tell(`the agent reported interview ${played.interview_id}: report ${played.report.status}`);
 });
 
 $("#leave").addEventListener("click", async () => {
   await dev("/dev/livekit/leave", { body: { room: state.started.room, identity: state.started.identity } });
-  show("#log", "left the room");
+  tell("left the room");
 });
 
 $("#list").addEventListener("click", listInterviews);
