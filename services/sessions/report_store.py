@@ -3,7 +3,7 @@ interview with `ON DELETE CASCADE`, so erasing a user's interviews erases these 
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import asyncpg
 import msgspec
@@ -46,6 +46,11 @@ async def lock_for_agent(conn: asyncpg.Connection, interview_id: uuid.UUID) -> W
     return None if row is None else WritableInterview(row["room_name"], row["status"], row["ended_seconds_ago"])
 
 
+def _columns(segments: list[Segment]) -> tuple[list[Any], ...]:
+    """The segments as five arrays, in `Segment`'s field order, for `unnest($2, ..., $6)`."""
+    return tuple([getattr(segment, field) for segment in segments] for field in Segment.__struct_fields__)
+
+
 async def add_segments(conn: asyncpg.Connection, interview_id: uuid.UUID, segments: list[Segment]) -> int:
     """Insert the segments whose `seq` is new for the interview; how many were."""
     inserted = await conn.fetch(
@@ -54,11 +59,7 @@ async def add_segments(conn: asyncpg.Connection, interview_id: uuid.UUID, segmen
            ON CONFLICT (interview, seq) DO NOTHING
            RETURNING s.seq""",
         interview_id,
-        [segment.seq for segment in segments],
-        [segment.speaker for segment in segments],
-        [segment.text for segment in segments],
-        [segment.started_at_ms for segment in segments],
-        [segment.ended_at_ms for segment in segments],
+        *_columns(segments),
     )
     return len(inserted)
 
@@ -74,11 +75,7 @@ async def conflicting_seqs(conn: asyncpg.Connection, interview_id: uuid.UUID, se
                  IS DISTINCT FROM (i.speaker, i.text, i.started_at_ms, i.ended_at_ms)
            ORDER BY i.seq""",
         interview_id,
-        [segment.seq for segment in segments],
-        [segment.speaker for segment in segments],
-        [segment.text for segment in segments],
-        [segment.started_at_ms for segment in segments],
-        [segment.ended_at_ms for segment in segments],
+        *_columns(segments),
     )
     return [row["seq"] for row in rows]
 
