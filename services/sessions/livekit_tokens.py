@@ -6,12 +6,14 @@ and compares them). They are written here as a dict, because `AccessToken` walks
 token, which costs the start path more than the signature itself (deploy/k8s/CAPACITY.md).
 """
 
+import base64
 import time
 from datetime import UTC, datetime
 from typing import Any
 
 import jwt
 from google.protobuf.json_format import MessageToDict
+from jwt import PyJWK
 from livekit.api import RoomConfiguration
 
 _GRANTS = {"roomJoin": True, "canPublish": True, "canSubscribe": True, "canPublishData": True}
@@ -22,7 +24,9 @@ class ParticipantTokens:
 
     def __init__(self, api_key: str, api_secret: str, ttl_seconds: int) -> None:
         self._api_key = api_key
-        self._api_secret = api_secret
+        # The secret as a key PyJWT prepares once, not on every token.
+        secret = base64.urlsafe_b64encode(api_secret.encode()).rstrip(b"=").decode()
+        self._key = PyJWK({"kty": "oct", "k": secret, "alg": "HS256"})
         self._ttl = ttl_seconds
 
     def expiry(self, issued_at: int) -> datetime:
@@ -51,4 +55,4 @@ class ParticipantTokens:
         claims["roomConfig"] = MessageToDict(room_config)
         now = int(time.time())
         claims |= {"sub": identity, "iss": self._api_key, "nbf": now, "exp": now + self._ttl}
-        return jwt.encode(claims, self._api_secret, algorithm="HS256")
+        return jwt.encode(claims, self._key, algorithm="HS256")
