@@ -11,6 +11,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from libs.common.db import Database
+from services.sessions.livekit_rooms import LiveKitRooms
+from services.sessions.reconciler import reconcile_once
 from tests.support.clerk import clerk_user
 from tests.support.credentials import bearer
 from tests.support.hostile import HOSTILE
@@ -358,3 +361,34 @@ async def test_any_sequence_of_batches_keeps_the_first_version_of_each_seq_and_r
         f"/api/interviews/{interview.id}/transcript", params={"limit": 500}, headers=interview.candidate
     )
     assert page.json()["items"] == [expected[seq] for seq in sorted(expected)]
+
+
+async def test_ended_interviews_are_counted_once_with_or_without_a_report_when_the_grace_period_is_over(
+    sessions: httpx.AsyncClient,
+    clerk: httpx.AsyncClient,
+    session_token: Callable[..., str],
+    sessions_db: str,
+):
+    reported = await start_interview(sessions, clerk, session_token)
+    silent = await start_interview(sessions, clerk, session_token)
+    recent = await start_interview(sessions, clerk, session_token)
+    assert (await report(sessions, reported, 1)).status_code == 200
+    ended_ago = {reported.id: 700, silent.id: 700, recent.id: 60}
+    for interview_id, seconds in ended_ago.items():
+        await rows(
+            sessions_db,
+            "UPDATE interviews SET status = 'ended', ended_at = now() - make_interval(secs => $2) WHERE id = $1",
+            uuid.UUID(interview_id),
+            seconds,
+        )
+    database = Database(sessions_db, max_size=2)
+    await database.open()
+    try:
+        async with LiveKitRooms("http://127.0.0.1:9", "key", "secret") as rooms:  # no open interview to ask about
+            first = await reconcile_once(database, rooms, max_interview_seconds=3600, report_grace_seconds=600)
+            second = await reconcile_once(database, rooms, max_interview_seconds=3600, report_grace_seconds=600)
+    finally:
+        await database.close()
+
+    assert (first.past_grace_with_report, first.past_grace_without_report) == (1, 1)
+    assert (second.past_grace_with_report, second.past_grace_without_report) == (0, 0)  # each counted once
