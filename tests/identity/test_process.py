@@ -1,5 +1,6 @@
 """The identity service as a real process: its start-up checks, its JSON logs and a clean stop."""
 
+import asyncio
 import json
 import os
 import signal
@@ -14,6 +15,7 @@ from deploy.dev.stack import ROOT, ServiceProcess
 from deploy.dev.standins.clerk.payloads import make_user, user_event
 from tests.support.clerk import deliver
 from tests.support.credentials import CLERK_SECRET_KEY, INTERNAL_TOKEN, identity_env
+from tests.support.waiting import eventually
 
 
 def serve_with(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -180,3 +182,35 @@ def test_every_request_has_one_access_line_and_a_count_but_probes_and_empty_poll
     assert 'identity_requests_total{app_name="identity",method="GET",path="unmatched",status_code="404"} 1.0' in metrics
     assert 'method="DELETE",path="unmatched",status_code="405"' in metrics
     assert 'method="GET",path="/readyz",status_code="200"' in metrics
+
+
+async def test_sigterm_lets_the_request_in_flight_finish_then_exits(
+    identity_db: str, clerk_standin: ServiceProcess, clerk: httpx.AsyncClient, svix_secret: str, tmp_path: Path
+):
+    env = identity_env(identity_db, clerk_standin.url, svix_secret)
+    service = ServiceProcess("services.identity", env, tmp_path / "identity.log", ready_path="/readyz").start()
+    created = await clerk.post("/_standin/users", json={"email": "in.flight@example.com", "deliver": False})
+    await clerk.put("/_standin/faults", json={"latency_seconds": 1.5})  # the ensure call waits on Clerk
+    try:
+        async with httpx.AsyncClient(base_url=service.url, timeout=10) as client:
+            in_flight = asyncio.create_task(
+                client.post(
+                    "/internal/users/ensure",
+                    json={"clerk_id": created.json()["user"]["id"]},
+                    headers={"Authorization": f"Bearer {INTERNAL_TOKEN}"},
+                )
+            )
+            assert await eventually(lambda: _asked_clerk(clerk), within=5)
+            stopping = asyncio.create_task(asyncio.to_thread(service.stop))
+            answered = await in_flight
+            exit_code = await stopping
+    finally:
+        service.stop()
+
+    assert answered.status_code == 200
+    assert exit_code in (0, -signal.SIGTERM)
+
+
+async def _asked_clerk(clerk: httpx.AsyncClient) -> bool:
+    stats = (await clerk.get("/_standin/stats")).json()
+    return sum(stats["requests"].values()) > 0
