@@ -206,6 +206,7 @@ async def test_sigterm_lets_the_request_in_flight_finish_then_exits(
             exit_code = await stopping
     finally:
         service.stop()
+        await clerk.delete("/_standin/faults")
 
     assert answered.status_code == 200
     assert exit_code in (0, -signal.SIGTERM)
