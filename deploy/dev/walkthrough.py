@@ -31,11 +31,13 @@ class Walkthrough:
         self.secrets = secrets
         self.http = http
 
-    def session_token(self, clerk_id: str) -> str:
-        """A session token as the Clerk stand-in's frontend gives one to the dev frontend's page."""
-        return mint_session_token(
+    def signed_in(self, clerk_id: str) -> dict[str, str]:
+        """The headers of a request by the user, with a session token as the Clerk stand-in's frontend gives one to
+        the dev frontend's page."""
+        token = mint_session_token(
             self.secrets.jwt_private_pem, subject=clerk_id, authorized_party=self.info.frontend_url
         )
+        return {"Authorization": f"Bearer {token}"}
 
     def say(self, text: str) -> None:
         print(f"  {text}", flush=True)
@@ -61,10 +63,9 @@ class Walkthrough:
         return response.json()["user"] if response.status_code == 200 else None
 
     async def start_interview(self, clerk_id: str) -> dict[str, Any]:
-        token = self.session_token(clerk_id)
         response = await self.http.post(
             f"{self.info.sessions_url}/api/livekit/connection-details",
-            headers={"Authorization": f"Bearer {token}"},
+            headers=self.signed_in(clerk_id),
         )
         self.check(response.status_code == 200, f"POST /api/livekit/connection-details → {response.status_code}")
         details = response.json()
@@ -124,10 +125,7 @@ class Walkthrough:
         )
 
     async def interview_status(self, clerk_id: str, room: str) -> str:
-        token = self.session_token(clerk_id)
-        response = await self.http.get(
-            f"{self.info.sessions_url}/api/interviews", headers={"Authorization": f"Bearer {token}"}
-        )
+        response = await self.http.get(f"{self.info.sessions_url}/api/interviews", headers=self.signed_in(clerk_id))
         return next(item["status"] for item in response.json()["items"] if item["room_name"] == room)
 
     async def livekit(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
@@ -148,11 +146,10 @@ class Walkthrough:
         joined = await self.livekit("join", {"token": details["participantToken"]})
         self.say(f"the candidate joins the room as participant {joined['sid']}")
         self.check(await self.interview_status(clerk_id, room) == "active", "the join's webhook made it active")
-        token = self.session_token(clerk_id)
         refreshed = await self.http.post(
             f"{self.info.sessions_url}/api/livekit/token",
             json={"room_name": room},
-            headers={"Authorization": f"Bearer {token}"},
+            headers=self.signed_in(clerk_id),
         )
         self.check(refreshed.status_code == 201, "a fresh token for the same room (a reload, a second tab)")
         rejoined = await self.livekit("join", {"token": refreshed.json()["participant_token"]})
@@ -181,7 +178,7 @@ class Walkthrough:
             self.say(f"agent POST .../transcript → {sent['status']} {sent['body']}")
         self.say(f"agent PUT .../report → {played['report']['status']} {played['report']['body']}")
         await self.livekit(f"rooms/{room}/close", {})
-        headers = {"Authorization": f"Bearer {self.session_token(clerk_id)}"}
+        headers = self.signed_in(clerk_id)
         interview = f"{self.info.sessions_url}/api/interviews/{played['interview_id']}"
         detail = (await self.http.get(interview, headers=headers)).json()
         transcript = (await self.http.get(f"{interview}/transcript", headers=headers)).json()["items"]

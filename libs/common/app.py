@@ -47,12 +47,12 @@ class ServiceApp(Litestar):
         self._cors_prefix = cors_prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:  # type: ignore[override]
-        if scope["type"] == ScopeType.HTTP and not scope["path"].startswith(self._cors_prefix):
-            without_origin = [(name, value) for name, value in scope["headers"] if name != b"origin"]
-            scope = cast(Scope, {**scope, "headers": without_origin})
         if scope["type"] != ScopeType.HTTP:
             await self._entry(scope, receive, send)
             return
+        if not scope["path"].startswith(self._cors_prefix):
+            without_origin = [(name, value) for name, value in scope["headers"] if name != b"origin"]
+            scope = cast(Scope, {**scope, "headers": without_origin})
         body = RequestBody(receive)
         await self._entry(scope, body.receive, send)
         await body.drain()

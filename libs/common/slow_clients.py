@@ -15,6 +15,11 @@ MAX_CONNECTIONS_PER_WORKER = 1000
 MAX_DRAINED_BYTES = 8 * 1024 * 1024
 
 
+def _ends_body(message: ReceiveMessage) -> bool:
+    """Whether nothing of the body comes after `message` (its last part, or the client gone)."""
+    return message["type"] != "http.request" or not message.get("more_body", False)
+
+
 class RequestBody:
     """A request's body as the app reads it (`receive`): a 408 when it is not complete `seconds` after the head;
     once it is in, later calls (waiting for a disconnect) have no deadline.
@@ -39,7 +44,7 @@ class RequestBody:
             raise HTTPException(
                 status_code=408, detail=f"The request body did not arrive within {self._seconds:g} seconds."
             ) from None
-        self._complete = message["type"] != "http.request" or not message.get("more_body", False)
+        self._complete = _ends_body(message)
         return message
 
     async def drain(self) -> None:
@@ -50,6 +55,6 @@ class RequestBody:
                     message = await self._receive()
                     if message["type"] == "http.request":
                         drained += len(message["body"])
-                    self._complete = message["type"] != "http.request" or not message.get("more_body", False)
+                    self._complete = _ends_body(message)
         except TimeoutError:
             return

@@ -10,6 +10,7 @@ import re
 import uuid
 from typing import Annotated, Any
 
+import asyncpg
 import msgspec
 
 from libs.common.db import Database
@@ -177,12 +178,18 @@ async def write_report(
     return ReportReceipt(version=version)
 
 
+async def _owned(conn: asyncpg.Connection, clerk_id: str, interview_id: uuid.UUID) -> store.Interview:
+    """One of the caller's interviews; anyone else's is indistinguishable from one that does not exist (404)."""
+    found = await store.find_owned(conn, clerk_id, interview_id=interview_id)
+    if found is None:
+        raise InterviewNotFound(f"No interview {interview_id} of yours.")
+    return found
+
+
 async def read_interview(database: Database, clerk_id: str, interview_id: uuid.UUID) -> InterviewDetail:
     """One of the caller's interviews with its report; anyone else's is indistinguishable from none."""
     async with database.connection() as conn:
-        found = await store.find_owned(conn, clerk_id, interview_id=interview_id)
-        if found is None:
-            raise InterviewNotFound(f"No interview {interview_id} of yours.")
+        found = await _owned(conn, clerk_id, interview_id)
         report, segments = await report_store.report_of(conn, interview_id)
     fields = msgspec.structs.asdict(found)
     return InterviewDetail(**fields, report=report, transcript_segments=segments)
@@ -194,8 +201,7 @@ async def read_transcript(
     """The caller's interview's segments in `seq` order, `limit` at a time; `next_cursor` continues."""
     after = _decode_cursor(cursor) if cursor else None
     async with database.connection() as conn:
-        if await store.find_owned(conn, clerk_id, interview_id=interview_id) is None:
-            raise InterviewNotFound(f"No interview {interview_id} of yours.")
+        await _owned(conn, clerk_id, interview_id)
         rows = await report_store.segments_after(conn, interview_id, after, limit + 1)
     items = rows[:limit]
     return TranscriptPage(items=items, next_cursor=str(items[-1].seq) if len(rows) > limit else None)
