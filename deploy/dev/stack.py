@@ -10,6 +10,7 @@ real processes, and the benchmark.
 
 import asyncio
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -38,10 +39,36 @@ FRONTEND = "deploy.dev.frontend"
 READY_PATHS = {"clerk": "/_standin/stats", "livekit": "/healthz", "identity": "/readyz", "sessions": "/readyz"}
 
 
+LOWEST_PORT = 10_000
+_handed_out: set[int] = set()
+
+
+def _ephemeral_ports_start() -> int:
+    """Where the kernel's range of ports for outgoing connections starts (Linux's default: 32768)."""
+    try:
+        return int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        return 32_768
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return int(sock.getsockname()[1])
+    """A port free now, below the kernel's ephemeral range. A server binds it a moment later, and granian's
+    supervisor binds it before its worker listens on it: an ephemeral port could meanwhile be handed to an
+    outgoing connection and the worker's listen then fails (seen once in a full test run). No outgoing connection
+    is ever given a port below that range. Never the same port twice in one process."""
+    top = _ephemeral_ports_start()
+    for _ in range(1000):
+        port = random.randrange(LOWEST_PORT, top)  # noqa: S311 (spreading, not security)
+        if port in _handed_out:  # free still, but promised to a process of this run
+            continue
+        with socket.socket() as sock:
+            try:
+                sock.bind((HOST, port))
+            except OSError:
+                continue
+        _handed_out.add(port)
+        return port
+    raise RuntimeError(f"no free port between {LOWEST_PORT} and {top}")
 
 
 class PostgresServer:
