@@ -5,10 +5,20 @@ from typing import Any, ClassVar
 from litestar.plugins.prometheus import PrometheusController
 from prometheus_client import Counter, Gauge, Histogram
 
+STANDARD_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"})
+OTHER_METHOD = "OTHER"
+
+
+def method_label(method: str) -> str:
+    """The request's method as a label: a standard method as sent, anything else `OTHER` (a client may send any
+    token as its method, and each would otherwise be a series for the life of the process)."""
+    return method if method in STANDARD_METHODS else OTHER_METHOD
+
 
 class RequestMetrics:
-    """`<service>_requests_total`, `_request_duration_seconds` and `_requests_error_total` (5xx) by method,
-    route template (never the raw path, which carries ids), status and app, the series Litestar's Prometheus
+    """`<service>_requests_total`, `_request_duration_seconds` and `_requests_error_total` (5xx) by method
+    (`method_label`), route template (never the raw path, which carries ids; `unmatched` without a route), status and
+    app: every label a client can influence takes one of a fixed set of values, the series Litestar's Prometheus
     plugin names, which the alerts and the dashboard read; and `_requests_in_progress` by app.
 
     Fed by the `request_context` middleware with the status actually sent, so every response is counted under
@@ -42,6 +52,8 @@ class RequestMetrics:
         self._running.inc()
 
     def end(self, method: str, path: str, status: int, seconds: float) -> None:
+        """Count a request that ended; `method` as the client sent it (`method_label` bounds it here)."""
+        method = method_label(method)
         self._running.dec()
         self._child(self._count, method, path, status).inc()
         self._child(self._duration, method, path, status).observe(seconds)

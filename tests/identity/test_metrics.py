@@ -33,3 +33,28 @@ async def test_metrics_count_fallback_creations_webhook_outcomes_and_clerk_calls
     assert grew("identity_clerk_api_requests_total", operation="get_user", status="503") == 3
     assert grew("identity_webhook_lag_seconds_count") == 1
     assert 'identity_requests_total{app_name="identity",method="POST",path="/internal/users/ensure"' in after
+
+
+def series(metrics: str) -> int:
+    return sum(1 for line in metrics.splitlines() if line.startswith("identity_request"))
+
+
+async def test_made_up_methods_cannot_grow_the_metrics(identity: httpx.AsyncClient):
+    """A method is a token the client chooses: every one outside the standard set is counted as OTHER, on the
+    route it reached or `unmatched`, so no request adds a series the first made-up one did not."""
+    await identity.request("FOO0", "/healthz")
+    await identity.request("FOO0", "/no/such/path")
+    before = (await identity.get("/metrics")).text
+
+    for n in range(1, 1001):
+        await identity.request(f"FOO{n}", "/healthz" if n % 2 else f"/no/such/path/{n}")
+
+    after = (await identity.get("/metrics")).text
+    assert series(after) == series(before)
+    assert (
+        sample(
+            after, "identity_requests_total", app_name="identity", method="OTHER", path="unmatched", status_code="404"
+        )
+        >= 500
+    )
+    assert "FOO1" not in after
