@@ -10,6 +10,7 @@ import asyncpg
 from asyncpg.pool import PoolConnectionProxy
 
 from libs.common.errors import ServiceUnavailable
+from libs.common.outage import Outage
 
 logger = logging.getLogger(__name__)
 
@@ -58,27 +59,6 @@ async def _release(pool: asyncpg.Pool, conn: PoolConnectionProxy) -> None:
         logger.debug("closed a connection that could not be released: %s", type(error).__name__)
 
 
-class _Outage:
-    """The database going away is logged once, and its return once, however many requests meet it (each is
-    still a 503 and counted by its route)."""
-
-    def __init__(self) -> None:
-        self.since: float | None = None
-        self.failures = 0
-
-    def failed(self, error: BaseException) -> None:
-        self.failures += 1
-        if self.since is None:
-            self.since = asyncio.get_running_loop().time()
-            logger.warning("database unavailable: %s: %s", type(error).__name__, error)
-
-    def succeeded(self) -> None:
-        if self.since is not None:
-            seconds = asyncio.get_running_loop().time() - self.since
-            logger.warning("database reachable again after %.1f s (%d failed uses)", seconds, self.failures)
-            self.since, self.failures = None, 0
-
-
 class Database:
     """asyncpg's connection pool, opened in the app's lifespan; it opens even while PostgreSQL is down.
 
@@ -99,7 +79,7 @@ class Database:
         self.max_size = max_size
         self.statement_timeout = statement_timeout
         self._pool: asyncpg.Pool | None = None
-        self._outage = _Outage()
+        self._outage = Outage(logger, "database")
 
     async def open(self) -> None:
         self._pool = await asyncpg.create_pool(
@@ -144,7 +124,7 @@ class Database:
 
     def _unavailable(self, error: BaseException) -> DatabaseUnavailable:
         """The 503 for a use that met `error`; the outage is logged once however many uses meet it."""
-        self._outage.failed(error)
+        self._outage.failed(f"{type(error).__name__}: {error}")
         return DatabaseUnavailable("The database is unavailable; retry shortly.")
 
     @asynccontextmanager

@@ -2,11 +2,12 @@
 Clerk when they come back, without waiting for a webhook or the backfill."""
 
 import asyncio
+import contextlib
 import logging
 import time
-from types import TracebackType
-from typing import Self
+from collections.abc import AsyncIterator
 
+from libs.common.background import Periodic, PeriodicRunner, periodic
 from libs.common.db import Database, DatabaseUnavailable
 from services.identity import store
 from services.identity.clerk import ClerkClient, ClerkUnavailable
@@ -16,31 +17,45 @@ logger = logging.getLogger(__name__)
 
 
 class PendingProfiles:
-    """`complete(clerk_id)` asks Clerk again in the background, at most once every `RETRY_SECONDS` per user
-    in this process, and never delays the caller, who gets the pending row at once. The write is the same
-    guarded upsert as everywhere: a webhook that completed the profile meanwhile is not overwritten by older
-    data. Open for the app's life: leaving cancels what is still under way."""
+    """`complete(clerk_id)` queues a refresh from Clerk, at most once every `RETRY_SECONDS` per user in this
+    process, and never delays the caller, who gets the pending row at once. The queue is worked in the background
+    (`running()`, the app's lifespan resource), all queued users at once, as soon as one is queued; it holds at
+    most `MAX_QUEUED` users (beyond that a user's next start queues them again). The write is the same guarded
+    upsert as everywhere: a webhook that completed the profile meanwhile is not overwritten by older data."""
 
     RETRY_SECONDS = 10.0
+    MAX_QUEUED = 1_000
+    MAX_REMEMBERED = 10_000
 
     def __init__(self, database: Database, clerk: ClerkClient) -> None:
         self._database = database
         self._clerk = clerk
         self._asked_at: dict[str, float] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._queued: set[str] = set()
+        self._runner: PeriodicRunner | None = None
 
     def complete(self, clerk_id: str) -> None:
         now = time.monotonic()
         if now - self._asked_at.get(clerk_id, float("-inf")) < self.RETRY_SECONDS:
             PENDING_REFRESHES.labels("throttled").inc()
             return
+        if len(self._queued) >= self.MAX_QUEUED:
+            PENDING_REFRESHES.labels("throttled").inc()
+            return
         PENDING_REFRESHES.labels("asked").inc()
-        if len(self._asked_at) > 10_000:  # only recent attempts matter
+        if len(self._asked_at) > self.MAX_REMEMBERED:  # only recent attempts matter
             self._asked_at = {key: at for key, at in self._asked_at.items() if now - at < self.RETRY_SECONDS}
         self._asked_at[clerk_id] = now
-        task = asyncio.create_task(self._complete(clerk_id))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._queued.add(clerk_id)
+        if self._runner is not None:
+            self._runner.wake()
+
+    async def _refresh_queued(self) -> None:
+        queued, self._queued = self._queued, set()
+        results = await asyncio.gather(*(self._complete(clerk_id) for clerk_id in queued), return_exceptions=True)
+        failures = [result for result in results if isinstance(result, Exception)]
+        if failures:
+            raise ExceptionGroup(f"{len(failures)} of {len(queued)} pending profile refreshes failed", failures)
 
     async def _complete(self, clerk_id: str) -> None:
         try:
@@ -59,10 +74,13 @@ class PendingProfiles:
         if written is not None:
             logger.info("completed the pending profile of %s from Clerk", clerk_id)
 
-    async def __aenter__(self) -> Self:
-        return self
-
-    async def __aexit__(self, *_: type[BaseException] | BaseException | TracebackType | None) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+    @contextlib.asynccontextmanager
+    async def running(self) -> AsyncIterator[None]:
+        """For the app's life: work the queue (a round a second, and at once when a user is queued)."""
+        task = Periodic(name="pending_profiles", run_round=self._refresh_queued, every_seconds=1.0)
+        async with periodic("identity", task) as runner:
+            self._runner = runner
+            try:
+                yield
+            finally:
+                self._runner = None

@@ -6,11 +6,9 @@ profile that is not newer, and a tombstone stays one.
 """
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator
 
-from libs.common.background import in_background
+from libs.common.background import Periodic
 from libs.common.db import Database, DatabaseUnavailable
 from services.identity import store
 from services.identity.metrics import WEBHOOK_EVENTS_PRUNED
@@ -36,19 +34,17 @@ async def prune_delivery_records(database: Database, retention_days: int, batch:
         await asyncio.sleep(0)  # let requests in between batches
 
 
-@contextlib.asynccontextmanager
-async def pruning(database: Database, retention_days: int) -> AsyncIterator[None]:
-    """For the app's life: prune at start-up, then every hour. A database outage skips a round, no more."""
+def pruning_task(database: Database, retention_days: int) -> Periodic:
+    """Prune at start-up, then every hour (a failed round is logged and counted, and tried again sooner)."""
 
-    async def every_hour() -> None:
-        while True:
-            try:
-                pruned = await prune_delivery_records(database, retention_days)
-                if pruned:
-                    logger.info("pruned %d webhook delivery records older than %d days", pruned, retention_days)
-            except DatabaseUnavailable:
-                logger.warning("pruning webhook delivery records skipped: the database is unavailable")
-            await asyncio.sleep(PRUNE_EVERY_SECONDS)
+    async def prune_round() -> None:
+        pruned = await prune_delivery_records(database, retention_days)
+        if pruned:
+            logger.info("pruned %d webhook delivery records older than %d days", pruned, retention_days)
 
-    async with in_background(every_hour()):
-        yield
+    return Periodic(
+        name="webhook_retention",
+        run_round=prune_round,
+        every_seconds=PRUNE_EVERY_SECONDS,
+        outages=(DatabaseUnavailable,),
+    )

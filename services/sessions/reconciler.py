@@ -14,20 +14,19 @@ database unreachable ends the pass early; it is logged and counted, and the next
 forgets applied webhook event ids older than a day (LiveKit never sends an event older than 30 s).
 """
 
-import asyncio
 import contextlib
 import logging
 import random
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import msgspec
 
-from libs.common.background import in_background
+from libs.common.background import Periodic
 from libs.common.db import Database, DatabaseUnavailable
-from services.sessions import report_store, store
+from services.sessions import reconciler_store, report_store
 from services.sessions.livekit_rooms import LiveKitRooms, LiveKitUnavailable
 from services.sessions.metrics import (
     INTERVIEWS_ACTIVATED,
@@ -57,14 +56,18 @@ class ReconcileReport(msgspec.Struct, kw_only=True):
 
 
 async def _reconcile_batch(
-    database: Database, rooms: LiveKitRooms, batch: list[store.OpenInterview], max_seconds: int, report: ReconcileReport
+    database: Database,
+    rooms: LiveKitRooms,
+    batch: list[reconciler_store.OpenInterview],
+    max_seconds: int,
+    report: ReconcileReport,
 ) -> None:
     live = await rooms.existing([interview.room_name for interview in batch])
     too_old = datetime.now(UTC) - timedelta(seconds=max_seconds)
     gone: list[uuid.UUID] = []
     found: list[uuid.UUID] = []
     stale: list[uuid.UUID] = []
-    overdue: list[store.OpenInterview] = []
+    overdue: list[reconciler_store.OpenInterview] = []
     for interview in batch:
         exists = interview.room_name in live
         if interview.status == "active" and not exists:
@@ -76,41 +79,85 @@ async def _reconcile_batch(
     for interview in overdue:
         await rooms.delete(interview.room_name)
     async with database.connection() as conn:
-        report.ended_room_gone += await store.move(conn, gone, before="active", after="ended")
-        report.activated_room_found += await store.move(conn, found, before="created", after="active")
-        report.expired += await store.move(conn, stale, before="created", after="expired")
-        report.ended_max_length += await store.move(
+        report.ended_room_gone += await reconciler_store.move(conn, gone, before="active", after="ended")
+        report.activated_room_found += await reconciler_store.move(conn, found, before="created", after="active")
+        report.expired += await reconciler_store.move(conn, stale, before="created", after="expired")
+        report.ended_max_length += await reconciler_store.move(
             conn, [interview.id for interview in overdue], before="active", after="ended"
         )
+
+
+async def reconcile_rooms(
+    database: Database, rooms: LiveKitRooms, max_interview_seconds: int, report: ReconcileReport
+) -> None:
+    """Check every open interview against LiveKit's rooms; raises LiveKitUnavailable or DatabaseUnavailable
+    part-way (every change made until then is kept)."""
+    after = None
+    while True:
+        async with database.connection() as conn:
+            batch = await reconciler_store.open_interviews(conn, after, BATCH)
+        if not batch:
+            return
+        after = batch[-1].id
+        report.checked += len(batch)
+        await _reconcile_batch(database, rooms, batch, max_interview_seconds, report)
+
+
+async def housekeeping(database: Database, report_grace_seconds: int, report: ReconcileReport) -> None:
+    """What needs the database alone, so a LiveKit incident stops none of it: forget applied webhook ids older
+    than a day, and count the interviews whose agent's grace period is over, with or without a report."""
+    async with database.connection() as conn:
+        await reconciler_store.prune_webhook_events(conn, WEBHOOK_EVENT_RETENTION_SECONDS, 10 * BATCH)
+        with_report, without_report = await report_store.check_reports_past_grace(
+            conn, report_grace_seconds, 10 * BATCH
+        )
+    report.past_grace_with_report += with_report
+    report.past_grace_without_report += without_report
 
 
 async def reconcile_once(
     database: Database, rooms: LiveKitRooms, max_interview_seconds: int, report_grace_seconds: int
 ) -> ReconcileReport:
-    """One pass over every open interview; raises LiveKitUnavailable or DatabaseUnavailable part-way."""
-    started = time.perf_counter()
+    """One pass of both (the `reconcile` command's): the housekeeping, then the rooms; raises LiveKitUnavailable
+    or DatabaseUnavailable part-way."""
     report = ReconcileReport()
-    after = None
+    with _counted(report):
+        await housekeeping(database, report_grace_seconds, report)
+        await reconcile_rooms(database, rooms, max_interview_seconds, report)
+    return report
+
+
+@contextlib.contextmanager
+def _counted(report: ReconcileReport) -> Iterator[None]:
+    """Count what the pass did, and how it ended (`sessions_reconciler_runs_total{outcome}`), however it ends."""
+    started = time.perf_counter()
+    outcome = "error"
     try:
-        while True:
-            async with database.connection() as conn:
-                batch = await store.open_interviews(conn, after, BATCH)
-            if not batch:
-                break
-            after = batch[-1].id
-            report.checked += len(batch)
-            await _reconcile_batch(database, rooms, batch, max_interview_seconds, report)
-        async with database.connection() as conn:
-            await store.prune_webhook_events(conn, WEBHOOK_EVENT_RETENTION_SECONDS, 10 * BATCH)
-            with_report, without_report = await report_store.check_reports_past_grace(
-                conn, report_grace_seconds, 10 * BATCH
-            )
-            report.past_grace_with_report, report.past_grace_without_report = with_report, without_report
+        yield
+        outcome = "ok"
+    except LiveKitUnavailable:
+        outcome = "livekit_unavailable"
+        raise
+    except DatabaseUnavailable:
+        outcome = "database_unavailable"
+        raise
     finally:
+        RECONCILER_RUNS.labels(outcome).inc()
         _count(report)
         report.seconds = round(time.perf_counter() - started, 3)
         RECONCILER_DURATION.observe(report.seconds)
-    return report
+        changed = sum(getattr(report, field) for field in CORRECTIONS)
+        (logger.info if changed else logger.debug)("interview reconciler: %s", msgspec.json.encode(report).decode())
+
+
+CORRECTIONS = (
+    "ended_room_gone",
+    "activated_room_found",
+    "expired",
+    "ended_max_length",
+    "past_grace_with_report",
+    "past_grace_without_report",
+)
 
 
 def _count(report: ReconcileReport) -> None:
@@ -124,53 +171,33 @@ def _count(report: ReconcileReport) -> None:
     INTERVIEWS_PAST_REPORT_GRACE.labels("without_report").inc(report.past_grace_without_report)
 
 
-async def reconcile_and_count(
-    database: Database, rooms: LiveKitRooms, max_interview_seconds: int, report_grace_seconds: int
-) -> bool:
-    """One pass, its outcome logged and counted; False when LiveKit or the database could not be reached."""
-    try:
-        report = await reconcile_once(database, rooms, max_interview_seconds, report_grace_seconds)
-    except LiveKitUnavailable as error:
-        RECONCILER_RUNS.labels("livekit_unavailable").inc()
-        logger.warning("interview reconciler: LiveKit is unavailable (%s); trying again next pass", error)
-        return False
-    except DatabaseUnavailable:
-        RECONCILER_RUNS.labels("database_unavailable").inc()
-        logger.warning("interview reconciler: the database is unavailable; trying again next pass")
-        return False
-    except Exception:  # a bug must not stop the loop for the process's life
-        RECONCILER_RUNS.labels("error").inc()
-        logger.exception("interview reconciler: the pass failed; trying again next pass")
-        return False
-    RECONCILER_RUNS.labels("ok").inc()
-    changed = (
-        report.ended_room_gone
-        + report.activated_room_found
-        + report.expired
-        + report.ended_max_length
-        + report.past_grace_with_report
-        + report.past_grace_without_report
-    )
-    log = logger.info if changed else logger.debug
-    log("interview reconciler: %s", msgspec.json.encode(report).decode())
-    return True
-
-
-@contextlib.asynccontextmanager
-async def reconciling(
+def reconciler_tasks(
     database: Database, rooms: LiveKitRooms, every_seconds: int, max_interview_seconds: int, report_grace_seconds: int
-) -> AsyncIterator[None]:
-    """For the app's life: a pass every `every_seconds` (0: never), the first after a random part of one
-    interval so replicas started together spread out."""
+) -> list[Periodic]:
+    """The app's two background tasks, a round every `every_seconds` each (none when 0): the rooms' check against
+    LiveKit (its first round after a random part of one interval, so replicas started together spread out), and
+    the housekeeping, which needs the database alone."""
     if every_seconds <= 0:
-        yield
-        return
+        return []
 
-    async def loop() -> None:
-        await asyncio.sleep(random.uniform(0, every_seconds))  # noqa: S311 (spreading, not security)
-        while True:
-            await reconcile_and_count(database, rooms, max_interview_seconds, report_grace_seconds)
-            await asyncio.sleep(every_seconds)
+    async def rooms_round() -> None:
+        report = ReconcileReport()
+        with _counted(report):
+            await reconcile_rooms(database, rooms, max_interview_seconds, report)
 
-    async with in_background(loop()):
-        yield
+    async def housekeeping_round() -> None:
+        report = ReconcileReport()
+        with _counted(report):
+            await housekeeping(database, report_grace_seconds, report)
+
+    outages = (LiveKitUnavailable, DatabaseUnavailable)
+    return [
+        Periodic(
+            name="reconciler",
+            run_round=rooms_round,
+            every_seconds=every_seconds,
+            first_after=random.uniform(0, every_seconds),  # noqa: S311 (spreading, not security)
+            outages=outages,
+        ),
+        Periodic(name="housekeeping", run_round=housekeeping_round, every_seconds=every_seconds, outages=outages),
+    ]

@@ -10,13 +10,11 @@ retried with a growing delay, logged once per user and room (on its first failur
 """
 
 import asyncio
-import contextlib
 import logging
-from collections.abc import AsyncIterator
 
-from libs.common.background import in_background
+from libs.common.background import Periodic
 from libs.common.db import Database, DatabaseUnavailable
-from services.sessions import store
+from services.sessions import room_removal_store as store
 from services.sessions.livekit_rooms import LiveKitRooms, LiveKitUnavailable
 from services.sessions.metrics import ROOM_REMOVALS
 
@@ -78,21 +76,12 @@ async def remove_due(database: Database, rooms: LiveKitRooms, give_up_seconds: i
     return len(due)
 
 
-@contextlib.asynccontextmanager
-async def removing(database: Database, rooms: LiveKitRooms, give_up_seconds: int) -> AsyncIterator[None]:
+def removals_task(database: Database, rooms: LiveKitRooms, give_up_seconds: int) -> Periodic:
     """For the app's life: a round about once a second, at once again after a full batch."""
 
-    async def loop() -> None:
-        while True:
-            try:
-                claimed = await remove_due(database, rooms, give_up_seconds)
-            except DatabaseUnavailable:
-                claimed = 0
-            except Exception:  # a bug must not stop removals for the process's life
-                logger.exception("room removals: a round failed; trying again")
-                claimed = 0
-            if claimed < BATCH:
-                await asyncio.sleep(POLL_SECONDS)
+    async def removals_round() -> float | None:
+        return 0 if await remove_due(database, rooms, give_up_seconds) >= BATCH else None
 
-    async with in_background(loop()):
-        yield
+    return Periodic(
+        name="room_removals", run_round=removals_round, every_seconds=POLL_SECONDS, outages=(DatabaseUnavailable,)
+    )

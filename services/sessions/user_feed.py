@@ -16,19 +16,15 @@ flagged, or the user erased (even a start that asked identity just before the de
 logged once the transaction has committed.
 """
 
-import asyncio
-import contextlib
 import logging
 import os
-import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import asyncpg
 
-from libs.common.background import in_background
+from libs.common.background import Periodic
 from libs.common.db import Database, DatabaseUnavailable
-from services.sessions import store
+from services.sessions import feed_store, known_user_store, room_removal_store
 from services.sessions.errors import IdentityUnavailable
 from services.sessions.identity_client import IdentityClient, UserChange
 from services.sessions.metrics import USER_FEED_CHANGES, USER_FEED_LAG, USER_FEED_POLLS
@@ -57,19 +53,19 @@ async def apply_change(conn: asyncpg.Connection, change: UserChange) -> int | No
     erased (None for the other changes)."""
     erased = None
     if change.change in ("deleted", "banned", "locked"):
-        await store.hold_user(conn, change.clerk_id)  # a start racing this one is in the rooms or refused
-        await store.queue_room_removals(conn, change.clerk_id)
+        await known_user_store.hold_user(conn, change.clerk_id)  # a start racing this one is in the rooms or refused
+        await room_removal_store.queue_room_removals(conn, change.clerk_id)
     if change.change == "deleted":
-        erased = await store.erase_user(conn, change.clerk_id)
+        erased = await known_user_store.erase_user(conn, change.clerk_id)
     elif change.change in _FLAGS:
-        await store.flag_user(conn, change.clerk_id, **_FLAGS[change.change])
+        await known_user_store.flag_user(conn, change.clerk_id, **_FLAGS[change.change])
     return erased
 
 
 async def follow_once(database: Database, identity: IdentityClient, holder: str) -> int | None:
     """Apply the next page of the feed; how many changes it held (None: another replica holds the feed)."""
     async with database.connection() as conn:
-        cursor = await store.lease_feed(conn, FEED, holder, LEASE_SECONDS)
+        cursor = await feed_store.lease_feed(conn, FEED, holder, LEASE_SECONDS)
     if cursor is None:
         return None
     page = await identity.user_changes(cursor, PAGE)
@@ -80,7 +76,7 @@ async def follow_once(database: Database, identity: IdentityClient, holder: str)
             if erased is not None:
                 erasures.append((change.clerk_id, erased))
         at_end = len(page.items) < PAGE
-        if not await store.save_feed_cursor(
+        if not await feed_store.save_feed_cursor(
             conn, FEED, holder, read_from=cursor, cursor=page.next_cursor or cursor, at_end=at_end
         ):
             raise LeaseLost
@@ -93,66 +89,34 @@ async def follow_once(database: Database, identity: IdentityClient, holder: str)
     return len(page.items)
 
 
-class _Outage:
-    """Identity's feed unreachable: logged once it has lasted `QUIET_POLLS` polls (identity still starting up
-    beside this process, or a blip, stays quiet; every failed poll is counted either way), then once a
-    minute, and when it ends."""
-
-    QUIET_POLLS = 3
-    REPEAT_SECONDS = 60.0
-
-    def __init__(self) -> None:
-        self.failed = 0
-        self._logged_at: float | None = None
-
-    def failure(self, error: IdentityUnavailable) -> None:
-        self.failed += 1
-        now = time.monotonic()
-        if self.failed >= self.QUIET_POLLS and (
-            self._logged_at is None or now - self._logged_at >= self.REPEAT_SECONDS
-        ):
-            self._logged_at = now
-            logger.warning("users' feed: %s (%d polls in a row)", error.detail, self.failed)
-
-    def success(self) -> None:
-        if self._logged_at is not None:
-            logger.info("users' feed: identity answers again after %d failed polls", self.failed)
-        self.failed, self._logged_at = 0, None
-
-
-async def _follow_and_count(database: Database, identity: IdentityClient, holder: str, outage: _Outage) -> int:
-    try:
-        applied = await follow_once(database, identity, holder)
-    except IdentityUnavailable as error:
-        USER_FEED_POLLS.labels("identity_unavailable").inc()
-        outage.failure(error)
-        return 0
-    except DatabaseUnavailable:
-        USER_FEED_POLLS.labels("database_unavailable").inc()
-        return 0
-    except LeaseLost:
-        USER_FEED_POLLS.labels("busy").inc()
-        return 0
-    except Exception:  # a bug must not stop following for the process's life
-        USER_FEED_POLLS.labels("error").inc()
-        logger.exception("users' feed: applying a page failed; it is read again next round")
-        return 0
-    if applied is not None:  # None: another replica read it, without a word from identity here
-        outage.success()
-    USER_FEED_POLLS.labels("busy" if applied is None else "ok").inc()
-    return applied or 0
-
-
-@contextlib.asynccontextmanager
-async def following(database: Database, identity: IdentityClient) -> AsyncIterator[None]:
-    """For the app's life: read the feed about once a second, at once again after a full page."""
+def feed_task(database: Database, identity: IdentityClient) -> Periodic:
+    """For the app's life: read the feed about once a second, at once again after a full page. Identity
+    unreachable is told after a few polls in a row (identity still starting up beside this process, or a blip,
+    stays quiet); every poll is counted by its outcome."""
     holder = f"{os.uname().nodename}/{os.getpid()}/{os.urandom(4).hex()}"[-64:]
 
-    async def loop() -> None:
-        outage = _Outage()
-        while True:
-            if await _follow_and_count(database, identity, holder, outage) < PAGE:
-                await asyncio.sleep(POLL_SECONDS)
+    async def feed_round() -> float | None:
+        try:
+            applied = await follow_once(database, identity, holder)
+        except LeaseLost:
+            USER_FEED_POLLS.labels("busy").inc()
+            return None
+        except IdentityUnavailable:
+            USER_FEED_POLLS.labels("identity_unavailable").inc()
+            raise
+        except DatabaseUnavailable:
+            USER_FEED_POLLS.labels("database_unavailable").inc()
+            raise
+        except Exception:  # logged with its traceback by the runner; the page is read again next round
+            USER_FEED_POLLS.labels("error").inc()
+            raise
+        USER_FEED_POLLS.labels("busy" if applied is None else "ok").inc()  # None: another replica holds the feed
+        return 0 if applied == PAGE else None
 
-    async with in_background(loop()):
-        yield
+    return Periodic(
+        name="users_feed",
+        run_round=feed_round,
+        every_seconds=POLL_SECONDS,
+        outages=(IdentityUnavailable, DatabaseUnavailable),
+        quiet_failures=3,
+    )

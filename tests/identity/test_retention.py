@@ -4,14 +4,17 @@ redelivery whose record is gone still changes nothing."""
 import asyncpg
 import httpx
 import msgspec
+import pytest
 
 from deploy.dev.standins.clerk.payloads import deleted_event, make_user, update_user, user_event
 from libs.common.db import Database
+from services.identity import retention
 from services.identity.app import create_app
 from services.identity.retention import prune_delivery_records
 from services.identity.settings import IdentitySettings
 from tests.support.asgi import serve_in_process
 from tests.support.clerk import deliver
+from tests.support.metrics import sample
 from tests.support.rows import rows, user_row
 from tests.support.waiting import eventually
 
@@ -93,3 +96,50 @@ async def test_a_redelivery_whose_record_was_pruned_changes_nothing(
     assert tombstone is not None
     assert current["email"] == "newer@example.com"
     assert (tombstone["deleted_at"] is not None, tombstone["email"]) == (True, None)
+
+
+FAILING_DELETES = """
+CREATE FUNCTION refuse_deletes() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN RAISE EXCEPTION 'deletes refused for this test'; END $$;
+CREATE TRIGGER refuse_deletes BEFORE DELETE ON webhook_events FOR EACH ROW EXECUTE FUNCTION refuse_deletes();
+"""
+
+
+async def test_pruning_survives_an_unexpected_error_logs_counts_it_and_runs_again(
+    identity_db: str,
+    identity_settings: IdentitySettings,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+):
+    """An error that is no outage (here: the database refusing the delete, as a read-only failover would) once
+    ended the pruning loop for the life of the process; now the round is logged with its traceback, counted,
+    and the task runs again after a back-off."""
+    monkeypatch.setattr(retention, "PRUNE_EVERY_SECONDS", 0.2)
+    await execute(identity_db, OLD_RECORDS, 10)
+    await execute(identity_db, FAILING_DELETES)
+    failures = "identity_background_failures_total"
+
+    async with serve_in_process(create_app(identity_settings), "http://identity") as identity:
+        before = sample((await identity.get("/metrics")).text, failures, task="webhook_retention")
+
+        async def failed_twice() -> bool:
+            metrics = (await identity.get("/metrics")).text
+            return sample(metrics, failures, task="webhook_retention") >= before + 2
+
+        assert await eventually(failed_twice)
+        await execute(identity_db, "DROP TRIGGER refuse_deletes ON webhook_events")
+
+        async def all_pruned() -> bool:
+            return await delivery_ids(identity_db) == set()
+
+        assert await eventually(all_pruned)
+        succeeded = sample(
+            (await identity.get("/metrics")).text,
+            "identity_background_last_success_timestamp_seconds",
+            task="webhook_retention",
+        )
+
+    assert succeeded > 0
+    logged = [record for record in caplog.records if "webhook_retention" in record.getMessage()]
+    assert logged
+    assert all(record.exc_info is not None for record in logged)

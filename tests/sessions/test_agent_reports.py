@@ -11,14 +11,24 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from deploy.dev.stack import ServiceProcess
 from libs.common.db import Database
+from services.sessions.app import create_app
 from services.sessions.livekit_rooms import LiveKitRooms
 from services.sessions.reconciler import reconcile_once
+from tests.sessions.conftest import sessions_settings_for
+from tests.support.asgi import serve_in_process
 from tests.support.clerk import clerk_user
-from tests.support.credentials import bearer
+from tests.support.credentials import ClerkKeyPair, bearer
 from tests.support.hostile import HOSTILE
 from tests.support.livekit import agent_write_token, verify_livekit_token
+from tests.support.metrics import sample
 from tests.support.rows import rows
+from tests.support.waiting import eventually
+
+REFUSED = "sessions_agent_writes_refused_total"
+GRACE = "sessions_interviews_past_report_grace_total"
+RUNS = "sessions_reconciler_runs_total"
 
 
 class Interview:
@@ -270,25 +280,65 @@ async def test_unknown_interviews_and_other_users_interviews_are_404(
 
 
 @pytest.mark.parametrize(
-    ("body", "names"),
+    ("body", "names", "problem", "reason"),
     [
-        ({"segments": [segment(0, "x" * 8193)]}, "text"),
-        ({"segments": [segment(0, "a\x00b")]}, "NUL"),
-        ({"segments": [segment(seq) for seq in range(201)]}, "200"),
-        ({"segments": []}, "segments"),
-        ({"segments": [segment(0), segment(0)]}, "repeats"),
-        ({"segments": [{**segment(0), "ended_at_ms": 10, "started_at_ms": 20}]}, "ended_at_ms"),
+        ({"segments": [segment(0, "x" * 8193)]}, "text", "unprocessable-entity", None),
+        ({"segments": [segment(0, "é" * 4097)]}, "text is over 8192 bytes", "agent-write-too-large", "too_large"),
+        ({"segments": [segment(0, "a\x00b")]}, "segments[0].text", "unprocessable-entity", None),
+        ({"segments": [segment(seq) for seq in range(201)]}, "segments", "unprocessable-entity", None),
+        ({"segments": []}, "segments", "unprocessable-entity", None),
+        ({"segments": [segment(0), segment(0)]}, "repeats", "invalid-transcript", "invalid"),
+        (
+            {"segments": [{**segment(0), "ended_at_ms": 10, "started_at_ms": 20}]},
+            "ended_at_ms",
+            "invalid-transcript",
+            "invalid",
+        ),
     ],
+    ids=["text over 8192 chars", "text over 8 KiB", "NUL", "201 segments", "none", "seq twice", "ends first"],
 )
-async def test_transcript_bounds_are_422_naming_the_field_and_store_nothing(
-    sessions: httpx.AsyncClient, interview: Interview, sessions_db: str, body: dict[str, Any], names: str
+async def test_transcript_refusals_are_422_with_their_own_reason_and_store_nothing(
+    sessions: httpx.AsyncClient,
+    interview: Interview,
+    sessions_db: str,
+    body: dict[str, Any],
+    names: str,
+    problem: str,
+    reason: str | None,
 ):
+    """A bound stated on the wire shape is Litestar's validation failure naming the field (and in the OpenAPI
+    document); a rule across fields has its own type; only a size in bytes is "too large"."""
+    before = (await sessions.get("/metrics")).text
+
     response = await sessions.post(f"/agent/interviews/{interview.id}/transcript", json=body, headers=interview.agent)
 
+    after = (await sessions.get("/metrics")).text
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("application/problem+json")
     assert names in response.json()["detail"]
+    assert response.json()["type"] == f"urn:problem:{problem}"
+    for counted in ("too_large", "invalid"):
+        grew = sample(after, REFUSED, reason=counted) - sample(before, REFUSED, reason=counted)
+        assert grew == (1 if counted == reason else 0)
     assert await stored(sessions_db) == (0, 0)
+
+
+async def test_a_token_that_administers_no_interview_learns_nothing_about_interviews(
+    sessions: httpx.AsyncClient, interview: Interview
+):
+    """The grant is checked before the interview is looked up: the candidate's own token gets the same 403 for
+    their interview, another one and one that does not exist."""
+    candidate = bearer(interview.participant_token)
+    answers = [
+        await sessions.post(
+            f"/agent/interviews/{target}/transcript", json={"segments": [segment(0)]}, headers=candidate
+        )
+        for target in (interview.id, uuid.uuid4())
+    ]
+
+    assert [(answer.status_code, answer.json()["type"]) for answer in answers] == [
+        (403, "urn:problem:agent-not-permitted")
+    ] * 2
 
 
 @pytest.mark.parametrize(
@@ -392,3 +442,44 @@ async def test_ended_interviews_are_counted_once_with_or_without_a_report_when_t
 
     assert (first.past_grace_with_report, first.past_grace_without_report) == (1, 1)
     assert (second.past_grace_with_report, second.past_grace_without_report) == (0, 0)  # each counted once
+
+
+async def test_the_housekeeping_goes_on_while_livekit_is_unreachable(
+    sessions_db: str, identity_service: ServiceProcess, clerk_keys: ClerkKeyPair
+):
+    """Counting interviews past their agent's grace period needs the database alone: a LiveKit incident (here
+    nothing listens where RoomService should be) stops the rooms' check, not the "without a report" signal."""
+    silent, live = uuid.uuid4(), uuid.uuid4()
+    for interview_id, status in ((silent, "ended"), (live, "active")):  # the live one makes the pass ask LiveKit
+        await rows(
+            sessions_db,
+            """INSERT INTO interviews (id, user_id, clerk_id, room_name, participant_identity, status,
+                                       token_expires_at, started_at, ended_at)
+               VALUES ($1, $2, 'user_silent', $3, 'user_silent', $4::text, now(), now(),
+                       CASE WHEN $4::text = 'ended' THEN now() - interval '700 seconds' END)""",
+            interview_id,
+            uuid.uuid4(),
+            f"interview-{interview_id}",
+            status,
+        )
+    settings = sessions_settings_for(
+        sessions_db,
+        identity_service.url,
+        clerk_keys,
+        interview_reconcile_seconds=1,
+        livekit_api_url="http://127.0.0.1:9",
+    )
+    async with serve_in_process(create_app(settings), "http://sessions") as sessions:
+        before = (await sessions.get("/metrics")).text
+
+        async def counted_while_livekit_is_down() -> bool:
+            metrics = (await sessions.get("/metrics")).text
+            silent = sample(metrics, GRACE, outcome="without_report") - sample(before, GRACE, outcome="without_report")
+            down = sample(metrics, RUNS, outcome="livekit_unavailable") - sample(
+                before, RUNS, outcome="livekit_unavailable"
+            )
+            return silent == 1 and down >= 1
+
+        assert await eventually(counted_while_livekit_is_down, within=15)
+    checked = await rows(sessions_db, "SELECT report_checked FROM interviews WHERE id = $1", silent)
+    assert checked == [{"report_checked": True}]

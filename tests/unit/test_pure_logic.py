@@ -15,36 +15,28 @@ import pytest
 from livekit.api import AccessToken, RoomAgentDispatch, RoomConfiguration, TokenVerifier, VideoGrants
 
 from libs.common.clerk_ids import is_clerk_user_id
+from libs.common.errors import InvalidCursor
 from libs.common.log import JsonLinesHandler
+from libs.common.outage import Outage
+from libs.common.paging import decode_keyset, encode_keyset
 from libs.common.settings import SettingsError
 from services.identity import store
 from services.identity.clerk_payloads import ClerkUser, decode
 from services.identity.profiles import User
 from services.identity.settings import load_identity_settings
 from services.identity.tables import Users
-from services.sessions import user_feed
-from services.sessions.errors import IdentityUnavailable, InvalidCursor, InvalidParticipantField, InvalidRoomConfig
-from services.sessions.interviews import _decode_cursor, _encode_cursor, is_interview_room, room_name_for
+from services.sessions.errors import InvalidParticipantField, InvalidRoomConfig
+from services.sessions.interview_rooms import is_interview_room, room_name_for
 from services.sessions.livekit_tokens import ParticipantTokens
 from services.sessions.participant_fields import check_attributes, check_metadata, check_name
 from services.sessions.room_policy import CLIENT_AGENT_FIELDS, AgentChoice, requested_agent, room_configuration
-from services.sessions.store import Interview
 from tests.support.hostile import nested
 
 
 def test_a_cursor_decodes_to_the_position_it_was_made_from():
-    interview = Interview(
-        id=uuid.uuid4(),
-        room_name="interview-x",
-        status="created",
-        agent_name=None,
-        created_at=datetime(2026, 11, 25, 3, 50, 1, 123456, tzinfo=UTC),
-        started_at=None,
-        ended_at=None,
-        has_report=False,
-    )
+    created_at, row_id = datetime(2026, 11, 25, 3, 50, 1, 123456, tzinfo=UTC), uuid.uuid4()
 
-    assert _decode_cursor(_encode_cursor(interview)) == (interview.created_at, interview.id)
+    assert decode_keyset(encode_keyset(created_at, row_id)) == (created_at, row_id)
 
 
 SOME_ID = "7f9c6a2e-0000-4000-8000-000000000000"
@@ -63,7 +55,7 @@ SOME_ID = "7f9c6a2e-0000-4000-8000-000000000000"
 )
 def test_cursors_that_are_not_ours_are_refused(raw: str):
     with pytest.raises(InvalidCursor):
-        _decode_cursor(base64.urlsafe_b64encode(raw.encode()).decode())
+        decode_keyset(base64.urlsafe_b64encode(raw.encode()).decode())
 
 
 ALLOWED_AGENTS = frozenset({"interviewer", "coach"})
@@ -293,27 +285,29 @@ def test_info_lines_wait_for_their_batch_and_a_warning_writes_everything_before_
         logger.removeHandler(handler)
 
 
-def test_an_unreachable_feed_is_logged_after_a_few_polls_then_once_a_minute_and_when_it_ends(
+def test_an_outage_is_told_after_a_few_failures_then_once_a_minute_and_when_it_ends(
     caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
 ):
     now = [1000.0]
-    monkeypatch.setattr(user_feed.time, "monotonic", lambda: now[0])
-    outage = user_feed._Outage()
-    error = IdentityUnavailable("The identity service's feed is unreachable.")
+    monkeypatch.setattr("libs.common.outage.time.monotonic", lambda: now[0])
+    logger = logging.getLogger("tests.outage")
+    outage = Outage(logger, "identity's feed", quiet_failures=3, repeat_seconds=60)
 
-    with caplog.at_level(logging.INFO, logger=user_feed.__name__):
-        for _ in range(outage.QUIET_POLLS - 1):  # identity still starting, or a blip
-            outage.failure(error)
+    with caplog.at_level(logging.INFO, logger=logger.name):
+        for _ in range(2):  # identity still starting, or a blip
+            outage.failed("unreachable")
         assert caplog.records == []
-        outage.failure(error)
-        now[0] += outage.REPEAT_SECONDS - 1
-        outage.failure(error)
+        outage.failed("unreachable")
+        now[0] += 59
+        outage.failed("unreachable")
         now[0] += 1
-        outage.failure(error)
-        outage.success()
+        outage.failed("unreachable")
+        now[0] += 10
+        outage.succeeded()
+        outage.succeeded()  # told once
 
     assert [(r.levelname, r.getMessage()) for r in caplog.records] == [
-        ("WARNING", "users' feed: The identity service's feed is unreachable. (3 polls in a row)"),
-        ("WARNING", "users' feed: The identity service's feed is unreachable. (5 polls in a row)"),
-        ("INFO", "users' feed: identity answers again after 5 failed polls"),
+        ("WARNING", "identity's feed unavailable: unreachable (3 failures in a row)"),
+        ("WARNING", "identity's feed unavailable: unreachable (5 failures in a row)"),
+        ("WARNING", "identity's feed reachable again after 70.0 s (5 failures)"),
     ]
