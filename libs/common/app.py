@@ -1,9 +1,10 @@
 """The frame every service shares: lifespan-owned resources, errors, request context, probes, OpenAPI."""
 
 import gc
+import os
 from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from litestar import Litestar
 from litestar.config.cors import CORSConfig
@@ -17,10 +18,10 @@ from litestar.types import ASGIApp, ControllerRouterHandler, Receive, Scope, Sen
 from libs.common.db import Database
 from libs.common.errors import problem_details, unexpected_errors
 from libs.common.health import healthz, readyz
-from libs.common.log import written_in_batches
+from libs.common.log import configure_logging, written_in_batches
 from libs.common.metrics import MetricsController, RequestMetrics
 from libs.common.request_context import request_context
-from libs.common.slow_clients import RequestBody
+from libs.common.slow_clients import RequestBody, may_have_body
 
 MAX_REQUEST_BODY_BYTES = 1024 * 1024
 
@@ -38,8 +39,9 @@ class ServiceApp(Litestar):
     elsewhere the request reaches the app without its `Origin`, so CORS grants nothing there (no route outside
     the prefix reads `Origin`).
 
-    A request whose body is not in within `slow_clients.BODY_READ_TIMEOUT_SECONDS` is answered 408, and what the
-    app left of a body unread is drained after the answer (`slow_clients.RequestBody`)."""
+    A request with a body (`slow_clients.may_have_body`) whose body is not in within
+    `slow_clients.BODY_READ_TIMEOUT_SECONDS` is answered 408, and what the app left of it unread is drained after
+    the answer (`slow_clients.RequestBody`)."""
 
     def __init__(self, *, service: str, cors_prefix: str = "/", **config: Any) -> None:
         super().__init__(**config)
@@ -53,6 +55,9 @@ class ServiceApp(Litestar):
         if not scope["path"].startswith(self._cors_prefix):
             without_origin = [(name, value) for name, value in scope["headers"] if name != b"origin"]
             scope = cast(Scope, {**scope, "headers": without_origin})
+        if not may_have_body(scope):  # no deadline to arm, nothing to drain
+            await self._entry(scope, receive, send)
+            return
         body = RequestBody(receive)
         await self._entry(scope, body.receive, send)
         await body.drain()
@@ -109,3 +114,15 @@ def build_service_app(
             components=Components(security_schemes=dict(security_schemes)) if security_schemes else Components(),
         ),
     )
+
+
+SettingsT = TypeVar("SettingsT")
+
+
+def from_environment(
+    service: str, load_settings: Callable[[Mapping[str, str]], SettingsT], create_app: Callable[[SettingsT], Litestar]
+) -> Litestar:
+    """The app as `serve` builds it in each worker (a process of its own when WEB_CONCURRENCY > 1, which starts
+    without the parent's logging): logging configured, settings read from the environment."""
+    configure_logging(service, os.environ.get("LOG_LEVEL", "INFO"))
+    return create_app(load_settings(os.environ))

@@ -16,11 +16,42 @@ from libs.common.background import in_background
 request_id_var: ContextVar[str | None] = ContextVar("request_id", default=None)
 
 _STANDARD_ATTRS = frozenset(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "color_message"}
-_encoder = msgspec.json.Encoder()
+LINE_KEYS = frozenset({"ts", "level", "service", "logger", "msg", "request_id", "exc"})
+"""What every line carries, in this order; nothing a caller adds replaces them."""
+FIELDS = "fields"
+"""`extra={"fields": {...}}`: keys of any name (even a LogRecord attribute's) for the line, beside its own."""
+
+
+def _as_text(value: object) -> str:
+    try:
+        return str(value)
+    except Exception:  # a value that cannot even say what it is must not lose its line
+        return f"<{type(value).__name__}>"
+
+
+_encoder = msgspec.json.Encoder(enc_hook=_as_text)  # a value JSON has no type for is written as its text
+
+
+def _encode(entry: dict[str, Any]) -> bytes:
+    """The line as JSON; a value msgspec refuses even with its fallback (a dict with keys of mixed types, say)
+    is written as its text, so the line is never lost."""
+    try:
+        return _encoder.encode(entry)
+    except (TypeError, ValueError, OverflowError):
+        return _encoder.encode({key: _encodable(value) for key, value in entry.items()})
+
+
+def _encodable(value: object) -> object:
+    try:
+        _encoder.encode(value)
+    except (TypeError, ValueError, OverflowError):
+        return _as_text(value)
+    return value
 
 
 class JsonFormatter(logging.Formatter):
-    """Formats a record as one JSON line; `extra={...}` fields become top-level keys."""
+    """Formats a record as one JSON line: `LINE_KEYS`, then the record's `fields` and any other `extra` values as
+    top-level keys (never replacing a line key)."""
 
     def __init__(self, service: str) -> None:
         super().__init__()
@@ -41,12 +72,15 @@ class JsonFormatter(logging.Formatter):
         request_id = request_id_var.get()
         if request_id:
             entry["request_id"] = request_id
-        for key, value in record.__dict__.items():
-            if key not in _STANDARD_ATTRS and not key.startswith("_"):
-                entry[key] = value
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
-        return _encoder.encode(entry).decode()
+        for key, value in record.__dict__.items():
+            if key == FIELDS and isinstance(value, dict):
+                for field, field_value in value.items():
+                    entry.setdefault(str(field), field_value)
+            elif key not in _STANDARD_ATTRS and not key.startswith("_"):
+                entry.setdefault(key, value)
+        return _encode(entry).decode()
 
 
 class JsonLinesHandler(logging.Handler):

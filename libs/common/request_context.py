@@ -1,5 +1,6 @@
 """Request ids and the access log: one JSON line per request, with an id that crosses service calls."""
 
+import contextlib
 import itertools
 import logging
 import os
@@ -9,11 +10,12 @@ from collections.abc import Callable
 from contextvars import ContextVar
 from typing import Any
 
+import msgspec
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from libs.common.headers import header
-from libs.common.log import request_id_var
+from libs.common.log import FIELDS, LINE_KEYS, request_id_var
 from libs.common.metrics import RequestMetrics
 
 REQUEST_ID_HEADER = "x-request-id"
@@ -66,15 +68,40 @@ def _incoming_request_id(scope: Scope) -> str | None:
     return candidate if candidate is not None and _VALID_REQUEST_ID.match(candidate) else None
 
 
+def _access_fields(method: str, route: str, status: int, seconds: float, annotations: dict[str, Any]) -> dict[str, Any]:
+    """The access line's own fields, then the annotations; one named like a field the line already has keeps its
+    value under `<name>_`: nothing replaces the access fields, and no annotation is lost."""
+    fields: dict[str, Any] = {"method": method, "route": route, "status": status}
+    fields["duration_ms"] = round(seconds * 1000, 2)
+    for key, value in annotations.items():
+        name = key
+        while name in fields or name in LINE_KEYS:
+            name += "_"
+        fields[name] = value
+    return fields
+
+
+class _ProblemType(msgspec.Struct):
+    type: str = ""
+
+
+_problem_type = msgspec.json.Decoder(_ProblemType)
+_PROBLEM_JSON = b"application/problem+json"
+
+
+def _is_problem(headers: Any) -> bool:
+    return any(name.lower() == b"content-type" and value.startswith(_PROBLEM_JSON) for name, value in headers)
+
+
 def request_context(metrics: RequestMetrics) -> Callable[[ASGIApp], ASGIApp]:
     """ASGI middleware, around the whole app, that takes `X-Request-ID` from the caller (or makes one), echoes
-    it, and when the request ends logs it (with what the handler added by `annotate_request`) and counts it in
-    `metrics`, under the status actually sent: every response, a 401 from a middleware, a 404 or 405 from the
-    router, a 413 included.
+    it, and when the request ends logs it (with what the handler added by `annotate_request`, and the `type` of a
+    problem+json refusal as `problem`) and counts it in `metrics`, under the status actually sent: every response,
+    a 401 from a middleware, a 404 or 405 from the router, a 413 included.
 
     The logged line names the route template (`unmatched` without one), never the raw path or query, so ids in
     URLs and tokens in query strings stay out of the logs. A successful probe and a `routine_request` are
-    logged at DEBUG.
+    logged at DEBUG. The request's context (its id, its annotations) is reset however the request ends.
     """
 
     def middleware(app: ASGIApp) -> ASGIApp:
@@ -86,39 +113,55 @@ def request_context(metrics: RequestMetrics) -> Callable[[ASGIApp], ASGIApp]:
             token = request_id_var.set(request_id)
             annotations: dict[str, Any] = {}
             annotations_token = _annotations.set(annotations)
-            started = time.perf_counter()
-            status = 500
-            method = str(scope.get("method"))
-            metrics.begin()
-
-            async def send_with_request_id(message: Message) -> None:
-                nonlocal status
-                if message["type"] == "http.response.start":
-                    status = message["status"]
-                    message["headers"] = [*message.get("headers", ()), (_REQUEST_ID_HEADER, request_id.encode())]
-                await send(message)
-
             try:
-                await app(scope, receive, send_with_request_id)
+                await _serve(app, scope, receive, send, request_id=request_id, annotations=annotations, metrics=metrics)
             finally:
-                seconds = time.perf_counter() - started
-                route = str(scope.get("path_template") or UNMATCHED)  # set by the router once it matched
-                metrics.end(method, route, status, seconds)
-                quiet = annotations.pop(_QUIET, False) or (status < 400 and route in QUIET_WHEN_OK)
-                access_logger.log(
-                    logging.DEBUG if quiet else logging.INFO,
-                    "request",
-                    extra={
-                        "method": method,
-                        "route": route,
-                        "status": status,
-                        "duration_ms": round(seconds * 1000, 2),
-                        **annotations,
-                    },
-                )
                 _annotations.reset(annotations_token)
                 request_id_var.reset(token)
 
         return with_request_context
 
     return middleware
+
+
+async def _serve(
+    app: ASGIApp,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    *,
+    request_id: str,
+    annotations: dict[str, Any],
+    metrics: RequestMetrics,
+) -> None:
+    started = time.perf_counter()
+    status = 500
+    problem = False
+    method = str(scope.get("method"))
+    metrics.begin()
+
+    async def send_with_request_id(message: Message) -> None:
+        nonlocal status, problem
+        if message["type"] == "http.response.start":
+            status = message["status"]
+            headers = message.get("headers", ())
+            problem = status >= 400 and _is_problem(headers)
+            message["headers"] = [*headers, (_REQUEST_ID_HEADER, request_id.encode())]
+        elif problem and message["type"] == "http.response.body":
+            problem = False  # a problem document comes whole in the first body message (Litestar's responses)
+            with contextlib.suppress(msgspec.DecodeError):
+                annotations["problem"] = _problem_type.decode(message.get("body", b"")).type
+        await send(message)
+
+    try:
+        await app(scope, receive, send_with_request_id)
+    finally:
+        seconds = time.perf_counter() - started
+        route = str(scope.get("path_template") or UNMATCHED)  # set by the router once it matched
+        metrics.end(method, route, status, seconds)
+        quiet = annotations.pop(_QUIET, False) or (status < 400 and route in QUIET_WHEN_OK)
+        access_logger.log(
+            logging.DEBUG if quiet else logging.INFO,
+            "request",
+            extra={FIELDS: _access_fields(method, route, status, seconds, annotations)},
+        )

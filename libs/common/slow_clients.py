@@ -7,12 +7,21 @@ answered 408 (`RequestBody`), which ends its connection."""
 import asyncio
 
 from litestar.exceptions import HTTPException
-from litestar.types import Receive, ReceiveMessage
+from litestar.types import Receive, ReceiveMessage, Scope
 
 HEADER_READ_TIMEOUT_SECONDS = 5
 BODY_READ_TIMEOUT_SECONDS = 10
 MAX_CONNECTIONS_PER_WORKER = 1000
 MAX_DRAINED_BYTES = 8 * 1024 * 1024
+
+
+def may_have_body(scope: Scope) -> bool:
+    """Whether a body may follow the request's head: HTTP/1.1 frames one by `Content-Length` (other than 0) or
+    `Transfer-Encoding` (RFC 9112, 6.3); without either, the request has none, and nothing can be slow to come."""
+    for name, value in scope["headers"]:
+        if name == b"transfer-encoding" or (name == b"content-length" and value.strip() != b"0"):
+            return True
+    return False
 
 
 def _ends_body(message: ReceiveMessage) -> bool:
