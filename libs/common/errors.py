@@ -44,16 +44,42 @@ class ServiceUnavailable(Problem):
         super().__init__(detail, headers={"Retry-After": str(retry_after)})
 
 
+class InvalidCursor(Problem):
+    """A paging cursor this service did not hand out (400)."""
+
+    status = 400
+    slug = "invalid-cursor"
+    title_text = "Invalid cursor"
+
+
+def _field_errors(exc: HTTPException) -> list[dict[str, Any]]:
+    """The failures of a validation that are about fields inside the request body (msgspec's constraints and
+    types); not one about the body as a whole (`key` "data": not an object, a required field missing)."""
+    if not isinstance(exc, ValidationException) or not isinstance(exc.extra, list):
+        return []
+    return [
+        error
+        for error in exc.extra
+        if isinstance(error, dict) and error.get("source") == "body" and error.get("key") not in (None, "data")
+    ]
+
+
 def _from_http_exception(exc: HTTPException) -> ProblemDetailsException:
     """Litestar's own exceptions, typed by their status phrase; a validation failure lists which field failed
-    and why (Litestar never echoes the submitted value)."""
-    phrase = HTTPStatus(exc.status_code).phrase
-    errors = {"errors": exc.extra} if isinstance(exc, ValidationException) and isinstance(exc.extra, list) else None
+    and why in `errors` (Litestar never echoes the submitted value). A JSON object whose field is out of its
+    bounds or of the wrong type is 422, its `detail` naming each field; a body that is not such an object, and a
+    bad query or path parameter, stay 400."""
+    status, detail = exc.status_code, exc.detail
+    errors = exc.extra if isinstance(exc, ValidationException) and isinstance(exc.extra, list) else None
+    if field_errors := _field_errors(exc):
+        status = 422
+        detail = "; ".join(f"{error['key']}: {error.get('message')}" for error in field_errors)
+    phrase = HTTPStatus(status).phrase
     return ProblemDetailsException(
-        detail=exc.detail or phrase,
-        status_code=exc.status_code,
+        detail=detail or phrase,
+        status_code=status,
         headers=exc.headers,
-        extra=errors,
+        extra={"errors": errors} if errors is not None else None,
         type_=_type(phrase.lower().replace(" ", "-")),
         title=phrase,
     )

@@ -3,6 +3,7 @@
 import msgspec
 from litestar import Response, get
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 
 from libs.common.db import Database
 
@@ -17,7 +18,12 @@ def healthz() -> Health:
     return Health(status="ok")
 
 
-@get("/readyz", exclude_from_auth=True, tags=["health"])
+@get(
+    "/readyz",
+    exclude_from_auth=True,
+    tags=["health"],
+    responses={503: ResponseSpec(Health, description="The database does not answer; retry after `Retry-After`.")},
+)
 async def readyz(database: NamedDependency[Database]) -> Response[Health]:
     """Ready when the service's database answers; 503 otherwise, so load balancers stop routing to it."""
     if await database.is_reachable():

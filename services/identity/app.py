@@ -1,22 +1,27 @@
 """The identity service application: owns users, fed by Clerk's webhooks and the ensure-user RPC."""
 
-import os
-
 from litestar import Litestar, Router
+from litestar.openapi.spec import SecurityScheme
 from svix.webhooks import Webhook
 
-from libs.common.app import build_service_app
+from libs.common.app import build_service_app, from_environment
+from libs.common.background import periodic
 from libs.common.db import Database
 from libs.common.internal_auth import internal_token_middleware
-from libs.common.log import configure_logging
 from services.identity.clerk import ClerkClient
 from services.identity.pending_profiles import PendingProfiles
-from services.identity.retention import pruning
+from services.identity.retention import pruning_task
 from services.identity.routes.internal import InternalUsersController
 from services.identity.routes.webhooks import receive_clerk_webhook
 from services.identity.runtime import Runtime
 from services.identity.settings import IdentitySettings, load_identity_settings
 from services.identity.users import UserCreations
+
+INTERNAL_TOKEN = SecurityScheme(
+    type="http",
+    scheme="bearer",
+    description="One of INTERNAL_API_TOKENS: what the sessions service sends (`INTERNAL_API_TOKEN`).",
+)
 
 
 def create_app(settings: IdentitySettings) -> Litestar:
@@ -30,18 +35,22 @@ def create_app(settings: IdentitySettings) -> Litestar:
         path="/",
         route_handlers=[InternalUsersController],
         middleware=[internal_token_middleware(settings.internal_api_tokens)],
+        security=[{"InternalToken": []}],
     )
     return build_service_app(
         title="identity",
         database=database,
         route_handlers=[internal, receive_clerk_webhook],
         provides={"runtime": runtime},
-        resources=[lambda: clerk, lambda: pending, lambda: pruning(database, settings.webhook_events_retention_days)],
+        security_schemes={"InternalToken": INTERNAL_TOKEN},
+        resources=[
+            lambda: clerk,
+            pending.running,
+            lambda: periodic("identity", pruning_task(database, settings.webhook_events_retention_days)),
+        ],
     )
 
 
 def app_from_environment() -> Litestar:
-    """The app as `serve` builds it (in each worker, a process of its own when WEB_CONCURRENCY > 1, which
-    starts without the parent's logging): configured from the environment."""
-    configure_logging("identity", os.environ.get("LOG_LEVEL", "INFO"))
-    return create_app(load_identity_settings(os.environ))
+    """What `serve` runs in each worker."""
+    return from_environment("identity", load_identity_settings, create_app)

@@ -15,8 +15,8 @@ from typing import Literal
 import msgspec
 
 from libs.common.db import Database
+from libs.common.errors import InvalidCursor
 from services.identity import store
-from services.identity.errors import InvalidFeedCursor
 
 Change = Literal["deleted", "banned", "unbanned", "locked", "unlocked"]
 _CURSOR = re.compile(r"(\d{1,19})\.(\d{1,19})")
@@ -43,7 +43,7 @@ def _position(cursor: str | None) -> tuple[int, int]:
         return (0, 0)
     match = _CURSOR.fullmatch(cursor)
     if match is None or max(int(match[1]), int(match[2])) > _MAX_BIGINT:
-        raise InvalidFeedCursor("The cursor is not one this feed returned.")
+        raise InvalidCursor("The cursor is not one this feed returned.")
     return int(match[1]), int(match[2])
 
 

@@ -8,6 +8,7 @@ from typing import Self
 import aiohttp
 import msgspec
 
+from libs.common.http_client import client_session
 from services.identity.clerk_payloads import ClerkObjectId, ClerkUser, decode
 from services.identity.metrics import CLERK_API_REQUESTS
 
@@ -59,11 +60,9 @@ class ClerkClient:
         self._http: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> Self:
-        self._http = aiohttp.ClientSession(
+        self._http = client_session(
+            timeout=self._timeout,
             headers={"Authorization": f"Bearer {self._secret_key}", "Accept": "application/json"},
-            connector=aiohttp.TCPConnector(limit=32, keepalive_timeout=30),
-            timeout=aiohttp.ClientTimeout(total=self._timeout, sock_connect=min(self._timeout, 1.0)),
-            cookie_jar=aiohttp.DummyCookieJar(),
         )
         return self
 

@@ -33,12 +33,6 @@ class UserLocked(Problem):
     title_text = "User locked"
 
 
-class InvalidFeedCursor(Problem):
-    status = 400
-    slug = "invalid-cursor"
-    title_text = "Invalid cursor"
-
-
 class InvalidWebhookSignature(Problem):
     status = 401
     slug = "invalid-webhook-signature"

@@ -84,14 +84,23 @@ async def ensure_user(
     `UserNotFound` (Clerk has no such user), `UserDeleted` (tombstoned), `UserBanned` or `UserLocked`: a
     banned or locked user is stored as Clerk says, and refused.
     """
+    annotate_request(clerk_id=_checked(clerk_id))  # whom this call ensured, on its access line
     async with database.connection() as conn:
-        existing = await store.find_user(conn, _checked(clerk_id))
+        existing = await store.find_user(conn, clerk_id)
     if existing is not None:
         if existing.profile_status == "pending":
             pending.complete(clerk_id)
+        annotate_request(created=False)
         return EnsuredUser(user=_allowed(existing), created=False)
     ensured, started = await creations.run(clerk_id, lambda: _create_from_clerk(database, clerk, clerk_id))
-    return EnsuredUser(user=_allowed(ensured.user), created=ensured.created and started)
+    created = ensured.created and started
+    annotate_request(created=created, **({"created_from": _source(ensured.user)} if created else {}))
+    return EnsuredUser(user=_allowed(ensured.user), created=created)
+
+
+def _source(user: User) -> str:
+    """What a user created by ensure-user was made from, for its access line."""
+    return "clerk" if user.profile_status == "complete" else "id_only_clerk_unavailable"
 
 
 async def _create_from_clerk(database: Database, clerk: ClerkClient, clerk_id: str) -> EnsuredUser:

@@ -3,8 +3,8 @@
 An agent worker holds the project's LiveKit API key pair; it proves it with a LiveKit access token it mints
 itself (`AccessToken(key, secret)` with `VideoGrants(room=<the room>, room_admin=True)`), sent as
 `Authorization: Bearer`. The token is verified here by livekit-api's `TokenVerifier` (HS256 with the API
-secret, issuer the API key, `exp` required); what it grants is checked against the interview by the routes
-(`AgentGrant.permits`). The candidate's own participant token grants no `roomAdmin`: it cannot write.
+secret, issuer the API key, `exp` required); what it grants is checked by the domain (`agent_reports.check_grant`)
+before any interview is looked up. The candidate's own participant token grants no `roomAdmin`: it cannot write.
 """
 
 from dataclasses import dataclass
@@ -35,10 +35,6 @@ class AgentGrant:
     identity: str
     room: str | None
     room_admin: bool
-
-    def permits(self, room_name: str) -> bool:
-        """Whether the token administers exactly `room_name`."""
-        return self.room_admin and self.room == room_name
 
 
 class AgentAuthenticationMiddleware(AbstractAuthenticationMiddleware):

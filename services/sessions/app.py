@@ -1,7 +1,7 @@
 """The sessions service application: owns interviews; the frontend calls it with a Clerk session."""
 
+import functools
 import logging
-import os
 import warnings
 
 from jwt.warnings import InsecureKeyLengthWarning
@@ -11,22 +11,23 @@ from litestar.middleware import DefineMiddleware
 from litestar.openapi.spec import SecurityScheme
 from livekit.api import TokenVerifier
 
-from libs.common.app import build_service_app
+from libs.common.app import build_service_app, from_environment
+from libs.common.background import periodic
 from libs.common.db import Database
-from libs.common.log import configure_logging
 from services.sessions.agent_auth import AgentAuthenticationMiddleware
-from services.sessions.auth import ClerkAuthenticationMiddleware, session_verifier
+from services.sessions.auth.middleware import ClerkAuthenticationMiddleware
+from services.sessions.auth.tokens import session_verifier
 from services.sessions.identity_client import IdentityClient
 from services.sessions.livekit_rooms import LiveKitRooms
 from services.sessions.livekit_tokens import ParticipantTokens
-from services.sessions.reconciler import reconciling
-from services.sessions.room_removals import removing
+from services.sessions.reconciler import reconciler_tasks
+from services.sessions.room_removals import removals_task
 from services.sessions.routes.agent import AgentInterviewsController
 from services.sessions.routes.api import InterviewsController, LiveKitController
 from services.sessions.routes.webhooks import receive_livekit_webhook
 from services.sessions.runtime import Runtime
 from services.sessions.settings import SessionsSettings, load_sessions_settings
-from services.sessions.user_feed import following
+from services.sessions.user_feed import feed_task
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +38,13 @@ SECURITY_SCHEMES = {
         scheme="bearer",
         bearer_format="JWT",
         description="A Clerk session token (or the `__session` cookie, from the app's own origins).",
+    ),
+    "LiveKitWebhookSignature": SecurityScheme(
+        type="apiKey",
+        name="Authorization",
+        security_scheme_in="header",
+        description="The JWT a LiveKit server signs each webhook with (its API key pair, the body's sha256), sent "
+        "without `Bearer`.",
     ),
     "LiveKitAccessToken": SecurityScheme(
         type="http",
@@ -109,21 +117,24 @@ def create_app(settings: SessionsSettings) -> Litestar:
             lambda: verifier.keys,
             lambda: identity,
             lambda: rooms,
-            lambda: reconciling(
-                database,
-                rooms,
-                settings.interview_reconcile_seconds,
-                settings.max_interview_seconds,
-                settings.agent_report_grace_seconds,
+            *(
+                functools.partial(periodic, "sessions", task)
+                for task in (
+                    *reconciler_tasks(
+                        database,
+                        rooms,
+                        settings.interview_reconcile_seconds,
+                        settings.max_interview_seconds,
+                        settings.agent_report_grace_seconds,
+                    ),
+                    feed_task(database, identity),
+                    removals_task(database, rooms, settings.max_interview_seconds),
+                )
             ),
-            lambda: following(database, identity),
-            lambda: removing(database, rooms, settings.max_interview_seconds),
         ],
     )
 
 
 def app_from_environment() -> Litestar:
-    """The app as `serve` builds it (in each worker, a process of its own when WEB_CONCURRENCY > 1, which
-    starts without the parent's logging): configured from the environment."""
-    configure_logging("sessions", os.environ.get("LOG_LEVEL", "INFO"))
-    return create_app(load_sessions_settings(os.environ))
+    """What `serve` runs in each worker."""
+    return from_environment("sessions", load_sessions_settings, create_app)

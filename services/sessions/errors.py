@@ -45,12 +45,6 @@ class InterviewEnded(Problem):
     title_text = "Interview has ended"
 
 
-class InvalidCursor(Problem):
-    status = 400
-    slug = "invalid-cursor"
-    title_text = "Invalid cursor"
-
-
 class InvalidParticipantField(Problem):
     """A participant field beyond its bounds; `detail` names the field."""
 
@@ -121,6 +115,15 @@ class TranscriptConflict(Problem):
     status = 409
     slug = "transcript-conflict"
     title_text = "Transcript segment conflicts with a stored one"
+
+
+class InvalidTranscript(Problem):
+    """A transcript batch whose segments contradict each other or themselves (a `seq` twice, a segment ending
+    before it starts); `detail` names the field (422)."""
+
+    status = 422
+    slug = "invalid-transcript"
+    title_text = "Transcript segments contradict each other"
 
 
 class AgentWriteTooLarge(Problem):

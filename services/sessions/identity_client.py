@@ -11,6 +11,7 @@ from typing import Self
 import aiohttp
 import msgspec
 
+from libs.common.http_client import client_session
 from libs.common.log import request_id_var
 from libs.common.request_context import REQUEST_ID_HEADER, new_request_id
 from services.sessions.errors import IdentityUnavailable, UserNotAllowed
@@ -75,11 +76,11 @@ class IdentityClient:
         self._slots = asyncio.Semaphore(self.CONNECTIONS)
 
     async def __aenter__(self) -> Self:
-        self._http = aiohttp.ClientSession(
+        self._http = client_session(
+            timeout=self._timeout,
+            connections=self.CONNECTIONS,
             headers={"Authorization": f"Bearer {self._token}", "Content-Type": "application/json"},
-            connector=aiohttp.TCPConnector(limit=self.CONNECTIONS, keepalive_timeout=30),
-            timeout=aiohttp.ClientTimeout(total=None, sock_connect=min(self._timeout, 1.0), sock_read=self._timeout),
-            cookie_jar=aiohttp.DummyCookieJar(),
+            per_read=True,
         )
         return self
 

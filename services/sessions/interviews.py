@@ -1,157 +1,19 @@
-"""The sessions domain: start (or rejoin) an interview, list and read a user's interviews.
+"""Reading a candidate's own interviews: the list, one with its agent's report, its transcript. Anyone else's
+interview is indistinguishable from one that does not exist (404)."""
 
-A start is: the user as identity confirmed them (recently, or asked now over the ensure-user RPC), the
-interview recorded within the user's cap in one statement, then its token minted (local signing of checked
-input, which cannot fail). Identity failing or refusing leaves no row. A user holds at most
-`MAX_OPEN_INTERVIEWS_PER_USER` open interviews; a rejoin (a fresh token for one of them) never counts, and a
-start by a user holding an unused interview (created, never joined) for the same agent gets that one back with
-a fresh token: clients fetch a token on every page load, so reloads and crashed tabs never pile up interviews.
-"""
-
-import base64
-import binascii
-import re
-import time
 import uuid
-from datetime import datetime, timedelta
-from typing import Any
 
+import asyncpg
 import msgspec
 
 from libs.common.db import Database
-from services.sessions import store
-from services.sessions.errors import (
-    ForbiddenParticipant,
-    InterviewEnded,
-    InvalidCursor,
-    TooManyOpenInterviews,
-    UserNotAllowed,
-)
-from services.sessions.metrics import INTERVIEWS_CREATED, INTERVIEWS_REFUSED_AT_CAP, INTERVIEWS_REUSED
-from services.sessions.participant_fields import check_attributes, check_metadata, check_name
-from services.sessions.room_policy import requested_agent, room_configuration
-from services.sessions.runtime import Runtime
-from services.sessions.store import Interview, KnownUser, NewInterview, Start
-from services.sessions.user_feed import CURRENT_SECONDS as FEED_CURRENT_SECONDS
-from services.sessions.users import confirm_user, recent_or_confirmed_user
+from libs.common.paging import decode_int, decode_keyset, encode_keyset, one_page
+from services.sessions import interview_store, report_store
+from services.sessions.errors import InterviewNotFound
+from services.sessions.interview_store import Interview
+from services.sessions.report_store import Segment, StoredReport
 
-_INTERVIEW_ROOM = re.compile(r"interview-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-
-
-def room_name_for(interview_id: uuid.UUID) -> str:
-    """Each interview has a fresh room of its own (reused rooms would skip LiveKit's agent dispatch)."""
-    return f"interview-{interview_id}"
-
-
-def is_interview_room(name: str) -> bool:
-    return _INTERVIEW_ROOM.fullmatch(name) is not None
-
-
-class StartRequest(msgspec.Struct, frozen=True, kw_only=True):
-    """What a client may ask for when starting or rejoining; anything it may not set is refused."""
-
-    room_name: str | None = None
-    participant_identity: str | None = None
-    participant_name: str | None = None
-    participant_metadata: str | None = None
-    participant_attributes: dict[str, str] | None = None
-    room_config: dict[str, Any] | None = None
-
-
-class StartedInterview(msgspec.Struct, frozen=True, kw_only=True):
-    server_url: str
-    room_name: str
-    participant_name: str
-    participant_token: str
-
-
-async def start_interview(runtime: Runtime, clerk_id: str, request: StartRequest) -> StartedInterview:
-    """A token for a new interview in a fresh room, or, when `request.room_name` names one of the caller's
-    own interviews, a fresh token for it (rejoin) without a new row."""
-    if request.participant_identity not in (None, clerk_id):
-        raise ForbiddenParticipant("participant_identity must be your own user id.")
-    check_name("participant_name", request.participant_name)
-    check_metadata("participant_metadata", request.participant_metadata)
-    check_attributes("participant_attributes", request.participant_attributes)
-    settings, database = runtime.settings, runtime.database
-    rejoining: Interview | None = None
-    if request.room_name is not None:
-        if not is_interview_room(request.room_name):
-            raise ForbiddenParticipant("room_name must be one of your own interviews.")
-        async with database.connection() as conn:
-            rejoining = await store.find_owned(conn, clerk_id, room_name=request.room_name)
-        if rejoining is None:
-            raise ForbiddenParticipant("room_name must be one of your own interviews.")
-        if rejoining.status in ("ended", "expired"):
-            raise InterviewEnded(f"Interview room {rejoining.room_name} has {rejoining.status}; start a new one.")
-    agent = requested_agent(request.room_config, settings.allowed_agents, settings.livekit_default_agent)
-
-    issued_at = int(time.time())
-    expires_at = runtime.tokens.expiry(issued_at)
-    if rejoining:
-        interview_id, room_name = rejoining.id, rejoining.room_name
-        user = await recent_or_confirmed_user(runtime, clerk_id)
-        async with database.connection() as conn:
-            await store.extend_token(conn, interview_id, expires_at)
-        display_name = user.display_name
-    else:
-        new_id = uuid.uuid4()
-        new = NewInterview(
-            id=new_id,
-            clerk_id=clerk_id,
-            room_name=room_name_for(new_id),
-            agent_name=agent.name if agent else None,
-            token_expires_at=expires_at,
-        )
-        interview_id, room_name, display_name = await _record_start(runtime, new)
-    name = request.participant_name or display_name
-    token = runtime.tokens.mint(
-        identity=clerk_id,
-        name=name,
-        room=room_name,
-        room_config=room_configuration(agent, interview_id, clerk_id),
-        metadata=request.participant_metadata,
-        attributes=request.participant_attributes,
-    )
-    return StartedInterview(
-        server_url=settings.livekit_url, room_name=room_name, participant_name=name, participant_token=token
-    )
-
-
-async def _record_start(runtime: Runtime, new: NewInterview) -> tuple[uuid.UUID, str, str]:
-    """Record `new` within the user's cap, on identity's recent answer about them or, without one, on its
-    answer now, unless the user holds an unused interview for the same agent (handed back instead); the
-    interview's id and room, and the name the user starts under."""
-    settings = runtime.settings
-    cap, recheck = settings.max_open_interviews_per_user, settings.identity_recheck_seconds
-
-    async def attempt(user: KnownUser | None) -> Start:
-        async with runtime.database.connection() as conn:
-            return await store.start_within_cap(
-                conn, new, cap, user, reuse_seconds=recheck, feed_current_seconds=FEED_CURRENT_SECONDS
-            )
-
-    started = await attempt(None) if recheck else None
-    if started is None or started.outcome == "unconfirmed":
-        started = await attempt(await confirm_user(runtime, new.clerk_id))
-    if started.outcome == "deleted":  # asked identity just before the users' feed brought their deletion
-        raise UserNotAllowed.deleted(new.clerk_id)
-    if started.outcome == "at_cap":
-        INTERVIEWS_REFUSED_AT_CAP.inc()
-        async with runtime.database.connection() as conn:
-            retry_after = await store.seconds_until_one_closes(conn, new.clerk_id)
-        raise TooManyOpenInterviews(
-            f"You have {cap} open interviews; end one or rejoin it.", retry_after=retry_after or 60
-        )
-    if started.outcome == "reused":
-        INTERVIEWS_REUSED.inc()
-    else:
-        INTERVIEWS_CREATED.inc()
-    interview_id, room_name, display_name = started.interview_id, started.room_name, started.display_name
-    assert interview_id is not None
-    assert room_name is not None
-    assert display_name is not None
-    return interview_id, room_name, display_name
+LISTED_BY_DEFAULT = ("created", "active", "ended")  # expired ones (tokens fetched, never used) only when asked
 
 
 class InterviewPage(msgspec.Struct, frozen=True):
@@ -159,33 +21,57 @@ class InterviewPage(msgspec.Struct, frozen=True):
     next_cursor: str | None
 
 
-def _encode_cursor(interview: Interview) -> str:
-    raw = f"{interview.created_at.isoformat()}|{interview.id}"
-    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+class InterviewDetail(Interview, frozen=True, kw_only=True):
+    """An interview as its owner reads it, with what its agent reported."""
+
+    report: StoredReport | None
+    transcript_segments: int
 
 
-def _decode_cursor(cursor: str) -> tuple[datetime, uuid.UUID]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        created_at, interview_id = raw.split("|")
-        position = datetime.fromisoformat(created_at), uuid.UUID(interview_id)
-    except (binascii.Error, UnicodeDecodeError, ValueError) as error:
-        raise InvalidCursor("The cursor is not one this service returned.") from error
-    # Ours are always UTC; another offset can carry a date past what PostgreSQL or datetime can hold.
-    if position[0].utcoffset() != timedelta(0):
-        raise InvalidCursor("The cursor is not one this service returned.")
-    return position
-
-
-LISTED_BY_DEFAULT = ("created", "active", "ended")  # expired ones (tokens fetched, never used) only when asked
+class TranscriptPage(msgspec.Struct, frozen=True):
+    items: list[Segment]
+    next_cursor: str | None
 
 
 async def list_interviews(
     database: Database, clerk_id: str, *, statuses: tuple[str, ...], cursor: str | None, limit: int
 ) -> InterviewPage:
     """The caller's interviews in `statuses`, newest first; `next_cursor` continues after the last item."""
-    before = _decode_cursor(cursor) if cursor else None
+    before = decode_keyset(cursor) if cursor else None
     async with database.connection() as conn:
-        rows = await store.list_owned(conn, clerk_id, statuses=statuses, before=before, limit=limit + 1)
-    items = rows[:limit]
-    return InterviewPage(items=items, next_cursor=_encode_cursor(items[-1]) if len(rows) > limit else None)
+        rows = await interview_store.list_owned(conn, clerk_id, statuses=statuses, before=before, limit=limit + 1)
+    items, next_cursor = one_page(rows, limit, lambda last: encode_keyset(last.created_at, last.id))
+    return InterviewPage(items=items, next_cursor=next_cursor)
+
+
+async def _owned(conn: asyncpg.Connection, clerk_id: str, interview_id: uuid.UUID) -> Interview:
+    found = await interview_store.find_owned(conn, clerk_id, interview_id=interview_id)
+    if found is None:
+        raise InterviewNotFound(f"No interview {interview_id} of yours.")
+    return found
+
+
+async def read_interview(database: Database, clerk_id: str, interview_id: uuid.UUID) -> InterviewDetail:
+    """One of the caller's interviews with its report."""
+    async with database.connection() as conn:
+        found = await _owned(conn, clerk_id, interview_id)
+        report, segments = await report_store.report_of(conn, interview_id)
+    return InterviewDetail(**msgspec.structs.asdict(found), report=report, transcript_segments=segments)
+
+
+async def transcript_page(
+    conn: asyncpg.Connection, interview_id: uuid.UUID, cursor: str | None, limit: int
+) -> TranscriptPage:
+    """An interview's segments in `seq` order, `limit` at a time; `next_cursor` continues."""
+    rows = await report_store.segments_after(conn, interview_id, decode_int(cursor) if cursor else None, limit + 1)
+    items, next_cursor = one_page(rows, limit, lambda last: str(last.seq))
+    return TranscriptPage(items=items, next_cursor=next_cursor)
+
+
+async def read_transcript(
+    database: Database, clerk_id: str, interview_id: uuid.UUID, cursor: str | None, limit: int
+) -> TranscriptPage:
+    """The caller's interview's transcript, a page at a time."""
+    async with database.connection() as conn:
+        await _owned(conn, clerk_id, interview_id)
+        return await transcript_page(conn, interview_id, cursor, limit)

@@ -9,15 +9,18 @@ import asyncpg
 import msgspec
 
 Milliseconds = Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)]
+MAX_SEGMENT_TEXT_BYTES = 8 * 1024
+NO_NUL = "^[^\x00]*$"  # PostgreSQL text cannot hold NUL
 
 
 class Segment(msgspec.Struct, frozen=True, kw_only=True):
     """One utterance: `seq` orders an interview's segments and identifies a segment across resends; the times
-    are the agent's (milliseconds, from the start of the session or the epoch, as the agent counts them)."""
+    are the agent's (milliseconds, from the start of the session or the epoch, as the agent counts them). `text`
+    is at most 8 KiB in UTF-8 (so at most 8,192 characters, the bound stated here), without NUL."""
 
     seq: Annotated[int, msgspec.Meta(ge=0, le=2**31 - 1)]
     speaker: Literal["agent", "candidate"]
-    text: str
+    text: Annotated[str, msgspec.Meta(max_length=MAX_SEGMENT_TEXT_BYTES, pattern=NO_NUL)]
     started_at_ms: Milliseconds
     ended_at_ms: Milliseconds
 

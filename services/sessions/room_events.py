@@ -16,8 +16,8 @@ from livekit.api import ParticipantInfo, WebhookEvent
 from livekit.protocol.models import DisconnectReason
 
 from libs.common.clerk_ids import is_clerk_user_id
-from services.sessions import store
-from services.sessions.interviews import is_interview_room
+from services.sessions import room_event_store, room_removal_store
+from services.sessions.interview_rooms import is_interview_room
 from services.sessions.metrics import INTERVIEWS_ACTIVATED, INTERVIEWS_ENDED, LIVEKIT_WEBHOOKS
 from services.sessions.runtime import Runtime
 
@@ -29,7 +29,7 @@ def _is_candidate(participant: ParticipantInfo) -> bool:
 async def _joined(runtime: Runtime, event: WebhookEvent, at: datetime) -> str:
     participant = event.participant
     async with runtime.database.connection() as conn:
-        applied = await store.record_join(
+        applied = await room_event_store.record_join(
             conn,
             event.id,
             event.room.name,
@@ -45,7 +45,7 @@ async def _joined(runtime: Runtime, event: WebhookEvent, at: datetime) -> str:
     # a user who may not start interviews joined with a token minted before: removed within about a second (the
     # room removals' queue), and LiveKit then reports the departure
     async with runtime.database.connection() as conn:
-        await store.queue_room_removal(conn, event.room.name, participant.identity)
+        await room_removal_store.queue_room_removal(conn, event.room.name, participant.identity)
     return "refused"
 
 
@@ -61,12 +61,12 @@ async def _apply(runtime: Runtime, event: WebhookEvent) -> str:
         if participant.disconnect_reason == DisconnectReason.DUPLICATE_IDENTITY:
             return "rejoined"
         async with database.connection() as conn:
-            applied = await store.record_end(
+            applied = await room_event_store.record_end(
                 conn, event.id, event.room.name, at, identity=participant.identity, sid=participant.sid
             )
     elif event.event == "room_finished":
         async with database.connection() as conn:
-            applied = await store.record_end(conn, event.id, event.room.name, at, identity=None, sid=None)
+            applied = await room_event_store.record_end(conn, event.id, event.room.name, at, identity=None, sid=None)
     else:
         return "ignored"  # room_started, track events, agents and other participants
     if applied.outcome == "applied":

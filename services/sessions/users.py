@@ -13,11 +13,11 @@ forgets them here.
 
 import logging
 
-from services.sessions import store
+from services.sessions import known_user_store
 from services.sessions.errors import IdentityUnavailable, UserNotAllowed
+from services.sessions.known_user_store import KnownUser
 from services.sessions.metrics import STALE_STARTS
 from services.sessions.runtime import Runtime
-from services.sessions.store import KnownUser
 from services.sessions.user_feed import CURRENT_SECONDS as FEED_CURRENT_SECONDS
 
 logger = logging.getLogger(__name__)
@@ -31,13 +31,13 @@ async def confirm_user(runtime: Runtime, clerk_id: str) -> KnownUser:
         user = await runtime.identity.ensure_user(clerk_id)
     except UserNotAllowed:
         async with database.connection() as conn:
-            await store.forget_user(conn, clerk_id)
+            await known_user_store.forget_user(conn, clerk_id)
         raise
     except IdentityUnavailable:
         if not stale_seconds:
             raise
         async with database.connection() as conn:
-            known = await store.recent_answer(conn, clerk_id, stale_seconds)
+            known = await known_user_store.recent_answer(conn, clerk_id, stale_seconds)
         if known is None:
             raise
         STALE_STARTS.inc()
@@ -56,7 +56,7 @@ async def recent_or_confirmed_user(runtime: Runtime, clerk_id: str) -> KnownUser
     settings = runtime.settings
     if settings.identity_recheck_seconds:
         async with runtime.database.connection() as conn:
-            known = await store.recent_answer(
+            known = await known_user_store.recent_answer(
                 conn, clerk_id, settings.identity_recheck_seconds, feed_current_seconds=FEED_CURRENT_SECONDS
             )
         if known is not None:

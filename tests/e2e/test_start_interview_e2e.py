@@ -65,3 +65,44 @@ async def test_identity_stopped_means_503_and_no_interview(
     assert int(response.headers["retry-after"]) > 0
     assert response.headers["content-type"].startswith("application/problem+json")
     assert await interview_rows(own_stack.database_urls["sessions"]) == []
+
+
+async def test_a_user_s_starts_are_found_in_the_logs_by_their_id_alone(
+    own_stack: Stack, clerk: httpx.AsyncClient, session_token: Callable[..., str]
+):
+    """ "I can't start my interview": every start's access line names the user, the interview and what the start
+    did, or the refusal's problem type; identity's line says whom it ensured and whether it created them."""
+    user = await clerk_user(clerk, email="findme@example.com", first_name="Find", last_name="Me")
+    someone_else = await clerk_user(clerk, email="else@example.com")
+    mine = bearer(session_token(user["id"]))
+
+    async with httpx.AsyncClient(base_url=own_stack.sessions.url, timeout=10) as sessions:
+        started = await sessions.post("/api/livekit/connection-details", headers=mine)
+        reloaded = await sessions.post("/api/livekit/connection-details", headers=mine)
+        room = started.json()["roomName"]
+        rejoined = await sessions.post("/api/livekit/token", json={"room_name": room}, headers=mine)
+        refused = await sessions.post("/api/livekit/token", json={"participant_identity": "user_other"}, headers=mine)
+        await sessions.post("/api/livekit/connection-details", headers=bearer(session_token(someone_else["id"])))
+    assert [r.status_code for r in (started, reloaded, rejoined, refused)] == [200, 200, 201, 403]
+
+    own_stack.sessions.stop()
+    own_stack.identity.stop()
+
+    def access_lines(logs: str) -> list[dict[str, object]]:
+        parsed = [json.loads(line) for line in logs.splitlines() if line.startswith("{")]
+        return [line for line in parsed if line.get("logger") == "access" and line.get("clerk_id") == user["id"]]
+
+    starts = access_lines(own_stack.sessions.logs())
+    assert [(line["route"], line["status"], line.get("outcome")) for line in starts] == [
+        ("/api/livekit/connection-details", 200, "started"),
+        ("/api/livekit/connection-details", 200, "reused"),
+        ("/api/livekit/token", 201, "rejoined"),
+        ("/api/livekit/token", 403, None),
+    ]
+    assert len({line["interview_id"] for line in starts[:3]}) == 1
+    assert starts[3]["problem"] == "urn:problem:forbidden-participant"
+    [ensured] = access_lines(own_stack.identity.logs())
+    assert (ensured["route"], ensured["created"], ensured["created_from"]) == ("/internal/users/ensure", True, "clerk")
+    everything = own_stack.sessions.logs() + own_stack.identity.logs()
+    assert "findme@example.com" not in everything
+    assert "Find Me" not in everything

@@ -12,10 +12,11 @@ import httpx
 import pytest
 
 from deploy.dev.stack import ServiceProcess
-from services.sessions import store
+from services.sessions import interview_store, known_user_store
 from services.sessions.app import create_app
 from services.sessions.identity_client import UserChange
-from services.sessions.store import KnownUser, NewInterview
+from services.sessions.interview_store import NewInterview, Start
+from services.sessions.known_user_store import KnownUser
 from services.sessions.user_feed import FEED, apply_change
 from tests.sessions.conftest import sessions_settings_for
 from tests.support.asgi import serve_in_process
@@ -85,8 +86,8 @@ def new_interview(clerk_id: str) -> NewInterview:
     )
 
 
-async def start(conn: asyncpg.Connection, clerk_id: str, user: KnownUser | None = None) -> store.Start:
-    return await store.start_within_cap(
+async def start(conn: asyncpg.Connection, clerk_id: str, user: KnownUser | None = None) -> Start:
+    return await interview_store.start_within_cap(
         conn, new_interview(clerk_id), 100, user, reuse_seconds=RECHECK, feed_current_seconds=FEED_CURRENT
     )
 
@@ -128,7 +129,7 @@ async def test_only_an_answer_identity_gave_just_now_is_remembered(conn: asyncpg
     await feed_read(conn, 0)
     await start(conn, "user_remembered", KnownUser(uuid.uuid4(), "Ada", answered_now=True))
     await conn.execute("UPDATE known_users SET confirmed_at = now() - interval '1 hour'")
-    stale = await store.recent_answer(conn, "user_remembered", 86_400)
+    stale = await known_user_store.recent_answer(conn, "user_remembered", 86_400)
     assert stale is not None
 
     await conn.execute("UPDATE interviews SET status = 'active'")  # joined: the next start makes another

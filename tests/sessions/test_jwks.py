@@ -6,7 +6,7 @@ import asyncio
 import httpx
 
 from deploy.dev.standins.clerk.session_tokens import mint_session_token
-from services.sessions.auth import JWKS_REFETCH_INTERVAL_SECONDS
+from services.sessions.auth.keys import JWKS_REFETCH_INTERVAL_SECONDS
 from tests.support.clerk import clerk_user
 from tests.support.credentials import ClerkKeyPair, bearer, jwk
 

@@ -1,31 +1,22 @@
-"""Serve an app's lifespan from a task of its own, so fixtures can open it in setup and close it in teardown
-(pytest-asyncio runs those in different tasks, which Litestar's anyio-based lifespan does not allow)."""
+"""An app served in the test's own process and event loop: its lifespan run by asgi-lifespan (the ASGI lifespan
+protocol, as a server runs it), requests made through httpx's ASGI transport."""
 
-import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import httpx
+from asgi_lifespan import LifespanManager
 from litestar import Litestar
 
 
 @asynccontextmanager
 async def serve_in_process(app: Litestar, base_url: str) -> AsyncIterator[httpx.AsyncClient]:
     """Run `app`'s lifespan and yield an httpx client that reaches it through ASGI on this event loop."""
-    started, stop = asyncio.Event(), asyncio.Event()
-
-    async def hold_lifespan() -> None:
-        async with app.lifespan():
-            started.set()
-            await stop.wait()
-
-    owner = asyncio.create_task(hold_lifespan())
-    await asyncio.wait([owner, asyncio.create_task(started.wait())], return_when=asyncio.FIRST_COMPLETED)
-    if owner.done():
-        owner.result()  # start-up failed: raise its error here
-    try:
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url) as client:
-            yield client
-    finally:
-        stop.set()
-        await owner
+    # The app itself, not `manager.app`: asgi-lifespan hands every request the same `scope["state"]` dict (the
+    # ASGI spec asks for a shallow copy each), where Litestar caches a request's parsed headers, so the second
+    # request would read the first one's. Our apps keep no lifespan state there.
+    async with (
+        LifespanManager(app, startup_timeout=60, shutdown_timeout=60),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url=base_url) as client,
+    ):
+        yield client

@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 
 from libs.common.clerk_ids import is_clerk_user_id
 from libs.common.settings import SettingsError
-from services.sessions.auth import LEEWAY_SECONDS, ClerkKeys, SessionVerifier, usable_jwks_keys
+from services.sessions.auth.keys import ClerkKeys, usable_jwks_keys
+from services.sessions.auth.tokens import LEEWAY_SECONDS, SessionVerifier
 from services.sessions.errors import InvalidSessionToken
 from services.sessions.settings import load_sessions_settings
 from tests.support.credentials import FRONTEND_ORIGIN, ClerkKeyPair, jwk

@@ -7,6 +7,7 @@ from litestar import Controller, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
+from libs.common.openapi import WITH_BODY, problems
 from libs.common.request_context import routine_request
 from services.identity.changes import ChangesPage, changes_after
 from services.identity.profiles import User
@@ -30,13 +31,20 @@ class InternalUsersController(Controller):
         "/ensure",
         status_code=200,
         summary="Return the user, creating it from Clerk if it is unknown",
+        description="403: banned (`user-banned`) or locked (`user-locked`) in Clerk; 404: Clerk has no such user; "
+        "410: deleted; 422: not a Clerk user id.",
+        responses=problems(*WITH_BODY, 401, 403, 404, 410, 503),
     )
     async def ensure(self, data: JSONBody[EnsureUserRequest], runtime: NamedDependency[Runtime]) -> EnsuredUser:
         return await ensure_user(
             runtime.database, runtime.clerk, runtime.user_creations, runtime.pending_profiles, data.clerk_id
         )
 
-    @get("/changes", summary="The users' changes feed (deleted, banned, unbanned, locked, unlocked), in commit order")
+    @get(
+        "/changes",
+        summary="The users' changes feed (deleted, banned, unbanned, locked, unlocked), in commit order",
+        responses=problems(400, 401, 503),
+    )
     async def changes(
         self,
         runtime: NamedDependency[Runtime],
@@ -48,6 +56,10 @@ class InternalUsersController(Controller):
             routine_request()  # followers poll about once a second: only what they are handed is worth a line
         return page
 
-    @get("/{clerk_id:str}", summary="Return the stored user, tombstones included")
+    @get(
+        "/{clerk_id:str}",
+        summary="Return the stored user, tombstones included",
+        responses=problems(401, 404, 422, 503),
+    )
     async def read(self, clerk_id: FromPath[str], runtime: NamedDependency[Runtime]) -> UserResponse:
         return UserResponse(user=await find_user(runtime.database, clerk_id))

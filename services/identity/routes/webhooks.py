@@ -1,22 +1,26 @@
 """Clerk's webhooks, delivered by Svix: verified over the raw body as it arrived, then applied exactly once."""
 
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
 from litestar import Request, post
 from litestar.di import NamedDependency
+from litestar.params import HeaderParameter
 from svix.webhooks import WebhookVerificationError
 
+from libs.common.openapi import problems
 from services.identity.errors import InvalidWebhookSignature
 from services.identity.metrics import WEBHOOK_EVENTS
 from services.identity.runtime import Runtime
 from services.identity.users import WebhookOutcome, apply_clerk_event
 
-SVIX_HEADERS = ("svix-id", "svix-timestamp", "svix-signature")
-
 
 class WebhookReceipt(msgspec.Struct, frozen=True):
     outcome: WebhookOutcome
+
+
+def _svix_header(name: str) -> Any:
+    return HeaderParameter(name=name, description="Set by Svix, signed over the raw body (its webhook verification).")
 
 
 @post(
@@ -27,12 +31,19 @@ class WebhookReceipt(msgspec.Struct, frozen=True):
     description=(
         "Point Clerk's webhook endpoint here. 2xx tells Svix 'done, do not retry'; 503 (database down) makes it "
         "redeliver later; a missing, wrong or stale signature (svix-id, svix-timestamp, svix-signature over the "
-        "raw body) is 401 and changes nothing."
+        "raw body) is 401 and changes nothing; a signed event we cannot read is 400 (Svix retries it)."
     ),
+    responses=problems(400, 401, 408, 413, 503),
 )
-async def receive_clerk_webhook(request: Request[Any, Any, Any], runtime: NamedDependency[Runtime]) -> WebhookReceipt:
+async def receive_clerk_webhook(
+    request: Request[Any, Any, Any],
+    runtime: NamedDependency[Runtime],
+    svix_id: Annotated[str | None, _svix_header("svix-id")] = None,
+    svix_timestamp: Annotated[str | None, _svix_header("svix-timestamp")] = None,
+    svix_signature: Annotated[str | None, _svix_header("svix-signature")] = None,
+) -> WebhookReceipt:
     body = await request.body()  # the bytes Svix signed: never parsed before they are verified
-    headers = {name: request.headers.get(name, "") for name in SVIX_HEADERS}
+    headers = {"svix-id": svix_id or "", "svix-timestamp": svix_timestamp or "", "svix-signature": svix_signature or ""}
     try:
         runtime.svix_verifier.verify(body, headers)
     except (WebhookVerificationError, ValueError) as error:  # a signature header without a comma: ValueError

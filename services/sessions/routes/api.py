@@ -9,16 +9,19 @@ from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
-from services.sessions.agent_reports import InterviewDetail, TranscriptPage, read_interview, read_transcript
-from services.sessions.auth import ClerkSession
+from libs.common.openapi import WITH_BODY, problems
+from services.sessions.auth.tokens import ClerkSession
 from services.sessions.interviews import (
     LISTED_BY_DEFAULT,
+    InterviewDetail,
     InterviewPage,
-    StartRequest,
+    TranscriptPage,
     list_interviews,
-    start_interview,
+    read_interview,
+    read_transcript,
 )
 from services.sessions.runtime import Runtime
+from services.sessions.starts import StartRequest, start_interview
 
 AuthedRequest = Request[ClerkSession, None, Any]
 InterviewStatus = Literal["created", "active", "ended", "expired"]
@@ -44,6 +47,12 @@ class TokenResponse(msgspec.Struct, frozen=True):
     participant_token: str
 
 
+SIGNED_IN = (401, 403, 503)
+"""What every `/api/*` route can answer: no valid session token, a cookie from elsewhere, the database down."""
+START_REFUSALS = (*SIGNED_IN, 429)
+"""A start's own: 403 also for a user Clerk deleted, banned or locked, or a field the caller may not set; 429 at
+`MAX_OPEN_INTERVIEWS_PER_USER`; 503 also for identity unavailable."""
+
 NO_STORE = CacheControlHeader(no_store=True)  # a token must not be kept by a cache on the way
 
 
@@ -56,6 +65,7 @@ class LiveKitController(Controller):
         status_code=200,
         summary="Start an interview (agent-starter frontends)",
         cache_control=NO_STORE,
+        responses=problems(*WITH_BODY, *START_REFUSALS),
     )
     async def connection_details(
         self,
@@ -77,7 +87,9 @@ class LiveKitController(Controller):
         "/token",
         status_code=201,
         summary="LiveKit's standardized token endpoint: start or rejoin",
+        description="409: `room_name` names one of your interviews that has ended or expired.",
         cache_control=NO_STORE,
+        responses=problems(*WITH_BODY, *START_REFUSALS, 409),
     )
     async def token(
         self,
@@ -93,7 +105,7 @@ class InterviewsController(Controller):
     path = "/interviews"
     tags = ("interviews",)
 
-    @get("/", summary="Your interviews, newest first")
+    @get("/", summary="Your interviews, newest first", responses=problems(400, *SIGNED_IN))
     async def list_mine(
         self,
         request: AuthedRequest,
@@ -110,13 +122,21 @@ class InterviewsController(Controller):
             runtime.database, request.user.user_id, statuses=statuses, cursor=cursor, limit=limit
         )
 
-    @get("/{interview_id:uuid}", summary="One of your interviews, with its agent's report")
+    @get(
+        "/{interview_id:uuid}",
+        summary="One of your interviews, with its agent's report",
+        responses=problems(*SIGNED_IN, 404),
+    )
     async def read_mine(
         self, request: AuthedRequest, interview_id: FromPath[uuid.UUID], runtime: NamedDependency[Runtime]
     ) -> InterviewDetail:
         return await read_interview(runtime.database, request.user.user_id, interview_id)
 
-    @get("/{interview_id:uuid}/transcript", summary="Your interview's transcript, in order")
+    @get(
+        "/{interview_id:uuid}/transcript",
+        summary="Your interview's transcript, in order",
+        responses=problems(400, *SIGNED_IN, 404),
+    )
     async def read_transcript(
         self,
         request: AuthedRequest,

@@ -6,6 +6,7 @@ import msgspec
 from litestar import Request, post
 from litestar.di import NamedDependency
 
+from libs.common.openapi import problems
 from services.sessions.livekit_webhooks import read_livekit_webhook
 from services.sessions.room_events import apply_livekit_event
 from services.sessions.runtime import Runtime
@@ -15,7 +16,17 @@ class LiveKitReceipt(msgspec.Struct, frozen=True):
     outcome: str
 
 
-@post("/webhooks/livekit", status_code=200, tags=["webhooks"], summary="Receive a LiveKit server webhook")
+@post(
+    "/webhooks/livekit",
+    status_code=200,
+    tags=["webhooks"],
+    summary="Receive a LiveKit server webhook",
+    description="Point LiveKit's webhook configuration here. `Authorization` carries the JWT LiveKit signs with the "
+    "API key pair over the body's sha256 (no `Bearer`): a wrong one is 401 and changes nothing; a signed event "
+    "we cannot read is 400.",
+    security=[{"LiveKitWebhookSignature": []}],
+    responses=problems(400, 401, 408, 413, 503),
+)
 async def receive_livekit_webhook(
     request: Request[Any, Any, Any],
     runtime: NamedDependency[Runtime],

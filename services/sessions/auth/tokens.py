@@ -9,30 +9,23 @@ tokens from JWT templates, signed by the same keys but without one, are not sess
 Clerk user id, and the JSON type of every claim it reads.
 """
 
-import asyncio
 import itertools
 import logging
 import time
-from types import TracebackType
 from typing import Any, Self
 from urllib.parse import urlsplit
 
-import aiohttp
 import jwt
 import msgspec
-from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
-from litestar.connection import ASGIConnection
-from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
 from libs.common.clerk_ids import is_clerk_user_id
-from libs.common.internal_auth import bearer_token
-from services.sessions.errors import CrossSiteRequest, InvalidSessionToken
-from services.sessions.settings import MIN_RSA_BITS, SessionsSettings, rsa_public_key
+from services.sessions.auth.keys import ClerkKeys
+from services.sessions.errors import InvalidSessionToken
+from services.sessions.settings import SessionsSettings
 
 logger = logging.getLogger(__name__)
 
 LEEWAY_SECONDS = 5
-JWKS_REFETCH_INTERVAL_SECONDS = 5  # unknown kids refetch the JWKS at most this often, whoever sends them
 
 
 class ClerkSession(msgspec.Struct, frozen=True):
@@ -40,74 +33,6 @@ class ClerkSession(msgspec.Struct, frozen=True):
 
     user_id: str
     session_id: str
-
-
-def usable_jwks_keys(jwks: object) -> dict[str, RSAPublicKey]:
-    """The signing keys of a JWKS document, by `kid`: RSA keys of at least 2048 bits whose `use` is `sig` or
-    unstated; every other key (encryption keys, other types, short keys, keys without a kid) is left out."""
-    keys: dict[str, RSAPublicKey] = {}
-    for key in jwt.PyJWKSet.from_dict(jwks).keys:  # type: ignore[arg-type]
-        public = key.key
-        if not key.key_id or key.public_key_use not in (None, "sig") or not isinstance(public, RSAPublicKey):
-            continue
-        if public.key_size < MIN_RSA_BITS:
-            logger.warning("ignored JWKS key %s: RSA keys under %d bits are refused", key.key_id, MIN_RSA_BITS)
-            continue
-        keys[key.key_id] = public
-    return keys
-
-
-class ClerkKeys:
-    """The public keys session tokens may be signed with: one PEM, or a JWKS fetched on first use, kept, and
-    refetched when a token names a `kid` it does not hold (how Clerk rotates keys), at most once every 5 s
-    so that tokens with made-up kids cannot turn into a request to Clerk each. Open for the app's life (its
-    HTTP session to the JWKS URL)."""
-
-    def __init__(self, *, pem: str = "", jwks_url: str = "") -> None:
-        self._pem_key = rsa_public_key(pem) if pem else None
-        self._jwks_url = jwks_url
-        self._keys: dict[str, RSAPublicKey] = {}
-        self._fetched_at = float("-inf")
-        self._lock = asyncio.Lock()
-        self._http: aiohttp.ClientSession | None = None
-
-    async def __aenter__(self) -> Self:
-        if self._jwks_url:
-            self._http = aiohttp.ClientSession(
-                timeout=aiohttp.ClientTimeout(total=3, sock_connect=1), cookie_jar=aiohttp.DummyCookieJar()
-            )
-        return self
-
-    async def __aexit__(self, *_: type[BaseException] | BaseException | TracebackType | None) -> None:
-        if self._http is not None:
-            await self._http.close()
-
-    async def key_for(self, kid: object) -> RSAPublicKey:
-        """The key a token whose header names `kid` must be signed with: with a PEM there is one, with a
-        JWKS the `kid` picks it."""
-        if self._pem_key is not None:
-            return self._pem_key
-        if not isinstance(kid, str):
-            raise InvalidSessionToken("The session token names no key (kid).")
-        if kid not in self._keys:
-            await self._refresh()
-        if kid not in self._keys:
-            raise InvalidSessionToken("The session token is signed with an unknown key.")
-        return self._keys[kid]
-
-    async def _refresh(self) -> None:
-        assert self._http is not None, "ClerkKeys used outside the app's lifespan"
-        async with self._lock:
-            if time.monotonic() - self._fetched_at < JWKS_REFETCH_INTERVAL_SECONDS:
-                return
-            self._fetched_at = time.monotonic()
-            try:
-                async with self._http.get(self._jwks_url) as response:
-                    response.raise_for_status()
-                    jwks = msgspec.json.decode(await response.read())
-                self._keys = usable_jwks_keys(jwks)
-            except (TimeoutError, aiohttp.ClientError, jwt.PyJWKSetError, msgspec.DecodeError) as error:
-                logger.error("could not fetch Clerk's JWKS (%s); check CLERK_JWKS_URL", type(error).__name__)
 
 
 class SessionClaims(msgspec.Struct, frozen=True):
@@ -231,52 +156,6 @@ def _names_audience(aud: object, audience: str) -> bool:
     if isinstance(aud, str):
         return aud == audience
     return isinstance(aud, list) and all(isinstance(item, str) for item in aud) and audience in aud
-
-
-SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
-
-
-def refuse_cross_site_cookie_request(
-    connection: ASGIConnection[Any, Any, Any, Any], authorized_origins: frozenset[str]
-) -> None:
-    """A request that proves itself by the `__session` cookie alone could have been sent by any site the user
-    visits (the browser attaches the cookie). It is served only when it demonstrably comes from the app:
-    an `Origin` it sends must be an authorized one, and a write must carry an authorized `Origin` (when origins
-    are configured) and a JSON body, which no cross-site form or simple request can send without a preflight.
-    A read without `Origin` is a same-origin read (browsers omit it there) and changes nothing, so it passes.
-    """
-    origin = connection.headers.get("origin")
-    if authorized_origins and origin is not None and origin not in authorized_origins:
-        raise CrossSiteRequest("This origin may not use the session cookie; send the token as a Bearer header.")
-    if connection.scope.get("method") in SAFE_METHODS:
-        return
-    if authorized_origins and origin is None:
-        raise CrossSiteRequest("A write authenticated by the session cookie must send an authorized Origin.")
-    media_type = connection.headers.get("content-type", "").partition(";")[0].strip().lower()
-    if media_type != "application/json":
-        raise CrossSiteRequest("A write authenticated by the session cookie must send a JSON body.")
-
-
-class ClerkAuthenticationMiddleware(AbstractAuthenticationMiddleware):
-    """Every `/api/*` request carries a valid Clerk session; `request.user` is its `ClerkSession`.
-
-    The `Authorization: Bearer` header wins over the `__session` cookie; a cookie-only request must also pass
-    `refuse_cross_site_cookie_request`.
-    """
-
-    def __init__(self, app: Any, verifier: SessionVerifier, browser_origins: frozenset[str], **kwargs: Any) -> None:
-        super().__init__(app, **kwargs)
-        self._verifier = verifier
-        self._browser_origins = browser_origins
-
-    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
-        token = bearer_token(connection.scope)
-        if token is None:
-            token = connection.cookies.get("__session") or None
-            if token is None:
-                raise InvalidSessionToken("A Clerk session token is required (Authorization: Bearer or __session).")
-            refuse_cross_site_cookie_request(connection, self._browser_origins)
-        return AuthenticationResult(user=await self._verifier.verify(token), auth=None)
 
 
 def session_verifier(settings: SessionsSettings) -> SessionVerifier:
