@@ -36,6 +36,14 @@ COUNTERS: dict[str, set[str]] = {
     "sessions_interviews_past_report_grace_total": {"outcome"},
     "sessions_requests_total": ROUTE_LABELS,
     "sessions_requests_error_total": ROUTE_LABELS,
+    "identity_background_failures_total": {"task"},
+    "sessions_background_failures_total": {"task"},
+}
+# libs/common/background.py's, per service and task.
+GAUGES: dict[str, set[str]] = {
+    f"{service}_background_{name}": {"task"}
+    for service in ("identity", "sessions")
+    for name in ("last_success_timestamp_seconds", "interval_seconds")
 }
 HISTOGRAMS: dict[str, set[str]] = {
     "identity_webhook_lag_seconds": set(),
@@ -56,7 +64,7 @@ CLUSTER: dict[str, set[str]] = {
 
 def known_series() -> dict[str, set[str]]:
     """Every series name a rule may select, with the labels it may match on."""
-    series = {name: labels | TARGET_LABELS for name, labels in {**COUNTERS, **CLUSTER}.items()}
+    series = {name: labels | TARGET_LABELS for name, labels in {**COUNTERS, **GAUGES, **CLUSTER}.items()}
     for name, labels in HISTOGRAMS.items():
         series[f"{name}_bucket"] = labels | {"le"} | TARGET_LABELS
         series[f"{name}_count"] = labels | TARGET_LABELS

@@ -27,7 +27,7 @@ def run_schemathesis(base_url: str, authorization: str, workdir: Path) -> subpro
             "--header",
             f"Authorization: {authorization}",
             "--checks",
-            "not_a_server_error,response_schema_conformance",
+            "not_a_server_error,response_schema_conformance,status_code_conformance,content_type_conformance",
             "--max-examples",
             "25",
             "--seed",
