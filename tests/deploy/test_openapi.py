@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from deploy.dev.tools import npm_package
+from deploy.dev.tools import debian_tool, npm_package
 from deploy.openapi import OPENAPI_DIR, documents, render
 
 
@@ -48,7 +48,13 @@ def test_a_generated_typescript_client_types_the_start_routes_refusals_as_proble
     package = npm_package(*OPENAPI_TYPESCRIPT)
     generated = tmp_path / "sessions.ts"
     subprocess.run(
-        ["node", str(package / "bin" / "cli.js"), str(OPENAPI_DIR / "sessions.json"), "-o", str(generated)],
+        [
+            debian_tool("node", "nodejs"),
+            str(package / "bin" / "cli.js"),
+            str(OPENAPI_DIR / "sessions.json"),
+            "-o",
+            str(generated),
+        ],
         check=True,
         capture_output=True,
         timeout=120,
