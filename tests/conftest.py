@@ -38,10 +38,13 @@ def svix_secret() -> str:
 
 
 @pytest.fixture(scope="session")
-def clerk_standin(tmp_path_factory: pytest.TempPathFactory, svix_secret: str) -> Iterator[ServiceProcess]:
-    """The Clerk stand-in as a real process (Backend API + control API), shared by the run."""
+def clerk_standin(
+    tmp_path_factory: pytest.TempPathFactory, svix_secret: str, clerk_keys: ClerkKeyPair
+) -> Iterator[ServiceProcess]:
+    """The Clerk stand-in as a real process (Backend API, control API, session tokens signed with the instance's
+    key), shared by the run."""
     log = Path(tmp_path_factory.mktemp("clerk")) / "clerk.log"
-    env = clerk_environment(secrets_for_tests(svix_secret))
+    env = clerk_environment(secrets_for_tests(svix_secret, clerk_keys))
     process = ServiceProcess(CLERK_STANDIN, env, log, ready_path=READY_PATHS["clerk"]).start()
     yield process
     process.stop()

@@ -231,8 +231,10 @@ class ServiceProcess:
 
 
 def clerk_environment(secrets: DevSecrets, *, webhook_url: str | None = None) -> dict[str, str]:
-    """The Clerk stand-in's: the Backend API key it accepts, and where it delivers signed webhooks (if any)."""
+    """The Clerk stand-in's: the Backend API key it accepts, where it delivers signed webhooks (if any), and the
+    instance's signing key (if any), with which it mints session tokens as Clerk's Frontend API does."""
     env = {"CLERK_SECRET_KEY": secrets.clerk_secret_key, "CLERK_WEBHOOK_SIGNING_SECRET": secrets.svix_secret}
+    env |= {"CLERK_JWT_PRIVATE_KEY": secrets.jwt_private_pem} if secrets.jwt_private_pem else {}
     return env | ({"CLERK_WEBHOOK_URL": webhook_url} if webhook_url else {})
 
 

@@ -11,7 +11,7 @@ from libs.common.internal_auth import internal_token_middleware
 from services.identity.clerk import ClerkClient
 from services.identity.pending_profiles import PendingProfiles
 from services.identity.retention import pruning_task
-from services.identity.routes.internal import InternalUsersController
+from services.identity.routes.internal import InternalOrganizationsController, InternalUsersController
 from services.identity.routes.webhooks import receive_clerk_webhook
 from services.identity.runtime import Runtime
 from services.identity.settings import IdentitySettings, load_identity_settings
@@ -33,7 +33,7 @@ def create_app(settings: IdentitySettings) -> Litestar:
     runtime = Runtime(database, clerk, UserCreations(), pending, svix_verifier)
     internal = Router(
         path="/",
-        route_handlers=[InternalUsersController],
+        route_handlers=[InternalUsersController, InternalOrganizationsController],
         middleware=[internal_token_middleware(settings.internal_api_tokens)],
         security=[{"InternalToken": []}],
     )

@@ -1,7 +1,8 @@
-"""The users' changes feed: deletions, bans and locks, in commit order, for downstream services to follow.
+"""The changes feeds: users' deletions, bans and locks, and organizations' deletions, each in commit order, for
+downstream services to follow.
 
-Each change is written by a trigger on `users`, in the transaction of the user write it describes (a
-transactional outbox): none is lost, none is published for a write that rolled back. The feed is read in
+Each change is written by a trigger on `users` (or `organizations`), in the transaction of the write it describes
+(a transactional outbox): none is lost, none is published for a write that rolled back. A feed is read in
 (transaction id, position) order and only below the oldest transaction still in flight, so a row can never
 appear behind a cursor a reader already holds: a reader that resumes from its last cursor misses nothing.
 Delivery is at-least-once from the reader's side (it may re-read a page it did not finish).
@@ -12,11 +13,12 @@ import uuid
 from datetime import datetime
 from typing import Literal
 
+import asyncpg
 import msgspec
 
 from libs.common.db import Database
 from libs.common.errors import InvalidCursor
-from services.identity import store
+from services.identity import organization_store, store
 
 Change = Literal["deleted", "banned", "unbanned", "locked", "unlocked"]
 _CURSOR = re.compile(r"(\d{1,19})\.(\d{1,19})")
@@ -38,6 +40,20 @@ class ChangesPage(msgspec.Struct, frozen=True):
     next_cursor: str | None
 
 
+class OrganizationChange(msgspec.Struct, frozen=True, kw_only=True):
+    cursor: str
+    change: Literal["organization_deleted"]
+    org_id: str
+    at: datetime
+
+
+class OrganizationChangesPage(msgspec.Struct, frozen=True):
+    """As `ChangesPage`, for the organizations' feed."""
+
+    items: list[OrganizationChange]
+    next_cursor: str | None
+
+
 def _position(cursor: str | None) -> tuple[int, int]:
     if not cursor:
         return (0, 0)
@@ -47,19 +63,31 @@ def _position(cursor: str | None) -> tuple[int, int]:
     return int(match[1]), int(match[2])
 
 
+def _cursor(row: asyncpg.Record) -> str:
+    return f"{row['xact']}.{row['position']}"
+
+
 async def changes_after(database: Database, after: str | None, limit: int) -> ChangesPage:
-    """Up to `limit` changes after the cursor `after` (from the beginning when empty), oldest first."""
+    """Up to `limit` users' changes after the cursor `after` (from the beginning when empty), oldest first."""
     xact, position = _position(after)
     async with database.connection() as conn:
         found = await store.changes_after(conn, xact, position, limit)
     items = [
         UserChange(
-            cursor=f"{row['xact']}.{row['position']}",
-            clerk_id=row["clerk_id"],
-            user_id=row["user_id"],
-            change=row["change"],
-            at=row["at"],
+            cursor=_cursor(row), clerk_id=row["clerk_id"], user_id=row["user_id"], change=row["change"], at=row["at"]
         )
         for row in found
     ]
     return ChangesPage(items=items, next_cursor=items[-1].cursor if items else after or None)
+
+
+async def organization_changes_after(database: Database, after: str | None, limit: int) -> OrganizationChangesPage:
+    """Up to `limit` organizations' changes after the cursor `after`, oldest first."""
+    xact, position = _position(after)
+    async with database.connection() as conn:
+        found = await organization_store.changes_after(conn, xact, position, limit)
+    items = [
+        OrganizationChange(cursor=_cursor(row), change=row["change"], org_id=row["org_id"], at=row["at"])
+        for row in found
+    ]
+    return OrganizationChangesPage(items=items, next_cursor=items[-1].cursor if items else after or None)

@@ -96,7 +96,56 @@ class ClerkObjectId(msgspec.Struct, frozen=True):
     id: str
 
 
+ClerkOrganizationId = Annotated[str, msgspec.Meta(pattern=r"^org_[A-Za-z0-9]{1,59}\Z")]
+
+
+class ClerkOrganization(msgspec.Struct, frozen=True, kw_only=True):
+    """Clerk's Organization object (`organization.created`/`organization.updated` data); other fields (metadata,
+    counts, settings) are ignored."""
+
+    id: ClerkOrganizationId
+    name: Text | None = None
+    slug: Text | None = None
+    created_at: Millis
+    updated_at: Millis
+
+    def to_profile(self) -> "OrganizationProfile":
+        return OrganizationProfile(
+            clerk_org_id=self.id,
+            name=self.name,
+            slug=self.slug,
+            clerk_created_at=_from_millis(self.created_at),
+            clerk_updated_at=_from_millis(self.updated_at),
+        )
+
+
+class OrganizationProfile(msgspec.Struct, frozen=True, kw_only=True):
+    """What Clerk says about an organization at `clerk_updated_at`, reduced to what we keep."""
+
+    clerk_org_id: str
+    name: str | None
+    slug: str | None
+    clerk_created_at: datetime
+    clerk_updated_at: datetime
+
+
+class ClerkOrganizationEvent(msgspec.Struct, frozen=True):
+    type: Literal["organization.created", "organization.updated"]
+    data: ClerkOrganization
+
+
+class ClerkDeletedOrganization(msgspec.Struct, frozen=True):
+    id: ClerkOrganizationId
+    deleted: bool = True
+
+
+class ClerkOrganizationDeletedEvent(msgspec.Struct, frozen=True):
+    type: Literal["organization.deleted"]
+    data: ClerkDeletedOrganization
+
+
 USER_EVENT_TYPES = frozenset({"user.created", "user.updated"})
+ORGANIZATION_EVENT_TYPES = frozenset({"organization.created", "organization.updated"})
 
 
 def _from_millis(millis: int) -> datetime:

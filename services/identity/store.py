@@ -61,7 +61,7 @@ RETURNING id
 # then the record of the delivery with what the write did. Atomic, one round trip. Two deliveries of one
 # message at once: both may try the write (the second finds it already done: its guard refuses), and the
 # second's record waits on the first's, then yields nothing: it is reported as a duplicate.
-_DELIVERY = """
+DELIVERY = """
 WITH fresh AS (SELECT NOT EXISTS (SELECT 1 FROM webhook_events WHERE svix_id = $1) AS delivery),
 written AS ({write} RETURNING (xmax = 0) AS inserted),
 recorded AS (
@@ -73,14 +73,14 @@ recorded AS (
 )
 SELECT (SELECT outcome FROM recorded) AS outcome, COALESCE((SELECT inserted FROM written), false) AS inserted
 """
-_DELIVER_PROFILE = _DELIVERY.format(
+_DELIVER_PROFILE = DELIVERY.format(
     write=f"""{_PROFILE_INTO}
     SELECT $3, $5::text, $6::text, $7::text, $8::text, $9::text, $10::text, $11::timestamptz, $12::timestamptz,
            $13::boolean, $14::boolean, 'webhook', 'complete'
     FROM fresh WHERE fresh.delivery
     {_PROFILE_GUARD}"""
 )
-_DELIVER_TOMBSTONE = _DELIVERY.format(
+_DELIVER_TOMBSTONE = DELIVERY.format(
     write=f"""{_TOMBSTONE_INTO} SELECT $3, 'webhook', 'complete', now() FROM fresh WHERE fresh.delivery
     {_TOMBSTONE_GUARD}"""
 )
@@ -142,14 +142,14 @@ async def deliver_profile(
 ) -> tuple[DeliveryOutcome, bool] | None:
     """Apply `profile` through the guarded upsert and record the delivery: (outcome, inserted), or None when
     this Svix message id was already recorded (a redelivery, which changes nothing)."""
-    row = await conn.fetchrow(_DELIVER_PROFILE, *_delivery_parameters(delivery), *_profile_parameters(profile))
+    row = await conn.fetchrow(_DELIVER_PROFILE, *delivery_parameters(delivery), *_profile_parameters(profile))
     assert row is not None  # the statement always yields one row
     return None if row["outcome"] is None else (row["outcome"], row["inserted"])
 
 
 async def deliver_tombstone(conn: asyncpg.Connection, delivery: Delivery) -> DeliveryOutcome | None:
     """Tombstone the user and record the delivery: the outcome, or None for a redelivery."""
-    row = await conn.fetchrow(_DELIVER_TOMBSTONE, *_delivery_parameters(delivery))
+    row = await conn.fetchrow(_DELIVER_TOMBSTONE, *delivery_parameters(delivery))
     assert row is not None
     outcome: DeliveryOutcome | None = row["outcome"]
     return outcome
@@ -157,7 +157,7 @@ async def deliver_tombstone(conn: asyncpg.Connection, delivery: Delivery) -> Del
 
 async def deliver_ignored(conn: asyncpg.Connection, delivery: Delivery) -> DeliveryOutcome | None:
     """Record a delivery of a type we do not handle: "ignored", or None for a redelivery."""
-    outcome: DeliveryOutcome | None = await conn.fetchval(_DELIVER_IGNORED, *_delivery_parameters(delivery))
+    outcome: DeliveryOutcome | None = await conn.fetchval(_DELIVER_IGNORED, *delivery_parameters(delivery))
     return outcome
 
 
@@ -201,7 +201,7 @@ def _profile_parameters(profile: UserProfile) -> tuple[object, ...]:
     )
 
 
-def _delivery_parameters(delivery: Delivery) -> tuple[str, str, str | None, int | None]:
+def delivery_parameters(delivery: Delivery) -> tuple[str, str, str | None, int | None]:
     return delivery.svix_id, delivery.event_type, delivery.clerk_id, delivery.event_timestamp
 
 

@@ -50,3 +50,29 @@ class UserChanges(Table, tablename="user_changes"):
     user_id = UUID()
     change = Varchar(length=16)  # deleted | banned | unbanned | locked | unlocked
     at = Timestamptz(default=TimestamptzNow())
+
+
+class Organizations(Table, tablename="organizations"):
+    """One row per Clerk organization, ever: a deleted one keeps its row as a tombstone (`deleted_at`), so no
+    late event brings it back (Clerk never reuses ids)."""
+
+    id = UUID(primary_key=True)
+    clerk_org_id = Varchar(length=64, unique=True, index=False)
+    name = Text(null=True, default=None)
+    slug = Text(null=True, default=None)
+    clerk_created_at = Timestamptz(null=True, default=None)
+    clerk_updated_at = Timestamptz(null=True, default=None)
+    deleted_at = Timestamptz(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class OrganizationChanges(Table, tablename="organization_changes"):
+    """The organizations' changes feed (a transactional outbox, like `user_changes`): a row per deletion, written by
+    a trigger on `organizations` in the transaction of the write it describes (see the migration)."""
+
+    position = BigSerial(primary_key=True)
+    xact = BigInt()  # the writing transaction's id: read in (xact, position) order, as the users' feed
+    org_id = Varchar(length=64)
+    change = Varchar(length=32)  # organization_deleted
+    at = Timestamptz(default=TimestamptzNow())

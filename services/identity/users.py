@@ -1,14 +1,12 @@
 """The identity domain: the only code that decides what happens to a user row.
 
 Both entry points, `ensure_user` (the RPC the sessions service calls before an interview of a user it has
-not confirmed lately) and `apply_clerk_event` (Clerk's webhooks), write through the guarded statements of
-`store`, so whichever arrives first, however often and in whatever order, the table converges to Clerk's
-latest state.
+not confirmed lately) and `clerk_events.apply_clerk_event` (Clerk's webhooks), write through the guarded
+statements of `store`, so whichever arrives first, however often and in whatever order, the table converges to
+Clerk's latest state.
 """
 
 import logging
-import re
-import time
 from typing import Literal
 
 import msgspec
@@ -19,22 +17,14 @@ from libs.common.request_context import annotate_request
 from libs.common.single_flight import SingleFlight
 from services.identity import store
 from services.identity.clerk import ClerkClient, ClerkUnavailable
-from services.identity.clerk_payloads import (
-    USER_EVENT_TYPES,
-    ClerkEventHead,
-    ClerkUserDeletedEvent,
-    ClerkUserEvent,
-    decode,
-)
 from services.identity.errors import (
     MalformedClerkId,
-    MalformedWebhook,
     UserBanned,
     UserDeleted,
     UserLocked,
     UserNotFound,
 )
-from services.identity.metrics import USERS_CREATED, WEBHOOK_EVENTS, WEBHOOK_LAG
+from services.identity.metrics import USERS_CREATED
 from services.identity.pending_profiles import PendingProfiles
 from services.identity.profiles import User
 
@@ -136,62 +126,3 @@ async def find_user(database: Database, clerk_id: str) -> User:
     if user is None:
         raise UserNotFound(f"No user {clerk_id} is stored here.")
     return user
-
-
-_user_event = msgspec.json.Decoder(ClerkUserEvent)
-_deleted_event = msgspec.json.Decoder(ClerkUserDeletedEvent)
-_event_head = msgspec.json.Decoder(ClerkEventHead)
-_SVIX_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")  # what webhook_events.svix_id holds
-
-
-async def apply_clerk_event(database: Database, svix_id: str, body: bytes) -> WebhookOutcome:
-    """Apply one verified Clerk webhook exactly once, in one statement (`store.deliver_*`).
-
-    A repeated `svix_id` is a `duplicate` and changes nothing; a profile not newer than the stored one, or
-    any event about a tombstoned user, is `stale`; types other than user.created/updated/deleted are
-    `ignored`. If the database fails midway nothing is kept, and the error (503) makes Svix redeliver.
-    """
-    if not _SVIX_ID.fullmatch(svix_id):
-        WEBHOOK_EVENTS.labels("unknown", "malformed").inc()
-        raise MalformedWebhook("The svix-id header is not a Svix message id.")
-    try:
-        head = decode(_event_head, body)
-        if head.type in USER_EVENT_TYPES:
-            event: ClerkUserEvent | ClerkUserDeletedEvent | None = decode(_user_event, body)
-        elif head.type == "user.deleted":
-            event = decode(_deleted_event, body)
-        else:
-            event = None
-    except msgspec.DecodeError as error:
-        WEBHOOK_EVENTS.labels("unknown", "malformed").inc()
-        raise MalformedWebhook(f"Webhook {svix_id} does not match Clerk's event schema: {error}") from error
-    clerk_id = event.data.id if event is not None else None
-
-    delivery = store.Delivery(svix_id, head.type, clerk_id, head.timestamp)
-    created = False
-    async with database.connection() as conn:
-        if isinstance(event, ClerkUserEvent):
-            written = await store.deliver_profile(conn, delivery, event.data.to_profile())
-            outcome, created = written if written is not None else (None, False)
-        elif isinstance(event, ClerkUserDeletedEvent):
-            outcome = await store.deliver_tombstone(conn, delivery)
-        else:
-            outcome = await store.deliver_ignored(conn, delivery)
-    if outcome is None:
-        result: WebhookOutcome = "duplicate"
-    else:
-        result = outcome
-        if created:
-            USERS_CREATED.labels("webhook", "").inc()
-        _observe_lag(head.timestamp)
-    WEBHOOK_EVENTS.labels(head.type, result).inc()
-    annotate_request(svix_id=svix_id, event_type=head.type, outcome=result, clerk_id=clerk_id)
-    return result
-
-
-def _observe_lag(event_timestamp: int | None) -> None:
-    if event_timestamp is None:
-        return
-    # Clerk documents milliseconds; accept seconds too rather than record a lag of decades.
-    seconds = event_timestamp / 1000 if event_timestamp > 10**11 else event_timestamp
-    WEBHOOK_LAG.observe(max(0.0, time.time() - seconds))

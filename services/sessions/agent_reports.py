@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import msgspec
 
 from libs.common.db import Database
+from libs.common.json_bounds import bounded_json
 from libs.common.request_context import annotate_request
 from services.sessions import report_store
 from services.sessions.agent_auth import AgentGrant
@@ -59,13 +60,13 @@ class ReportReceipt(msgspec.Struct, frozen=True):
     version: int
 
 
-def _refused(reason: str, problem: Exception) -> Exception:
+def refuse(reason: str, problem: Exception) -> Exception:
     AGENT_WRITES_REFUSED.labels(reason).inc()
     return problem
 
 
 def _too_large(detail: str) -> Exception:
-    return _refused("too_large", AgentWriteTooLarge(detail))
+    return refuse("too_large", AgentWriteTooLarge(detail))
 
 
 def _check_bytes(field: str, text: str, max_bytes: int) -> None:
@@ -78,46 +79,22 @@ def _check_batch(batch: TranscriptBatch) -> None:
     """The rules across fields, which the struct cannot state: each `seq` once, no segment ending before it
     starts; then each text's size in bytes."""
     if len({segment.seq for segment in batch.segments}) != len(batch.segments):
-        raise _refused("invalid", InvalidTranscript("segments[].seq repeats within the batch; each seq names one."))
+        raise refuse("invalid", InvalidTranscript("segments[].seq repeats within the batch; each seq names one."))
     for segment in batch.segments:
         if segment.ended_at_ms < segment.started_at_ms:
-            raise _refused(
+            raise refuse(
                 "invalid", InvalidTranscript(f"segments[seq={segment.seq}].ended_at_ms is before its started_at_ms.")
             )
     for segment in batch.segments:
         _check_bytes(f"segments[seq={segment.seq}].text", segment.text, MAX_SEGMENT_TEXT_BYTES)
 
 
-def json_depth(raw: bytes) -> int:
-    """How deeply `raw` (valid JSON) nests arrays and objects; brackets inside strings do not count."""
-    depth = deepest = 0
-    in_string = escaped = False
-    for byte in raw:
-        if in_string:
-            if escaped:
-                escaped = False
-            elif byte == 0x5C:  # backslash
-                escaped = True
-            elif byte == 0x22:  # quote
-                in_string = False
-        elif byte == 0x22:
-            in_string = True
-        elif byte in (0x5B, 0x7B):  # [ {
-            depth += 1
-            deepest = max(deepest, depth)
-        elif byte in (0x5D, 0x7D):  # ] }
-            depth -= 1
-    return deepest
-
-
 def _checked_data(report: ReportWrite) -> bytes:
     """The report's `data` as JSON, within its bounds."""
     _check_bytes("summary", report.summary, MAX_SUMMARY_BYTES)
-    data = msgspec.json.encode(report.data)
-    if len(data) > MAX_DATA_BYTES:
-        raise _too_large(f"data is over {MAX_DATA_BYTES} bytes encoded.")
-    if json_depth(data) > MAX_DATA_DEPTH:
-        raise _too_large(f"data nests deeper than {MAX_DATA_DEPTH} levels.")
+    data, problem = bounded_json(report.data, max_bytes=MAX_DATA_BYTES, max_depth=MAX_DATA_DEPTH)
+    if problem:
+        raise _too_large(f"data {problem}.")
     return data
 
 
@@ -125,7 +102,7 @@ def check_grant(grant: AgentGrant) -> str:
     """The room the agent's token administers; checked before any interview is looked up, so a token that
     administers no interview's room (a candidate's own, say) learns nothing about any interview (403)."""
     if not grant.room_admin or grant.room is None or not is_interview_room(grant.room):
-        raise _refused(
+        raise refuse(
             "not_room_admin", AgentNotPermitted("The token does not grant roomAdmin over an interview's room.")
         )
     return grant.room
@@ -135,13 +112,13 @@ def _check_writable(
     interview: report_store.WritableInterview | None, interview_id: uuid.UUID, room: str, grace_seconds: int
 ) -> None:
     if interview is None:
-        raise _refused("unknown_interview", InterviewNotFound(f"No interview {interview_id}."))
+        raise refuse("unknown_interview", InterviewNotFound(f"No interview {interview_id}."))
     if interview.room_name != room:
-        raise _refused("other_room", AgentNotPermitted(f"The token does not administer interview {interview_id}."))
+        raise refuse("other_room", AgentNotPermitted(f"The token does not administer interview {interview_id}."))
     ended_long_ago = interview.status == "ended" and (interview.ended_seconds_ago or 0) > grace_seconds
     if interview.status == "expired" or ended_long_ago:
         state = "expired" if interview.status == "expired" else f"ended over {grace_seconds} s ago"
-        raise _refused("closed", ClosedToAgent(f"Interview {interview_id} {state}: it takes no more writes."))
+        raise refuse("closed", ClosedToAgent(f"Interview {interview_id} {state}: it takes no more writes."))
 
 
 async def write_transcript(
@@ -157,7 +134,7 @@ async def write_transcript(
         stored = await report_store.add_segments(conn, interview_id, segments)
         conflicts = await report_store.conflicting_seqs(conn, interview_id, segments)
         if conflicts:
-            raise _refused(
+            raise refuse(
                 "conflict", TranscriptConflict(f"Segments {conflicts} are stored with other content; none was stored.")
             )
         if stored and await report_store.count_segments(conn, interview_id) > MAX_SEGMENTS_PER_INTERVIEW:

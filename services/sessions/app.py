@@ -17,9 +17,12 @@ from libs.common.db import Database
 from services.sessions.agent_auth import AgentAuthenticationMiddleware
 from services.sessions.auth.middleware import ClerkAuthenticationMiddleware
 from services.sessions.auth.tokens import session_verifier
+from services.sessions.feeds import feed_task
 from services.sessions.identity_client import IdentityClient
 from services.sessions.livekit_rooms import LiveKitRooms
 from services.sessions.livekit_tokens import ParticipantTokens
+from services.sessions.organizations.erasure import ORGANIZATIONS_FEED
+from services.sessions.organizations.routes import org_router, redeem
 from services.sessions.reconciler import reconciler_tasks
 from services.sessions.room_removals import removals_task
 from services.sessions.routes.agent import AgentInterviewsController
@@ -27,7 +30,7 @@ from services.sessions.routes.api import InterviewsController, LiveKitController
 from services.sessions.routes.webhooks import receive_livekit_webhook
 from services.sessions.runtime import Runtime
 from services.sessions.settings import SessionsSettings, load_sessions_settings
-from services.sessions.user_feed import feed_task
+from services.sessions.user_feed import USERS_FEED
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +70,7 @@ def browser_cors(origins: tuple[str, ...]) -> CORSConfig | None:
         return None
     return CORSConfig(
         allow_origins=list(origins),
-        allow_methods=["GET", "POST"],
+        allow_methods=["GET", "POST", "PUT", "DELETE"],
         allow_headers=BROWSER_REQUEST_HEADERS,
         allow_credentials=True,
         expose_headers=["Retry-After", "X-Request-ID"],
@@ -91,7 +94,7 @@ def create_app(settings: SessionsSettings) -> Litestar:
     verifier = session_verifier(settings)
     api = Router(
         path="/api",
-        route_handlers=[LiveKitController, InterviewsController],
+        route_handlers=[LiveKitController, InterviewsController, org_router, redeem],
         middleware=[
             DefineMiddleware(
                 ClerkAuthenticationMiddleware, verifier=verifier, browser_origins=frozenset(settings.browser_origins)
@@ -127,7 +130,8 @@ def create_app(settings: SessionsSettings) -> Litestar:
                         settings.max_interview_seconds,
                         settings.agent_report_grace_seconds,
                     ),
-                    feed_task(database, identity),
+                    feed_task(USERS_FEED, database, identity),
+                    feed_task(ORGANIZATIONS_FEED, database, identity),
                     removals_task(database, rooms, settings.max_interview_seconds),
                 )
             ),

@@ -132,3 +132,67 @@ class AgentWriteTooLarge(Problem):
     status = 422
     slug = "agent-write-too-large"
     title_text = "Transcript or report beyond its bounds"
+
+
+class NoActiveOrganization(Problem):
+    status = 403
+    slug = "no-active-organization"
+    title_text = "No active organization"
+
+
+class NotARecruiter(Problem):
+    status = 403
+    slug = "not-a-recruiter"
+    title_text = "Not a recruiter of this organization"
+
+
+class TemplateNotFound(Problem):
+    status = 404
+    slug = "template-not-found"
+    title_text = "Template not found"
+
+
+class TemplateArchived(Problem):
+    """The template is archived: it takes no new version and no new invite (409)."""
+
+    status = 409
+    slug = "template-archived"
+    title_text = "Template archived"
+
+
+class InvalidTemplate(Problem):
+    """A template field beyond its bounds or not allowed here; `detail` names it (422)."""
+
+    status = 422
+    slug = "invalid-template"
+    title_text = "Invalid template"
+
+
+class InviteNotFound(Problem):
+    status = 404
+    slug = "invite-not-found"
+    title_text = "Invite not found"
+
+
+class InviteUsed(Problem):
+    """The invite is bound to its candidate: revoking it would not take their interview back (409)."""
+
+    status = 409
+    slug = "invite-used"
+    title_text = "Invite already used"
+
+
+class InviteGone(Problem):
+    """The invite expired, was revoked, or its template archived (410)."""
+
+    status = 410
+    slug = "invite-gone"
+    title_text = "Invite no longer valid"
+
+
+class InviteForSomeoneElse(Problem):
+    """The invite is bound to another user, or names an email that is not the caller's (403)."""
+
+    status = 403
+    slug = "invite-for-someone-else"
+    title_text = "Invite meant for someone else"

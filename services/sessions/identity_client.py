@@ -25,6 +25,7 @@ class IdentityUser(msgspec.Struct, frozen=True, kw_only=True):
 
     id: uuid.UUID
     clerk_id: str
+    email: str | None = None
     username: str | None = None
     first_name: str | None = None
     last_name: str | None = None
@@ -41,17 +42,19 @@ class _Ensured(msgspec.Struct, frozen=True):
     created: bool
 
 
-class UserChange(msgspec.Struct, frozen=True, kw_only=True):
-    """One entry of identity's users' changes feed."""
+class FeedItem(msgspec.Struct, frozen=True, kw_only=True):
+    """One entry of one of identity's changes feeds, read loosely: `change` is any string (a kind this release
+    does not know is skipped by its reader, never a page it cannot decode), and what it names may be absent."""
 
     cursor: str
-    clerk_id: str
-    change: str  # deleted | banned | unbanned | locked | unlocked
+    change: str  # users': deleted | banned | unbanned | locked | unlocked; organizations': organization_deleted
     at: datetime
+    clerk_id: str | None = None
+    org_id: str | None = None
 
 
-class UserChanges(msgspec.Struct, frozen=True):
-    items: list[UserChange]
+class FeedPage(msgspec.Struct, frozen=True):
+    items: list[FeedItem]
     next_cursor: str | None
 
 
@@ -68,8 +71,8 @@ class IdentityClient:
     QUEUE_SECONDS = 10.0  # how long a start may wait for one of them (local queueing, so generous)
 
     def __init__(self, base_url: str, token: str, *, timeout: float) -> None:
-        self._url = base_url.rstrip("/") + "/internal/users/ensure"
-        self._changes_url = base_url.rstrip("/") + "/internal/users/changes"
+        self._base_url = base_url.rstrip("/")
+        self._url = self._base_url + "/internal/users/ensure"
         self._token = token
         self._timeout = timeout
         self._http: aiohttp.ClientSession | None = None
@@ -88,13 +91,13 @@ class IdentityClient:
         if self._http is not None:
             await self._http.close()
 
-    async def user_changes(self, after: str, limit: int) -> UserChanges:
-        """A page of identity's users' changes feed after the cursor `after` ("" = from the beginning);
+    async def changes(self, path: str, after: str, limit: int) -> FeedPage:
+        """A page of the changes feed at `path` after the cursor `after` ("" = from the beginning);
         `IdentityUnavailable` when identity cannot answer."""
         assert self._http is not None, "IdentityClient used outside the app's lifespan"
         try:
             params = {"after": after, "limit": str(limit)}
-            async with self._http.get(self._changes_url, params=params) as response:
+            async with self._http.get(self._base_url + path, params=params) as response:
                 status, content = response.status, await response.read()
         except (TimeoutError, aiohttp.ClientError) as error:
             raise IdentityUnavailable(f"The identity service's feed is unreachable ({type(error).__name__}).") from None
@@ -185,7 +188,7 @@ class _EnsureRequest(msgspec.Struct, frozen=True):
 
 _ensure_request = msgspec.json.Encoder()
 _ensured = msgspec.json.Decoder(_Ensured)
-_changes = msgspec.json.Decoder(UserChanges)
+_changes = msgspec.json.Decoder(FeedPage)
 
 
 def _unavailable(reason: str, detail: str) -> IdentityUnavailable:

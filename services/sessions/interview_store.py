@@ -12,7 +12,8 @@ from services.sessions.known_user_store import KnownUser
 
 
 class Interview(msgspec.Struct, frozen=True, kw_only=True):
-    """An interview as its owner sees it."""
+    """An interview as its candidate sees it; an organization's (started by its invite) names the organization
+    and the template version it pinned."""
 
     id: uuid.UUID
     room_name: str
@@ -21,7 +22,10 @@ class Interview(msgspec.Struct, frozen=True, kw_only=True):
     created_at: datetime
     started_at: datetime | None
     ended_at: datetime | None
-    has_report: bool  # whether its agent has reported (read it with the interview)
+    has_report: bool  # whether there is a report the candidate may read (read it with the interview)
+    org_id: str | None = None
+    template_id: uuid.UUID | None = None
+    template_version: int | None = None
 
 
 class NewInterview(msgspec.Struct, frozen=True, kw_only=True):
@@ -43,12 +47,13 @@ class Start(msgspec.Struct, frozen=True):
     room_name: str | None
 
 
-_COLUMNS = ", ".join(
-    [
-        *(field for field in Interview.__struct_fields__ if field != "has_report"),
-        "EXISTS (SELECT 1 FROM interview_reports r WHERE r.interview = interviews.id) AS has_report",
-    ]
-)
+# An organization's interview shows its candidate the report only if its template version shares it.
+_HAS_REPORT = """EXISTS (SELECT 1 FROM interview_reports r WHERE r.interview = interviews.id)
+    AND (interviews.template_id IS NULL OR EXISTS (
+        SELECT 1 FROM template_versions v WHERE v.template = interviews.template_id
+                                           AND v.version = interviews.template_version
+                                           AND v.share_report_with_candidate)) AS has_report"""
+_COLUMNS = ", ".join([*(field for field in Interview.__struct_fields__ if field != "has_report"), _HAS_REPORT])
 
 
 def _interview(row: asyncpg.Record) -> Interview:
@@ -141,3 +146,50 @@ async def list_owned(
         limit,
     )
     return [_interview(row) for row in rows]
+
+
+class BriefTemplate(msgspec.Struct, frozen=True, kw_only=True):
+    """The template version an organization's interview pinned, as its agent reads it."""
+
+    id: uuid.UUID
+    version: int
+    title: str
+    instructions: str
+    questions: list[str]
+    rubric: msgspec.Raw | None
+    max_minutes: int | None
+
+
+class BriefRow(msgspec.Struct, frozen=True, kw_only=True):
+    room_name: str
+    status: str
+    candidate_name: str | None
+    template: BriefTemplate | None
+
+
+async def brief(conn: asyncpg.Connection, interview_id: uuid.UUID) -> BriefRow | None:
+    """The interview with the template version it pinned (None for one started without an invite)."""
+    row = await conn.fetchrow(
+        """SELECT i.room_name, i.status, i.candidate_name, v.template, v.version, v.title, v.instructions,
+                  v.questions, v.rubric, v.max_minutes
+           FROM interviews i
+           LEFT JOIN template_versions v ON v.template = i.template_id AND v.version = i.template_version
+           WHERE i.id = $1""",
+        interview_id,
+    )
+    if row is None:
+        return None
+    template = None
+    if row["template"] is not None:
+        template = BriefTemplate(
+            id=row["template"],
+            version=row["version"],
+            title=row["title"],
+            instructions=row["instructions"],
+            questions=row["questions"],
+            rubric=msgspec.Raw(row["rubric"].encode()) if row["rubric"] is not None else None,
+            max_minutes=row["max_minutes"],
+        )
+    return BriefRow(
+        room_name=row["room_name"], status=row["status"], candidate_name=row["candidate_name"], template=template
+    )

@@ -52,11 +52,12 @@ async def _owned(conn: asyncpg.Connection, clerk_id: str, interview_id: uuid.UUI
 
 
 async def read_interview(database: Database, clerk_id: str, interview_id: uuid.UUID) -> InterviewDetail:
-    """One of the caller's interviews with its report."""
+    """One of the caller's interviews with its report (an organization's: only if its template shares it)."""
     async with database.connection() as conn:
         found = await _owned(conn, clerk_id, interview_id)
         report, segments = await report_store.report_of(conn, interview_id)
-    return InterviewDetail(**msgspec.structs.asdict(found), report=report, transcript_segments=segments)
+    shown = report if found.has_report else None
+    return InterviewDetail(**msgspec.structs.asdict(found), report=shown, transcript_segments=segments)
 
 
 async def transcript_page(

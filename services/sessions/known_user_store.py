@@ -14,6 +14,7 @@ class KnownUser(msgspec.Struct, frozen=True):
     user_id: uuid.UUID
     display_name: str
     answered_now: bool = False
+    email: str | None = None  # identity's, in an answer given just now (never remembered here)
 
 
 async def recent_answer(
@@ -39,10 +40,12 @@ async def hold_user(conn: asyncpg.Connection, clerk_id: str) -> None:
 
 
 async def erase_user(conn: asyncpg.Connection, clerk_id: str) -> int:
-    """Delete every row naming the user and record them as erased (their Clerk id only, which refuses their
-    starts from then on); how many interviews were erased."""
+    """Delete every row naming the user (their interviews, organizations' included; what identity said of them;
+    their name and email on the invite they redeemed, which stays used) and record them as erased (their Clerk
+    id only, which refuses their starts from then on); how many interviews were erased."""
     result = await conn.execute("DELETE FROM interviews WHERE clerk_id = $1", clerk_id)
     await forget_user(conn, clerk_id)
+    await conn.execute("UPDATE invites SET redeemed_by = NULL, email = NULL WHERE redeemed_by = $1", clerk_id)
     await conn.execute("INSERT INTO erased_users (clerk_id) VALUES ($1) ON CONFLICT DO NOTHING", clerk_id)
     return rows_affected(result)
 

@@ -80,9 +80,9 @@ AGENT_REPORTS_STORED = Counter(
 )
 AGENT_WRITES_REFUSED = Counter(
     "sessions_agent_writes_refused",
-    "Agents' transcript and report writes refused, by reason: unauthenticated, not_room_admin, other_room, "
-    "unknown_interview, closed (past AGENT_REPORT_GRACE_SECONDS, or expired), conflict (another segment under "
-    "a stored seq), too_large.",
+    "Agents' requests (transcript and report writes, brief reads) refused, by reason: unauthenticated, "
+    "not_room_admin, other_room, unknown_interview, closed (past AGENT_REPORT_GRACE_SECONDS, or expired), conflict "
+    "(another segment under a stored seq), invalid (segments that contradict each other), too_large.",
     ["reason"],
 )
 INTERVIEWS_PAST_REPORT_GRACE = Counter(
@@ -90,4 +90,28 @@ INTERVIEWS_PAST_REPORT_GRACE = Counter(
     "Ended interviews once AGENT_REPORT_GRACE_SECONDS have passed, by outcome: with_report, without_report "
     "(the agent never reported: a broken agent shows here).",
     ["outcome"],
+)
+
+ORG_TEMPLATES = Counter(
+    "sessions_org_templates",
+    "Recruiters' template writes, by action: created, updated (a new version), archived.",
+    ["action"],
+)
+INVITES = Counter(
+    "sessions_invites",
+    "Invites by outcome: created and withdrawn (recruiters); redeemed (a first use started the interview), reused "
+    "and rejoined (its candidate again); and each refusal: unknown_code, expired, revoked, archived, other_user, "
+    "email_mismatch, ended, at_cap.",
+    ["outcome"],
+)
+ORGANIZATION_FEED_POLLS = Counter(
+    "sessions_organization_feed_polls",
+    "Reads of identity's organizations' feed: ok, busy (another replica holds it), identity_unavailable, "
+    "database_unavailable, error.",
+    ["outcome"],
+)
+ORGANIZATION_FEED_CHANGES = Counter(
+    "sessions_organization_feed_changes",
+    "Changes of identity's organizations' feed seen here, by change (organization_deleted: erased).",
+    ["change"],
 )

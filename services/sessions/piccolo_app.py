@@ -5,13 +5,17 @@ from pathlib import Path
 from piccolo.conf.apps import AppConfig
 
 from services.sessions.tables import (
+    ErasedOrganizations,
     ErasedUsers,
     FeedCursors,
     InterviewReports,
     Interviews,
+    InterviewTemplates,
+    Invites,
     KnownUsers,
     LiveKitWebhookEvents,
     RoomRemovals,
+    TemplateVersions,
     TranscriptSegments,
 )
 
@@ -27,5 +31,9 @@ APP_CONFIG = AppConfig(
         RoomRemovals,
         TranscriptSegments,
         InterviewReports,
+        InterviewTemplates,
+        TemplateVersions,
+        Invites,
+        ErasedOrganizations,
     ],
 )

@@ -63,15 +63,27 @@ def requested_agent(room_config: dict[str, Any] | None, allowed: frozenset[str],
     return AgentChoice(agent.agent_name, agent.metadata or None)  # proto3: "" and absent are one
 
 
-def room_configuration(agent: AgentChoice | None, interview_id: uuid.UUID, clerk_id: str) -> RoomConfiguration:
+class PinnedTemplate(msgspec.Struct, frozen=True):
+    """An organization's interview's template, at the version it started with."""
+
+    id: uuid.UUID
+    version: int
+
+
+def room_configuration(
+    agent: AgentChoice | None, interview_id: uuid.UUID, clerk_id: str, template: PinnedTemplate | None = None
+) -> RoomConfiguration:
     """The room's `RoomConfiguration`, which a participant token carries (and LiveKit applies when that
-    participant's join creates the room)."""
+    participant's join creates the room). The agent's dispatch metadata names the interview, the candidate and,
+    for an organization's interview, its template (the agent reads the brief with it)."""
     config = RoomConfiguration(
         empty_timeout=EMPTY_TIMEOUT_SECONDS,
         departure_timeout=DEPARTURE_TIMEOUT_SECONDS,
         max_participants=1 + (agent is not None) + SPARE_PARTICIPANTS,
     )
     if agent is not None:
-        context = {"interview_id": str(interview_id), "clerk_id": clerk_id, "metadata": agent.metadata}
+        context: dict[str, Any] = {"interview_id": str(interview_id), "clerk_id": clerk_id, "metadata": agent.metadata}
+        if template is not None:
+            context["template"] = {"id": str(template.id), "version": template.version}
         config.agents.add(agent_name=agent.name, metadata=msgspec.json.encode(context).decode())
     return config

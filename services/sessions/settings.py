@@ -38,6 +38,13 @@ class SessionsSettings(msgspec.Struct, frozen=True, kw_only=True, rename="upper"
     identity_timeout_seconds: Annotated[float, msgspec.Meta(gt=0, le=30)] = 3.0
     database_pool_size: Annotated[int, msgspec.Meta(ge=1, le=200)] = 10
     agent_report_grace_seconds: Annotated[int, msgspec.Meta(ge=0, le=7 * 86_400)] = 600
+    org_recruiter_roles: tuple[Annotated[str, msgspec.Meta(pattern=r"^[A-Za-z0-9:_-]{1,64}$")], ...] = (
+        "admin",
+        "recruiter",
+    )
+    invite_url_template: Annotated[str, msgspec.Meta(pattern=r"^https?://\S*\{code\}\S*$")] = (
+        "http://localhost:3000/invite/{code}"
+    )
 
     @property
     def room_service_url(self) -> str:
@@ -49,6 +56,12 @@ class SessionsSettings(msgspec.Struct, frozen=True, kw_only=True, rename="upper"
     def browser_origins(self) -> tuple[str, ...]:
         """Origins granted CORS on `/api/*`: `CORS_ALLOWED_ORIGINS`, else `CLERK_AUTHORIZED_PARTIES`."""
         return self.cors_allowed_origins or self.clerk_authorized_parties
+
+    @property
+    def recruiter_roles(self) -> frozenset[str]:
+        """Organization roles that manage templates and invites and review interviews (`ORG_RECRUITER_ROLES`,
+        written with or without Clerk's `org:` prefix)."""
+        return frozenset(role.removeprefix("org:") for role in self.org_recruiter_roles)
 
     @property
     def allowed_agents(self) -> frozenset[str]:

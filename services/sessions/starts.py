@@ -13,23 +13,25 @@ import uuid
 from typing import Any
 
 import msgspec
+from livekit.api import RoomConfiguration
 
 from libs.common.request_context import annotate_request
 from services.sessions import interview_store
+from services.sessions.auth.tokens import ClerkSession
 from services.sessions.errors import (
     ForbiddenParticipant,
     InterviewEnded,
     TooManyOpenInterviews,
     UserNotAllowed,
 )
+from services.sessions.feeds import CURRENT_SECONDS as FEED_CURRENT_SECONDS
 from services.sessions.interview_rooms import is_interview_room, room_name_for
 from services.sessions.interview_store import Interview, NewInterview, Start
 from services.sessions.known_user_store import KnownUser
 from services.sessions.metrics import INTERVIEWS_CREATED, INTERVIEWS_REFUSED_AT_CAP, INTERVIEWS_REUSED
 from services.sessions.participant_fields import check_attributes, check_metadata, check_name
-from services.sessions.room_policy import requested_agent, room_configuration
+from services.sessions.room_policy import AgentChoice, PinnedTemplate, requested_agent, room_configuration
 from services.sessions.runtime import Runtime
-from services.sessions.user_feed import CURRENT_SECONDS as FEED_CURRENT_SECONDS
 from services.sessions.users import confirm_user, recent_or_confirmed_user
 
 
@@ -51,61 +53,99 @@ class StartedInterview(msgspec.Struct, frozen=True, kw_only=True):
     participant_token: str
 
 
-async def start_interview(runtime: Runtime, clerk_id: str, request: StartRequest) -> StartedInterview:
+async def start_interview(runtime: Runtime, session: ClerkSession, request: StartRequest) -> StartedInterview:
     """A token for a new interview in a fresh room, or, when `request.room_name` names one of the caller's
     own interviews, a fresh token for it (rejoin) without a new row."""
+    clerk_id = session.user_id
     if request.participant_identity not in (None, clerk_id):
         raise ForbiddenParticipant("participant_identity must be your own user id.")
     check_name("participant_name", request.participant_name)
     check_metadata("participant_metadata", request.participant_metadata)
     check_attributes("participant_attributes", request.participant_attributes)
-    settings, database = runtime.settings, runtime.database
-    rejoining: Interview | None = None
-    if request.room_name is not None:
-        if not is_interview_room(request.room_name):
-            raise ForbiddenParticipant("room_name must be one of your own interviews.")
-        async with database.connection() as conn:
-            rejoining = await interview_store.find_owned(conn, clerk_id, room_name=request.room_name)
-        if rejoining is None:
-            raise ForbiddenParticipant("room_name must be one of your own interviews.")
-        if rejoining.status in ("ended", "expired"):
-            raise InterviewEnded(f"Interview room {rejoining.room_name} has {rejoining.status}; start a new one.")
+    settings = runtime.settings
     agent = requested_agent(request.room_config, settings.allowed_agents, settings.livekit_default_agent)
+    if request.room_name is not None:
+        return await _rejoin(runtime, session, request, agent)
+    expires_at = runtime.tokens.expiry(int(time.time()))
+    new_id = uuid.uuid4()
+    new = NewInterview(
+        id=new_id,
+        clerk_id=clerk_id,
+        room_name=room_name_for(new_id),
+        agent_name=agent.name if agent else None,
+        token_expires_at=expires_at,
+    )
+    interview_id, room_name, display_name = await _record_start(runtime, session, new)
+    return mint(
+        runtime,
+        clerk_id,
+        request,
+        room_name=room_name,
+        display_name=display_name,
+        config=room_configuration(agent, interview_id, clerk_id),
+    )
 
-    issued_at = int(time.time())
-    expires_at = runtime.tokens.expiry(issued_at)
-    if rejoining:
-        interview_id, room_name = rejoining.id, rejoining.room_name
-        user = await recent_or_confirmed_user(runtime, clerk_id)
-        async with database.connection() as conn:
-            await interview_store.extend_token(conn, interview_id, expires_at)
-        display_name = user.display_name
-        annotate_request(interview_id=str(interview_id), outcome="rejoined")
-    else:
-        new_id = uuid.uuid4()
-        new = NewInterview(
-            id=new_id,
-            clerk_id=clerk_id,
-            room_name=room_name_for(new_id),
-            agent_name=agent.name if agent else None,
-            token_expires_at=expires_at,
-        )
-        interview_id, room_name, display_name = await _record_start(runtime, new)
+
+async def _rejoin(
+    runtime: Runtime, session: ClerkSession, request: StartRequest, asked: AgentChoice | None
+) -> StartedInterview:
+    """A fresh token for one of the caller's open interviews, for the agent and template it started with."""
+    clerk_id, room_name = session.user_id, request.room_name
+    if room_name is None or not is_interview_room(room_name):
+        raise ForbiddenParticipant("room_name must be one of your own interviews.")
+    async with runtime.database.connection() as conn:
+        rejoining = await interview_store.find_owned(conn, clerk_id, room_name=room_name)
+    if rejoining is None:
+        raise ForbiddenParticipant("room_name must be one of your own interviews.")
+    if rejoining.status in ("ended", "expired"):
+        raise InterviewEnded(f"Interview room {rejoining.room_name} has {rejoining.status}; start a new one.")
+    user = await recent_or_confirmed_user(runtime, session)
+    async with runtime.database.connection() as conn:
+        await interview_store.extend_token(conn, rejoining.id, runtime.tokens.expiry(int(time.time())))
+    annotate_request(interview_id=str(rejoining.id), outcome="rejoined")
+    metadata = asked.metadata if asked is not None and asked.name == rejoining.agent_name else None
+    agent = AgentChoice(rejoining.agent_name, metadata) if rejoining.agent_name else None
+    return mint(
+        runtime,
+        clerk_id,
+        request,
+        room_name=rejoining.room_name,
+        display_name=user.display_name,
+        config=room_configuration(agent, rejoining.id, clerk_id, pinned_template(rejoining)),
+    )
+
+
+def pinned_template(interview: Interview) -> PinnedTemplate | None:
+    if interview.template_id is None or interview.template_version is None:
+        return None
+    return PinnedTemplate(interview.template_id, interview.template_version)
+
+
+def mint(
+    runtime: Runtime,
+    clerk_id: str,
+    request: StartRequest,
+    *,
+    room_name: str,
+    display_name: str,
+    config: RoomConfiguration,
+) -> StartedInterview:
+    """The candidate's token for `room_name` (local signing of checked input, which cannot fail)."""
     name = request.participant_name or display_name
     token = runtime.tokens.mint(
         identity=clerk_id,
         name=name,
         room=room_name,
-        room_config=room_configuration(agent, interview_id, clerk_id),
+        room_config=config,
         metadata=request.participant_metadata,
         attributes=request.participant_attributes,
     )
     return StartedInterview(
-        server_url=settings.livekit_url, room_name=room_name, participant_name=name, participant_token=token
+        server_url=runtime.settings.livekit_url, room_name=room_name, participant_name=name, participant_token=token
     )
 
 
-async def _record_start(runtime: Runtime, new: NewInterview) -> tuple[uuid.UUID, str, str]:
+async def _record_start(runtime: Runtime, session: ClerkSession, new: NewInterview) -> tuple[uuid.UUID, str, str]:
     """Record `new` within the user's cap, on identity's recent answer about them or, without one, on its
     answer now, unless the user holds an unused interview for the same agent (handed back instead); the
     interview's id and room, and the name the user starts under."""
@@ -120,7 +160,7 @@ async def _record_start(runtime: Runtime, new: NewInterview) -> tuple[uuid.UUID,
 
     started = await attempt(None) if recheck else None
     if started is None or started.outcome == "unconfirmed":
-        started = await attempt(await confirm_user(runtime, new.clerk_id))
+        started = await attempt(await confirm_user(runtime, session))
     if started.outcome == "deleted":  # asked identity just before the users' feed brought their deletion
         raise UserNotAllowed.deleted(new.clerk_id)
     if started.outcome == "at_cap":

@@ -1,6 +1,18 @@
 """The sessions schema, as Piccolo tables: the source its migrations are generated from."""
 
-from piccolo.columns import UUID, BigInt, BigSerial, Boolean, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import (
+    UUID,
+    Array,
+    BigInt,
+    BigSerial,
+    Boolean,
+    Bytea,
+    ForeignKey,
+    Integer,
+    Text,
+    Timestamptz,
+    Varchar,
+)
 from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
@@ -25,6 +37,16 @@ class Interviews(Table, tablename="interviews"):
     participant_joined_ms = BigInt(null=True, default=None)
     # Set once the interview ended AGENT_REPORT_GRACE_SECONDS ago and was counted as with or without a report.
     report_checked = Boolean(default=False)
+    # The name the candidate started under (identity's), for the agent's brief and the recruiters.
+    candidate_name = Varchar(length=256, null=True, default=None)
+    # An organization's interview (started by redeeming its invite), pinned to the template version it started
+    # with; all None for an interview a candidate started on their own.
+    org_id = Varchar(length=64, null=True, default=None)
+    template_id = UUID(null=True, default=None)
+    template_version = Integer(null=True, default=None)
+    invite_id = UUID(null=True, default=None)
+    candidate_email = Text(null=True, default=None)  # identity's, when the invite was redeemed (for recruiters)
+    max_seconds = Integer(null=True, default=None)  # the template's max_minutes; None: MAX_INTERVIEW_SECONDS
 
 
 class TranscriptSegments(Table, tablename="transcript_segments"):
@@ -106,3 +128,57 @@ class RoomRemovals(Table, tablename="room_removals"):
     queued_at = Timestamptz(default=TimestamptzNow())
     attempts = Integer(default=0)
     next_attempt_at = Timestamptz(default=TimestamptzNow())
+
+
+class InterviewTemplates(Table, tablename="interview_templates"):
+    """An organization's interview, written once by its recruiters: its versions are `TemplateVersions`, the
+    latest being `latest_version`; archived ones take no new invite."""
+
+    id = UUID(primary_key=True)
+    org_id = Varchar(length=64)
+    latest_version = Integer(default=1)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+    archived_at = Timestamptz(null=True, default=None)
+
+
+class TemplateVersions(Table, tablename="template_versions"):
+    """One version of a template, never changed once written (an interview pins the version it started with):
+    one row per (template, version), a unique constraint of the migration."""
+
+    id = BigSerial(primary_key=True)
+    template = ForeignKey(references=InterviewTemplates, on_delete=OnDelete.cascade, null=False)
+    version = Integer()
+    title = Varchar(length=200)
+    instructions = Text()
+    questions = Array(base_column=Text())
+    rubric = Text(null=True, default=None)  # the recruiters' JSON (never interpreted here)
+    agent_name = Varchar(length=128, null=True, default=None)  # None: LIVEKIT_DEFAULT_AGENT
+    max_minutes = Integer(null=True, default=None)
+    share_report_with_candidate = Boolean(default=False)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Invites(Table, tablename="invites"):
+    """A single-candidate link to a template: only the SHA-256 of its code is kept. Bound to the first user who
+    redeems it (`redeemed_by`, `interview_id`)."""
+
+    id = UUID(primary_key=True)
+    org_id = Varchar(length=64)
+    template = ForeignKey(references=InterviewTemplates, on_delete=OnDelete.cascade, null=False)
+    code_hash = Bytea(unique=True)
+    email = Text(null=True, default=None)  # only a user with this primary email may redeem it
+    expires_at = Timestamptz()
+    created_at = Timestamptz(default=TimestamptzNow())
+    revoked_at = Timestamptz(null=True, default=None)
+    redeemed_at = Timestamptz(null=True, default=None)
+    redeemed_by = Varchar(length=64, null=True, default=None)  # cleared when the users' feed erases the user
+    interview_id = UUID(null=True, default=None)
+
+
+class ErasedOrganizations(Table, tablename="erased_organizations"):
+    """Organizations the organizations' feed reported deleted, by Clerk id only, once all their data was erased:
+    a recruiter's session token still naming one (it lives a minute) writes nothing more for it."""
+
+    org_id = Varchar(length=64, primary_key=True)
+    erased_at = Timestamptz(default=TimestamptzNow())

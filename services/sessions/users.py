@@ -14,18 +14,20 @@ forgets them here.
 import logging
 
 from services.sessions import known_user_store
+from services.sessions.auth.tokens import ClerkSession
 from services.sessions.errors import IdentityUnavailable, UserNotAllowed
+from services.sessions.feeds import CURRENT_SECONDS as FEED_CURRENT_SECONDS
 from services.sessions.known_user_store import KnownUser
 from services.sessions.metrics import STALE_STARTS
 from services.sessions.runtime import Runtime
-from services.sessions.user_feed import CURRENT_SECONDS as FEED_CURRENT_SECONDS
 
 logger = logging.getLogger(__name__)
 
 
-async def confirm_user(runtime: Runtime, clerk_id: str) -> KnownUser:
+async def confirm_user(runtime: Runtime, session: ClerkSession) -> KnownUser:
     """The user as identity confirms them now, or as it did within `IDENTITY_STALE_IF_ERROR_SECONDS` if it
     cannot answer. Raises `UserNotAllowed` (403) or `IdentityUnavailable` (503 + Retry-After)."""
+    clerk_id = session.user_id
     database, stale_seconds = runtime.database, runtime.settings.identity_stale_if_error_seconds
     try:
         user = await runtime.identity.ensure_user(clerk_id)
@@ -47,13 +49,13 @@ async def confirm_user(runtime: Runtime, clerk_id: str) -> KnownUser:
         return known
     # An answer about a pending profile is not remembered: the user's next start asks identity again, which
     # asks Clerk again in the background, until the profile is complete (and their name known).
-    return KnownUser(user.id, user.display_name, answered_now=user.profile_status != "pending")
+    return KnownUser(user.id, user.display_name, answered_now=user.profile_status != "pending", email=user.email)
 
 
-async def recent_or_confirmed_user(runtime: Runtime, clerk_id: str) -> KnownUser:
+async def recent_or_confirmed_user(runtime: Runtime, session: ClerkSession) -> KnownUser:
     """The user on identity's answer of the last `IDENTITY_RECHECK_SECONDS` while the users' feed is current,
     else as `confirm_user` finds them."""
-    settings = runtime.settings
+    clerk_id, settings = session.user_id, runtime.settings
     if settings.identity_recheck_seconds:
         async with runtime.database.connection() as conn:
             known = await known_user_store.recent_answer(
@@ -61,4 +63,4 @@ async def recent_or_confirmed_user(runtime: Runtime, clerk_id: str) -> KnownUser
             )
         if known is not None:
             return known
-    return await confirm_user(runtime, clerk_id)
+    return await confirm_user(runtime, session)

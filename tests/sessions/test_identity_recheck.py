@@ -14,10 +14,10 @@ import pytest
 from deploy.dev.stack import ServiceProcess
 from services.sessions import interview_store, known_user_store
 from services.sessions.app import create_app
-from services.sessions.identity_client import UserChange
+from services.sessions.identity_client import FeedItem
 from services.sessions.interview_store import NewInterview, Start
 from services.sessions.known_user_store import KnownUser
-from services.sessions.user_feed import FEED, apply_change
+from services.sessions.user_feed import USERS_FEED, apply_change
 from tests.sessions.conftest import sessions_settings_for
 from tests.support.asgi import serve_in_process
 from tests.support.clerk import clerk_user
@@ -94,7 +94,7 @@ async def start(conn: asyncpg.Connection, clerk_id: str, user: KnownUser | None 
 
 async def feed_read(conn: asyncpg.Connection, seconds_ago: int) -> None:
     await conn.execute(
-        "UPDATE feed_cursors SET updated_at = now() - make_interval(secs => $2) WHERE feed = $1", FEED, seconds_ago
+        "UPDATE feed_cursors SET updated_at = now() - make_interval(secs => $2) WHERE feed = $1", USERS_FEED.name, seconds_ago
     )
 
 
@@ -146,7 +146,7 @@ async def test_a_start_racing_the_user_s_erasure_waits_for_it_and_leaves_no_row(
     await start(conn, "user_erased", KnownUser(uuid.uuid4(), "Ada", answered_now=True))
     eraser = await asyncpg.connect(sessions_db)
     try:
-        deleted = UserChange(cursor="1", clerk_id="user_erased", change="deleted", at=datetime.now(UTC))
+        deleted = FeedItem(cursor="1", clerk_id="user_erased", change="deleted", at=datetime.now(UTC))
         async with eraser.transaction():
             await apply_change(eraser, deleted)
             racing = asyncio.create_task(start(conn, "user_erased"))  # on identity's answer of a moment ago
@@ -167,13 +167,13 @@ async def test_a_start_on_identity_s_answer_from_just_before_the_deletion_is_ref
     conn: asyncpg.Connection,
 ):
     answered_before = KnownUser(uuid.uuid4(), "Ada", answered_now=True)  # the deletion then reached identity
-    deleted = UserChange(cursor="1", clerk_id="user_deleted_meanwhile", change="deleted", at=datetime.now(UTC))
+    deleted = FeedItem(cursor="1", clerk_id="user_deletedMeanwhile", change="deleted", at=datetime.now(UTC))
     async with conn.transaction():
         await apply_change(conn, deleted)  # never started here: nothing to erase, the id is recorded
 
-    assert (await start(conn, "user_deleted_meanwhile", answered_before)).outcome == "deleted"
-    assert await conn.fetchval("SELECT count(*) FROM interviews WHERE clerk_id = 'user_deleted_meanwhile'") == 0
-    assert await conn.fetchval("SELECT count(*) FROM known_users WHERE clerk_id = 'user_deleted_meanwhile'") == 0
+    assert (await start(conn, "user_deletedMeanwhile", answered_before)).outcome == "deleted"
+    assert await conn.fetchval("SELECT count(*) FROM interviews WHERE clerk_id = 'user_deletedMeanwhile'") == 0
+    assert await conn.fetchval("SELECT count(*) FROM known_users WHERE clerk_id = 'user_deletedMeanwhile'") == 0
 
 
 async def test_a_profile_left_pending_by_a_clerk_outage_is_completed_by_a_later_start(

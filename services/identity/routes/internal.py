@@ -1,4 +1,4 @@
-"""The internal RPC the sessions service calls: ensure a user exists, read a user."""
+"""The internal RPC the sessions service calls: ensure a user exists, read a user, follow the changes feeds."""
 
 from typing import Annotated
 
@@ -9,7 +9,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from libs.common.openapi import WITH_BODY, problems
 from libs.common.request_context import routine_request
-from services.identity.changes import ChangesPage, changes_after
+from services.identity.changes import ChangesPage, OrganizationChangesPage, changes_after, organization_changes_after
 from services.identity.profiles import User
 from services.identity.runtime import Runtime
 from services.identity.users import EnsuredUser, ensure_user, find_user
@@ -63,3 +63,24 @@ class InternalUsersController(Controller):
     )
     async def read(self, clerk_id: FromPath[str], runtime: NamedDependency[Runtime]) -> UserResponse:
         return UserResponse(user=await find_user(runtime.database, clerk_id))
+
+
+class InternalOrganizationsController(Controller):
+    path = "/internal/organizations"
+    tags = ("internal",)
+
+    @get(
+        "/changes",
+        summary="The organizations' changes feed (organization_deleted), in commit order",
+        responses=problems(400, 401, 503),
+    )
+    async def changes(
+        self,
+        runtime: NamedDependency[Runtime],
+        after: FromQuery[str | None] = None,
+        limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
+    ) -> OrganizationChangesPage:
+        page = await organization_changes_after(runtime.database, after, limit)
+        if not page.items:
+            routine_request()  # followers poll about once a second: only what they are handed is worth a line
+        return page

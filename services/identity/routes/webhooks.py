@@ -9,10 +9,10 @@ from litestar.params import HeaderParameter
 from svix.webhooks import WebhookVerificationError
 
 from libs.common.openapi import problems
+from services.identity.clerk_events import WebhookOutcome, apply_clerk_event
 from services.identity.errors import InvalidWebhookSignature
 from services.identity.metrics import WEBHOOK_EVENTS
 from services.identity.runtime import Runtime
-from services.identity.users import WebhookOutcome, apply_clerk_event
 
 
 class WebhookReceipt(msgspec.Struct, frozen=True):

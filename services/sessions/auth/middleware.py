@@ -33,4 +33,6 @@ class ClerkAuthenticationMiddleware(AbstractAuthenticationMiddleware):
             refuse_cross_site_cookie_request(connection, self._browser_origins)
         session = await self._verifier.verify(token)
         annotate_request(clerk_id=session.user_id)  # whose request this was, on its access line
+        if session.organization is not None:
+            annotate_request(org_id=session.organization.id)
         return AuthenticationResult(user=session, auth=None)

@@ -6,13 +6,17 @@ Checks what Clerk's own SDK checks, and more: the signature (RS256 only, no crit
 unless it is `CLERK_AUDIENCE`), `azp` against the configured origins (a token without `azp` is refused when
 origins are configured), a session that is fully signed in (`sts` other than `pending`), a session id (`sid`:
 tokens from JWT templates, signed by the same keys but without one, are not sessions), a subject shaped like a
-Clerk user id, and the JSON type of every claim it reads.
+Clerk user id, and the JSON type of every claim it reads: the active organization too (v2's `o`, or v1's
+`org_id`, `org_role`, `org_slug`), where a malformed one refuses the token like any other claim. The profile an
+app may add to its tokens (`email`, `first_name`, ...) is read claim by claim, and a malformed one is left out,
+never a refusal: the app's own settings decide what they hold.
 """
 
 import itertools
 import logging
+import re
 import time
-from typing import Any, Self
+from typing import Annotated, Any, Self
 from urllib.parse import urlsplit
 
 import jwt
@@ -28,11 +32,50 @@ logger = logging.getLogger(__name__)
 LEEWAY_SECONDS = 5
 
 
+ORG_ID = r"^org_[A-Za-z0-9]{1,59}\Z"
+ROLE = r"^[A-Za-z0-9:_-]{1,64}\Z"
+
+
+class ActiveOrganization(msgspec.Struct, frozen=True):
+    """The organization the session has active, and the member's role in it (without Clerk's `org:` prefix)."""
+
+    id: str
+    role: str | None
+    slug: str | None = None
+
+
+class Profile(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
+    """What an app's customized session token says of its user (Clerk Dashboard → Sessions → Customize session
+    token), each claim kept only if it is a string within its bounds: a missing template variable renders as an
+    empty string or null, and the app's settings can put anything there."""
+
+    email: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    username: str | None = None
+    image_url: str | None = None
+
+    def is_empty(self) -> bool:
+        return not any(getattr(self, field) for field in self.__struct_fields__)
+
+
 class ClerkSession(msgspec.Struct, frozen=True):
-    """Who is calling: the Clerk user id (`sub`) and session id (`sid`)."""
+    """Who is calling: the Clerk user id (`sub`), session id (`sid`), active organization (`o`, or v1's
+    `org_*` claims) and the profile the token carries, if any."""
 
     user_id: str
     session_id: str
+    organization: ActiveOrganization | None = None
+    profile: Profile | None = None
+
+
+class OrganizationClaim(msgspec.Struct, frozen=True):
+    """Session token v2's `o`: the active organization's `id`, the member's `rol` (without `org:`) and the
+    organization's `slg`; `per` and `fpm` (permissions) are not read."""
+
+    id: Annotated[str, msgspec.Meta(pattern=ORG_ID)]
+    rol: Annotated[str, msgspec.Meta(pattern=ROLE)]
+    slg: Annotated[str, msgspec.Meta(max_length=256)] | None = None
 
 
 class SessionClaims(msgspec.Struct, frozen=True):
@@ -45,6 +88,42 @@ class SessionClaims(msgspec.Struct, frozen=True):
     sid: str | None = None
     azp: str | None = None
     sts: str | None = None
+    o: OrganizationClaim | None = None
+    org_id: Annotated[str, msgspec.Meta(pattern=ORG_ID)] | None = None
+    org_role: Annotated[str, msgspec.Meta(pattern=ROLE)] | None = None
+    org_slug: Annotated[str, msgspec.Meta(max_length=256)] | None = None
+
+    def organization(self) -> ActiveOrganization | None:
+        """v2's `o` when present, else v1's `org_id` / `org_role` (`org:admin`) / `org_slug`; None: no active
+        organization (normal)."""
+        if self.o is not None:
+            return ActiveOrganization(self.o.id, self.o.rol.removeprefix("org:"), self.o.slg)
+        if self.org_id is not None:
+            role = self.org_role.removeprefix("org:") if self.org_role else None
+            return ActiveOrganization(self.org_id, role, self.org_slug)
+        return None
+
+
+PROFILE_BOUNDS = {"email": 320, "first_name": 256, "last_name": 256, "username": 64, "image_url": 2048}
+_UNPRINTABLE = re.compile("[\x00-\x1f\x7f]")
+
+
+def _profile_claim(name: str, value: object) -> str | None:
+    if not isinstance(value, str) or not value.strip() or len(value) > PROFILE_BOUNDS[name]:
+        return None
+    if _UNPRINTABLE.search(value):
+        return None
+    if name == "email" and "@" not in value:
+        return None
+    if name == "image_url" and not value.startswith("https://"):
+        return None
+    return value.strip()
+
+
+def profile_of(payload: dict[str, Any]) -> Profile | None:
+    """The profile claims of a verified token, each one that is malformed left out; None without any."""
+    profile = Profile(**{name: _profile_claim(name, payload.get(name)) for name in PROFILE_BOUNDS})
+    return None if profile.is_empty() else profile
 
 
 def issuer_of(settings: SessionsSettings) -> str | None:
@@ -146,7 +225,8 @@ class SessionVerifier:
             raise InvalidSessionToken("The session is not fully signed in yet.")
         if not is_clerk_user_id(claims.sub):
             raise InvalidSessionToken("The session token's subject is not a Clerk user id.")
-        return ClerkSession(user_id=claims.sub, session_id=claims.sid), claims.exp
+        session = ClerkSession(claims.sub, claims.sid, claims.organization(), profile_of(payload))
+        return session, claims.exp
 
 
 def _names_audience(aud: object, audience: str) -> bool:

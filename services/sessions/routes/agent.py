@@ -3,12 +3,13 @@
 import uuid
 from typing import Any
 
-from litestar import Controller, Request, post, put
+from litestar import Controller, Request, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from libs.common.openapi import WITH_BODY, problems
 from services.sessions.agent_auth import AgentGrant
+from services.sessions.agent_briefs import AgentBrief, read_brief
 from services.sessions.agent_reports import (
     ReportReceipt,
     ReportWrite,
@@ -27,6 +28,16 @@ AGENT_REFUSALS = (401, 403, 404, 409, 503)
 class AgentInterviewsController(Controller):
     path = "/interviews"
     tags = ("agent",)
+
+    @get(
+        "/{interview_id:uuid}",
+        summary="The agent's brief: the candidate, and the template version an organization's interview pinned",
+        responses=problems(401, 403, 404, 503),
+    )
+    async def brief(
+        self, request: AgentRequest, interview_id: FromPath[uuid.UUID], runtime: NamedDependency[Runtime]
+    ) -> AgentBrief:
+        return await read_brief(runtime.database, request.user, interview_id)
 
     @post(
         "/{interview_id:uuid}/transcript",

@@ -74,7 +74,7 @@ class LiveKitController(Controller):
         data: JSONBody[ConnectionDetailsRequest | None] = None,
     ) -> ConnectionDetails:
         started = await start_interview(
-            runtime, request.user.user_id, StartRequest(room_config=data.room_config if data else None)
+            runtime, request.user, StartRequest(room_config=data.room_config if data else None)
         )
         return ConnectionDetails(
             server_url=started.server_url,
@@ -97,7 +97,7 @@ class LiveKitController(Controller):
         runtime: NamedDependency[Runtime],
         data: JSONBody[StartRequest | None] = None,
     ) -> TokenResponse:
-        started = await start_interview(runtime, request.user.user_id, data or StartRequest())
+        started = await start_interview(runtime, request.user, data or StartRequest())
         return TokenResponse(server_url=started.server_url, participant_token=started.participant_token)
 
 

@@ -5,7 +5,8 @@ import os
 
 import uvicorn
 
-from deploy.dev.standins.clerk.app import StandinConfig, create_app
+from deploy.dev.standins.clerk.app import create_app
+from deploy.dev.standins.clerk.core import StandinConfig
 
 
 def main() -> None:
@@ -18,7 +19,13 @@ def main() -> None:
     serve.add_argument("--webhook-url", default=os.environ.get("CLERK_WEBHOOK_URL") or None)
     serve.add_argument("--webhook-secret", default=os.environ.get("CLERK_WEBHOOK_SIGNING_SECRET") or None)
     args = parser.parse_args()
-    config = StandinConfig(secret_key=args.secret_key, webhook_url=args.webhook_url, webhook_secret=args.webhook_secret)
+    config = StandinConfig(
+        secret_key=args.secret_key,
+        webhook_url=args.webhook_url,
+        webhook_secret=args.webhook_secret,
+        jwt_private_pem=os.environ.get("CLERK_JWT_PRIVATE_KEY") or None,
+        profile_claims=os.environ.get("CLERK_STANDIN_PROFILE_CLAIMS", "on") != "off",
+    )
     print(f"clerk stand-in listening on http://{args.host}:{args.port}", flush=True)
     # one worker whatever WEB_CONCURRENCY says (uvicorn reads it): the stand-in keeps its users in memory
     uvicorn.run(create_app(config), host=args.host, port=args.port, log_level="warning", lifespan="on", workers=1)

@@ -169,6 +169,75 @@ def deleted_event(user_id: str, *, timestamp_ms: int | None = None) -> dict[str,
     return _envelope("user.deleted", {"deleted": True, "id": user_id, "object": "user"}, timestamp_ms)
 
 
+def new_organization_id() -> str:
+    return _clerk_id("org")
+
+
+def make_organization(
+    *, org_id: str | None = None, name: str, slug: str | None = None, created_by: str | None = None
+) -> dict[str, Any]:
+    """A Clerk Organization object, as the Backend API and the `organization.*` webhooks carry it."""
+    now = _now_ms()
+    return {
+        "object": "organization",
+        "id": org_id or new_organization_id(),
+        "name": name,
+        "slug": slug or name.lower().replace(" ", "-"),
+        "image_url": "https://img.clerk.com/eyJ0eXBlIjoiZGVmYXVsdCJ9",
+        "has_image": False,
+        "members_count": 0,
+        "pending_invitations_count": 0,
+        "max_allowed_memberships": 5,
+        "admin_delete_enabled": True,
+        "public_metadata": {},
+        "private_metadata": {},
+        "created_by": created_by or "",
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def update_organization(organization: dict[str, Any], **changes: Any) -> dict[str, Any]:
+    """A copy with `changes` applied and `updated_at` strictly later than before."""
+    return {**organization, **changes, "updated_at": max(_now_ms(), organization["updated_at"] + 1)}
+
+
+def make_membership(organization: dict[str, Any], user: dict[str, Any], role: str) -> dict[str, Any]:
+    """A Clerk OrganizationMembership object: `role` as Clerk names it (`org:admin`)."""
+    now = _now_ms()
+    return {
+        "object": "organization_membership",
+        "id": _clerk_id("orgmem"),
+        "role": role if role.startswith("org:") else f"org:{role}",
+        "role_name": role.removeprefix("org:").title(),
+        "permissions": [],
+        "public_metadata": {},
+        "private_metadata": {},
+        "organization": {k: v for k, v in organization.items() if k not in ("private_metadata", "created_by")},
+        "public_user_data": {
+            "user_id": user["id"],
+            "first_name": user["first_name"],
+            "last_name": user["last_name"],
+            "image_url": user["image_url"],
+            "has_image": False,
+            "identifier": user["id"],
+        },
+        "created_at": now,
+        "updated_at": now,
+    }
+
+
+def organization_event(kind: str, organization: dict[str, Any]) -> dict[str, Any]:
+    """An `organization.created` or `organization.updated` event carrying the whole Organization object."""
+    assert kind in ("organization.created", "organization.updated"), kind
+    return _envelope(kind, organization, None)
+
+
+def deleted_organization_event(org_id: str) -> dict[str, Any]:
+    """`organization.deleted`: Clerk sends only the id."""
+    return _envelope("organization.deleted", {"deleted": True, "id": org_id, "object": "organization"}, None)
+
+
 def other_event(type_: str) -> dict[str, Any]:
     """An event of a type the identity service does not handle, e.g. `session.created`."""
     return _envelope(type_, {"id": _clerk_id("sess"), "object": "session", "status": "active"}, None)

@@ -1,0 +1,45 @@
+"""The agent's brief: what the agent dispatched into an interview's room reads before it speaks. For an
+organization's interview, the template version the interview pinned (instructions, questions, rubric, length);
+for one a candidate started on their own, no template. The same LiveKit token as for its report (roomAdmin over
+the room), checked before the interview is looked up."""
+
+import uuid
+
+import msgspec
+
+from libs.common.db import Database
+from libs.common.request_context import annotate_request
+from services.sessions import interview_store
+from services.sessions.agent_auth import AgentGrant
+from services.sessions.agent_reports import check_grant, refuse
+from services.sessions.errors import AgentNotPermitted, InterviewNotFound
+from services.sessions.interview_store import BriefTemplate
+
+
+class BriefCandidate(msgspec.Struct, frozen=True):
+    name: str | None
+
+
+class AgentBrief(msgspec.Struct, frozen=True, kw_only=True):
+    interview_id: uuid.UUID
+    status: str
+    candidate: BriefCandidate
+    template: BriefTemplate | None
+
+
+async def read_brief(database: Database, grant: AgentGrant, interview_id: uuid.UUID) -> AgentBrief:
+    """The brief of the interview whose room the agent's token administers."""
+    room = check_grant(grant)
+    annotate_request(interview_id=str(interview_id))
+    async with database.connection() as conn:
+        found = await interview_store.brief(conn, interview_id)
+    if found is None:
+        raise refuse("unknown_interview", InterviewNotFound(f"No interview {interview_id}."))
+    if found.room_name != room:
+        raise refuse("other_room", AgentNotPermitted(f"The token does not administer interview {interview_id}."))
+    return AgentBrief(
+        interview_id=interview_id,
+        status=found.status,
+        candidate=BriefCandidate(found.candidate_name),
+        template=found.template,
+    )

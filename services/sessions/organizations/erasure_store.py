@@ -1,0 +1,25 @@
+"""SQL for erasing an organization: everything of it goes, in one transaction, under the organization's lock
+(taken alone: every template write holds it shared, so none slips in beside the erasure)."""
+
+import asyncpg
+
+from libs.common.db import rows_affected
+
+
+async def erase_organization(conn: asyncpg.Connection, org_id: str) -> int:
+    """Erase the organization's templates (their versions with them), invites and interviews (their transcripts
+    and reports with them), queue its candidates' removal from the rooms of its open interviews, and keep its id
+    alone in `erased_organizations`; how many interviews were erased. The invites go first: a redemption under
+    way holds its invite's row, so the interview it makes is committed before the interviews are erased."""
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtextextended('org:' || $1, 0))", org_id)
+    await conn.execute("INSERT INTO erased_organizations (org_id) VALUES ($1) ON CONFLICT DO NOTHING", org_id)
+    await conn.execute("DELETE FROM invites WHERE org_id = $1", org_id)
+    await conn.execute(
+        """INSERT INTO room_removals (room_name, clerk_id)
+           SELECT room_name, clerk_id FROM interviews WHERE org_id = $1 AND status IN ('created', 'active')
+           ON CONFLICT (room_name, clerk_id) DO NOTHING""",
+        org_id,
+    )
+    erased = rows_affected(await conn.execute("DELETE FROM interviews WHERE org_id = $1", org_id))
+    await conn.execute("DELETE FROM interview_templates WHERE org_id = $1", org_id)
+    return erased

@@ -1,0 +1,172 @@
+"""SQL for invites: created for a template of the organization, listed, revoked, and redeemed (the database
+function `redeem_invite` of the migrations: one statement under the user's start lock and the invite's row lock).
+An invite's code is never stored: only its SHA-256, unique, by which it is found."""
+
+import uuid
+from datetime import datetime
+from typing import Literal
+
+import asyncpg
+import msgspec
+
+InviteState = Literal["pending", "used", "expired", "revoked"]
+
+_STATE = """CASE WHEN i.revoked_at IS NOT NULL THEN 'revoked'
+                 WHEN i.redeemed_at IS NOT NULL THEN 'used'
+                 WHEN i.expires_at <= now() THEN 'expired'
+                 ELSE 'pending' END"""
+
+
+class StoredInvite(msgspec.Struct, frozen=True, kw_only=True):
+    id: uuid.UUID
+    template_id: uuid.UUID
+    email: str | None
+    state: InviteState
+    expires_at: datetime
+    created_at: datetime
+    redeemed_at: datetime | None
+    interview_id: uuid.UUID | None
+
+
+_COLUMNS = f"""i.id, i.template AS template_id, i.email, {_STATE} AS state, i.expires_at, i.created_at, i.redeemed_at,
+               i.interview_id"""
+
+
+async def create(
+    conn: asyncpg.Connection,
+    org_id: str,
+    template_id: uuid.UUID,
+    *,
+    invite_id: uuid.UUID,
+    code_hash: bytes,
+    email: str | None,
+    expires_in_seconds: int,
+) -> StoredInvite | None:
+    """A pending invite to the organization's template; None when it has no such template that is not archived."""
+    row = await conn.fetchrow(
+        f"""WITH i AS (
+                INSERT INTO invites (id, org_id, template, code_hash, email, expires_at)
+                SELECT $1, t.org_id, t.id, $4, $5, now() + make_interval(secs => $6)
+                FROM interview_templates t WHERE t.id = $2 AND t.org_id = $3 AND t.archived_at IS NULL
+                RETURNING *)
+            SELECT {_COLUMNS} FROM i""",
+        invite_id,
+        template_id,
+        org_id,
+        code_hash,
+        email,
+        expires_in_seconds,
+    )
+    return None if row is None else StoredInvite(**dict(row))
+
+
+async def list_invites(
+    conn: asyncpg.Connection,
+    org_id: str,
+    *,
+    template_id: uuid.UUID | None,
+    state: InviteState | None,
+    before: tuple[datetime, uuid.UUID] | None,
+    limit: int,
+) -> list[StoredInvite]:
+    """The organization's invites, newest first, after the keyset `before`; of one template, in one state."""
+    rows = await conn.fetch(
+        f"""SELECT {_COLUMNS} FROM invites i
+            WHERE i.org_id = $1 AND ($2::uuid IS NULL OR i.template = $2)
+              AND ($3::text IS NULL OR {_STATE} = $3)
+              AND ($4::timestamptz IS NULL OR (i.created_at, i.id) < ($4, $5::uuid))
+            ORDER BY i.created_at DESC, i.id DESC LIMIT $6""",
+        org_id,
+        template_id,
+        state,
+        before[0] if before else None,
+        before[1] if before else None,
+        limit,
+    )
+    return [StoredInvite(**dict(row)) for row in rows]
+
+
+async def revoke(conn: asyncpg.Connection, org_id: str, invite_id: uuid.UUID) -> InviteState | None:
+    """Revoke the invite unless it was used; the state it is in now (None: no such invite in the organization)."""
+    state: InviteState | None = await conn.fetchval(
+        f"""WITH revoked AS (
+                UPDATE invites SET revoked_at = now()
+                WHERE id = $1 AND org_id = $2 AND revoked_at IS NULL AND redeemed_at IS NULL RETURNING id)
+            SELECT CASE WHEN EXISTS (SELECT 1 FROM revoked) THEN 'revoked' ELSE {_STATE} END
+            FROM invites i WHERE i.id = $1 AND i.org_id = $2""",
+        invite_id,
+        org_id,
+    )
+    return state
+
+
+class InviteLookup(msgspec.Struct, frozen=True):
+    """What a redemption looks at before asking identity anything: whose it is, and whether it still opens."""
+
+    redeemed_by: str | None
+    used: bool
+    closed: str | None  # revoked, expired, archived (its template); None: it opens
+    names_email: bool
+
+
+async def look_up(conn: asyncpg.Connection, code_hash: bytes) -> InviteLookup | None:
+    row = await conn.fetchrow(
+        """SELECT i.redeemed_by, i.redeemed_at IS NOT NULL AS used,
+                  CASE WHEN i.revoked_at IS NOT NULL THEN 'revoked' WHEN i.expires_at <= now() THEN 'expired'
+                       WHEN t.archived_at IS NOT NULL THEN 'archived' END AS closed,
+                  i.email IS NOT NULL AS names_email
+           FROM invites i JOIN interview_templates t ON t.id = i.template WHERE i.code_hash = $1""",
+        code_hash,
+    )
+    return None if row is None else InviteLookup(**dict(row))
+
+
+class NewRedemption(msgspec.Struct, frozen=True, kw_only=True):
+    interview_id: uuid.UUID
+    clerk_id: str
+    room_name: str
+    token_expires_at: datetime
+    cap: int
+    default_agent: str | None
+
+
+class Redemption(msgspec.Struct, frozen=True):
+    """What `redeem_invite` did: `outcome` (started, reused, rejoined, or a refusal: deleted, unknown, other_user,
+    ended, revoked, expired, archived, email_mismatch, at_cap) and the interview it handed out."""
+
+    outcome: str
+    interview_id: uuid.UUID | None
+    room_name: str | None
+    agent_name: str | None
+    template_id: uuid.UUID | None
+    template_version: int | None
+    user_name: str | None
+
+
+async def redeem(
+    conn: asyncpg.Connection,
+    code_hash: bytes,
+    new: NewRedemption,
+    *,
+    user_id: uuid.UUID,
+    display_name: str,
+    email: str | None,
+    answered_now: bool,
+) -> Redemption:
+    row = await conn.fetchrow(
+        """SELECT outcome, interview_id, room_name, agent_name, template_id, template_version, user_name
+           FROM redeem_invite($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)""",
+        code_hash,
+        new.interview_id,
+        new.clerk_id,
+        new.room_name,
+        new.token_expires_at,
+        new.cap,
+        user_id,
+        display_name,
+        email,
+        answered_now,
+        new.default_agent,
+    )
+    assert row is not None
+    return Redemption(*row)

@@ -1,0 +1,165 @@
+"""Interview templates: what an organization's agent asks and how it judges, written once by a recruiter.
+Each write is a new, immutable version (an interview pins the one it started with); archiving stops new invites
+and keeps everything else."""
+
+import uuid
+from datetime import datetime
+from typing import Annotated, Any
+
+import msgspec
+
+from libs.common.db import Database
+from libs.common.json_bounds import bounded_json
+from libs.common.paging import decode_keyset, encode_keyset, one_page
+from services.sessions.errors import InvalidTemplate, NoActiveOrganization, TemplateArchived, TemplateNotFound
+from services.sessions.metrics import ORG_TEMPLATES
+from services.sessions.organizations import template_store
+from services.sessions.organizations.access import Recruiter
+from services.sessions.organizations.template_store import StoredTemplate, TemplateFields
+from services.sessions.report_store import NO_NUL
+from services.sessions.settings import SessionsSettings
+
+MAX_TITLE_CHARS = 200
+MAX_INSTRUCTIONS_BYTES = 16 * 1024
+MAX_QUESTIONS = 50
+MAX_QUESTION_BYTES = 2 * 1024
+MAX_RUBRIC_BYTES = 16 * 1024
+MAX_RUBRIC_DEPTH = 64
+
+
+class TemplateWrite(msgspec.Struct, frozen=True, kw_only=True):
+    """A template's content. Sizes in KiB are UTF-8 bytes (so the characters stated here are their upper bound),
+    `rubric`'s of its encoded JSON; `title` is counted in characters. `agent_name`: one of `LIVEKIT_AGENTS`, or
+    null for the default agent. `max_minutes`: at most `MAX_INTERVIEW_SECONDS` / 60."""
+
+    title: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TITLE_CHARS, pattern=NO_NUL)]
+    instructions: Annotated[str, msgspec.Meta(max_length=MAX_INSTRUCTIONS_BYTES, pattern=NO_NUL)] = ""
+    questions: Annotated[
+        list[Annotated[str, msgspec.Meta(max_length=MAX_QUESTION_BYTES, pattern=NO_NUL)]],
+        msgspec.Meta(max_length=MAX_QUESTIONS),
+    ] = []
+    rubric: Any = None
+    agent_name: Annotated[str, msgspec.Meta(max_length=128)] | None = None
+    max_minutes: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    share_report_with_candidate: bool = False
+
+
+class Template(msgspec.Struct, frozen=True, kw_only=True):
+    """A template at one version (`latest_version`: the one new interviews start with)."""
+
+    id: uuid.UUID
+    version: int
+    latest_version: int
+    title: str
+    instructions: str
+    questions: list[str]
+    rubric: msgspec.Raw | None
+    agent_name: str | None
+    max_minutes: int | None
+    share_report_with_candidate: bool
+    created_at: datetime
+    updated_at: datetime
+    archived_at: datetime | None
+
+
+class TemplatePage(msgspec.Struct, frozen=True):
+    items: list[Template]
+    next_cursor: str | None
+
+
+def _as_template(stored: StoredTemplate) -> Template:
+    return Template(**msgspec.structs.asdict(stored))
+
+
+def _checked(write: TemplateWrite, settings: SessionsSettings) -> TemplateFields:
+    """The bounds a struct cannot state (UTF-8 bytes, JSON size and depth, the configured agents and length)."""
+    if len(write.instructions.encode()) > MAX_INSTRUCTIONS_BYTES:
+        raise InvalidTemplate(f"instructions is over {MAX_INSTRUCTIONS_BYTES} bytes (UTF-8).")
+    for index, question in enumerate(write.questions):
+        if len(question.encode()) > MAX_QUESTION_BYTES:
+            raise InvalidTemplate(f"questions[{index}] is over {MAX_QUESTION_BYTES} bytes (UTF-8).")
+    rubric = None
+    if write.rubric is not None:
+        rubric, problem = bounded_json(write.rubric, max_bytes=MAX_RUBRIC_BYTES, max_depth=MAX_RUBRIC_DEPTH)
+        if problem:
+            raise InvalidTemplate(f"rubric {problem}.")
+    if write.agent_name is not None and write.agent_name not in settings.allowed_agents:
+        raise InvalidTemplate("agent_name is not an agent this service dispatches (LIVEKIT_AGENTS).")
+    longest = settings.max_interview_seconds // 60
+    if write.max_minutes is not None and write.max_minutes > longest:
+        raise InvalidTemplate(f"max_minutes is over {longest} (MAX_INTERVIEW_SECONDS).")
+    return TemplateFields(
+        title=write.title,
+        instructions=write.instructions,
+        questions=write.questions,
+        rubric=rubric,
+        agent_name=write.agent_name,
+        max_minutes=write.max_minutes,
+        share_report_with_candidate=write.share_report_with_candidate,
+    )
+
+
+async def create_template(
+    database: Database, settings: SessionsSettings, recruiter: Recruiter, write: TemplateWrite
+) -> Template:
+    """A new template of the recruiter's organization, at version 1."""
+    fields = _checked(write, settings)
+    async with database.transaction() as conn:
+        await template_store.hold_organization(conn, recruiter.org_id)
+        stored = await template_store.create(conn, recruiter.org_id, uuid.uuid4(), fields)
+    if stored is None:
+        raise NoActiveOrganization(f"Organization {recruiter.org_id} was deleted.")
+    ORG_TEMPLATES.labels("created").inc()
+    return _as_template(stored)
+
+
+async def update_template(
+    database: Database, settings: SessionsSettings, recruiter: Recruiter, template_id: uuid.UUID, write: TemplateWrite
+) -> Template:
+    """The template's next version; the versions before stay as they were (409 for an archived template)."""
+    fields = _checked(write, settings)
+    async with database.transaction() as conn:
+        await template_store.hold_organization(conn, recruiter.org_id)
+        stored = await template_store.add_version(conn, recruiter.org_id, template_id, fields)
+        if stored is None:
+            archived = await template_store.is_archived(conn, recruiter.org_id, template_id)
+    if stored is None:
+        if archived:
+            raise TemplateArchived(f"Template {template_id} is archived: it takes no new version.")
+        raise TemplateNotFound(f"No template {template_id} in your organization.")
+    ORG_TEMPLATES.labels("updated").inc()
+    return _as_template(stored)
+
+
+async def read_template(
+    database: Database, recruiter: Recruiter, template_id: uuid.UUID, version: int | None
+) -> Template:
+    """The template at its latest version, or at `version`."""
+    async with database.connection() as conn:
+        stored = await template_store.find(conn, recruiter.org_id, template_id, version)
+    if stored is None:
+        which = f" version {version}" if version is not None else ""
+        raise TemplateNotFound(f"No template {template_id}{which} in your organization.")
+    return _as_template(stored)
+
+
+async def list_templates(
+    database: Database, recruiter: Recruiter, *, archived: bool, cursor: str | None, limit: int
+) -> TemplatePage:
+    """The organization's templates, newest first, a page at a time."""
+    before = decode_keyset(cursor) if cursor else None
+    async with database.connection() as conn:
+        rows = await template_store.list_templates(
+            conn, recruiter.org_id, archived=archived, before=before, limit=limit + 1
+        )
+    items, next_cursor = one_page(rows, limit, lambda last: encode_keyset(last.created_at, last.id))
+    return TemplatePage(items=[_as_template(item) for item in items], next_cursor=next_cursor)
+
+
+async def archive_template(database: Database, recruiter: Recruiter, template_id: uuid.UUID) -> None:
+    """Archive the template: no new invite, its unredeemed invites refused, its interviews kept."""
+    async with database.connection() as conn:
+        archived = await template_store.archive(conn, recruiter.org_id, template_id)
+    if not archived:
+        raise TemplateNotFound(f"No template {template_id} in your organization.")
+    ORG_TEMPLATES.labels("archived").inc()
