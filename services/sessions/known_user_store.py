@@ -45,7 +45,9 @@ async def erase_user(conn: asyncpg.Connection, clerk_id: str) -> int:
     id only, which refuses their starts from then on); how many interviews were erased."""
     result = await conn.execute("DELETE FROM interviews WHERE clerk_id = $1", clerk_id)
     await forget_user(conn, clerk_id)
-    await conn.execute("UPDATE invites SET redeemed_by = NULL, email = NULL WHERE redeemed_by = $1", clerk_id)
+    await conn.execute(
+        "UPDATE invites SET redeemed_by = NULL, email = NULL, interview_id = NULL WHERE redeemed_by = $1", clerk_id
+    )
     await conn.execute("INSERT INTO erased_users (clerk_id) VALUES ($1) ON CONFLICT DO NOTHING", clerk_id)
     return rows_affected(result)
 

@@ -94,7 +94,9 @@ async def start(conn: asyncpg.Connection, clerk_id: str, user: KnownUser | None 
 
 async def feed_read(conn: asyncpg.Connection, seconds_ago: int) -> None:
     await conn.execute(
-        "UPDATE feed_cursors SET updated_at = now() - make_interval(secs => $2) WHERE feed = $1", USERS_FEED.name, seconds_ago
+        "UPDATE feed_cursors SET updated_at = now() - make_interval(secs => $2) WHERE feed = $1",
+        USERS_FEED.name,
+        seconds_ago,
     )
 
 

@@ -72,8 +72,8 @@ async def hold_organization(conn: asyncpg.Connection, org_id: str) -> None:
 
 _CREATE = f"""
 WITH t AS (
-    INSERT INTO interview_templates (id, org_id) SELECT $1, $2
-    WHERE NOT EXISTS (SELECT 1 FROM erased_organizations e WHERE e.org_id = $2)
+    INSERT INTO interview_templates (id, org_id) SELECT $1, $2::text
+    WHERE NOT EXISTS (SELECT 1 FROM erased_organizations e WHERE e.org_id = $2::text)
     RETURNING id, latest_version, created_at, updated_at, archived_at),
 v AS (
     INSERT INTO template_versions (template, version, {_VERSION_COLUMNS})

@@ -159,11 +159,11 @@ BEGIN
     INSERT INTO interviews (id, user_id, clerk_id, room_name, participant_identity, agent_name, status,
                             token_expires_at, candidate_name, org_id, template_id, template_version, invite_id,
                             candidate_email, max_seconds)
-    VALUES (p_id, p_user_id, p_clerk_id, p_room_name, p_clerk_id, COALESCE(v_version.agent_name, p_default_agent),
+    VALUES (p_id, p_user_id, p_clerk_id, p_room_name, p_clerk_id, COALESCE(v_version.agent_name::text, p_default_agent),
             'created', p_token_expires_at, p_display_name, v_invite.org_id, v_template.id, v_version.version,
             v_invite.id, p_email, v_version.max_minutes * 60);
     UPDATE invites SET redeemed_at = now(), redeemed_by = p_clerk_id, interview_id = p_id WHERE id = v_invite.id;
-    RETURN QUERY SELECT 'started', p_id, p_room_name, COALESCE(v_version.agent_name, p_default_agent),
+    RETURN QUERY SELECT 'started', p_id, p_room_name, COALESCE(v_version.agent_name::text, p_default_agent),
                         v_template.id, v_version.version, p_display_name;
 END
 $$
