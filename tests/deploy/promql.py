@@ -36,6 +36,10 @@ COUNTERS: dict[str, set[str]] = {
     "sessions_interviews_past_report_grace_total": {"outcome"},
     "sessions_requests_total": ROUTE_LABELS,
     "sessions_requests_error_total": ROUTE_LABELS,
+    "sessions_org_templates_total": {"action"},
+    "sessions_invites_total": {"outcome"},
+    "sessions_organization_feed_polls_total": {"outcome"},
+    "sessions_organization_feed_changes_total": {"change"},
     "identity_background_failures_total": {"task"},
     "sessions_background_failures_total": {"task"},
 }

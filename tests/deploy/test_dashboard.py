@@ -44,6 +44,9 @@ def test_the_dashboard_shows_the_funnel_the_livekit_signals_and_the_fallback_rat
         "sessions_stale_starts_total",
         "sessions_interviews_past_report_grace_total",
         "sessions_agent_writes_refused_total",
+        "sessions_invites_total",
+        "sessions_org_templates_total",
+        "sessions_background_failures_total",
     }
     assert wanted <= selected()
     assert any('path="ensure"' in expr and "/" in expr for expr in queries()), "the fallback share"
