@@ -114,7 +114,13 @@ def main() -> None:
         livekit_url = f"ws://localhost:{LIVEKIT_PORT}" if _livekit_server_running() else None
         # With the stand-in, every interview dispatches its agent (which the stand-in plays on request); a real
         # LiveKit server keeps its own dispatch (an agent-starter worker registers without a name).
-        environment = {"sessions": {"CLERK_AUTHORIZED_PARTIES": FRONTEND_ORIGIN}}
+        # The frontend's origin is the app's: its session tokens' azp, and the page an invite's link opens.
+        environment = {
+            "sessions": {
+                "CLERK_AUTHORIZED_PARTIES": FRONTEND_ORIGIN,
+                "INVITE_URL_TEMPLATE": f"{FRONTEND_ORIGIN}/invite/{{code}}",
+            }
+        }
         if livekit_url is None:
             environment["sessions"]["LIVEKIT_DEFAULT_AGENT"] = STANDIN_AGENT
         stack = Stack(secrets, databases, livekit_url=livekit_url, ports=_ports(), environment=environment)

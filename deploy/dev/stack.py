@@ -242,13 +242,13 @@ def frontend_environment(
     secrets: DevSecrets, *, origin: str, sessions_url: str, clerk_url: str, livekit_standin_url: str | None
 ) -> dict[str, str]:
     """The dev frontend's (deploy/dev/frontend): its own origin, where the page finds sessions (by `localhost`, so
-    that a `__session` cookie set by the page reaches it), and the stand-ins it drives for the page."""
+    that a `__session` cookie set by the page reaches it), and the stand-ins it drives for the page (the Clerk
+    stand-in mints its session tokens)."""
     env = {
         "FRONTEND_ORIGIN": origin,
         "FRONTEND_SESSIONS_URL": sessions_url.replace(f"//{HOST}:", "//localhost:"),
         "FRONTEND_CLERK_URL": clerk_url,
         "CLERK_SECRET_KEY": secrets.clerk_secret_key,
-        "CLERK_JWT_PRIVATE_KEY": secrets.jwt_private_pem,
     }
     return env | ({"FRONTEND_LIVEKIT_STANDIN_URL": livekit_standin_url} if livekit_standin_url else {})
 

@@ -43,7 +43,11 @@ def stack(
     for service in ("identity", "sessions"):
         postgres.execute(f"DROP DATABASE IF EXISTS browser_{service} WITH (FORCE)")
         databases[service] = postgres.migrated_database(f"browser_{service}", service)
-    sessions = {**TEST_ENVIRONMENT["sessions"], "CLERK_AUTHORIZED_PARTIES": origins.app}
+    sessions = {
+        **TEST_ENVIRONMENT["sessions"],
+        "CLERK_AUTHORIZED_PARTIES": origins.app,
+        "INVITE_URL_TEMPLATE": f"{origins.app}/invite/{{code}}",
+    }
     with Stack(
         secrets_for_tests(svix_secret, clerk_keys),
         databases,
@@ -214,3 +218,67 @@ async def test_the_same_page_at_another_origin_gets_no_grant_and_reaches_nothing
     assert await page.text_content("#interviews") == ""
     assert sum("blocked by CORS policy" in error for error in errors) >= 2, errors
     assert await interviews_of(stack, user_id) == []
+
+
+async def test_a_recruiter_invites_a_candidate_who_interviews_and_the_recruiter_reviews_it(
+    origins: Origins, frontend: ServiceProcess, stack: Stack, browser: Browser, tmp_path: Path
+):
+    """The whole organization path in two browsers: a recruiter makes an organization, writes a template and
+    invites by link; the candidate opens the link in a browser of their own, redeems it (their name is rendered as
+    text, not markup), joins, the agent reads its brief and reports; the recruiter reviews it."""
+    recruiter_page, recruiter_errors = await open_page(browser, origins.app)
+    recruiter_id = await sign_up_and_in(recruiter_page, "rita.recruiter@example.com", "delivered")
+    await recruiter_page.fill("#org-name", "Acme Hiring")
+    await recruiter_page.click("#new-org")
+    await log_says(recruiter_page, "organization Acme Hiring made")
+    await recruiter_page.click(f"button[data-user='{recruiter_id}'][data-org-name='Acme Hiring']")
+    await recruiter_page.wait_for_selector("#recruiter:not([hidden])")
+    await recruiter_page.fill("#template-title", "Staff engineer <b>loop</b>")
+    await recruiter_page.click("#save-template")
+    await log_says(recruiter_page, "written (version 1)")
+    await recruiter_page.click("button[data-invite-template]")
+    await recruiter_page.wait_for_function("document.querySelector('#invite-url').textContent.includes('/invite/')")
+    invite_url = await recruiter_page.text_content("#invite-url")
+    assert invite_url is not None
+    assert invite_url.startswith(f"{origins.app}/invite/")
+
+    candidate_context = await browser.new_context()
+    candidate_page = await candidate_context.new_page()
+    candidate_errors: list[str] = []
+    candidate_page.on("console", lambda m: candidate_errors.append(m.text) if m.type == "error" else None)
+    await candidate_page.goto(invite_url)
+    await candidate_page.wait_for_selector("body[data-ready=true]")
+    assert await candidate_page.is_visible("#invited")
+    await candidate_page.fill("#first-name", '<img src=x onerror="window.pwned=1">')
+    candidate_id = await sign_up_and_in(candidate_page, "casey.candidate@example.com", "delivered")
+    started = await start(candidate_page, "#redeem")
+    await candidate_page.click("#join")
+    await log_says(candidate_page, "joined")
+    await candidate_page.click("#agent")
+    await log_says(candidate_page, 'the agent read the brief of "Staff engineer <b>loop</b>"')
+    await log_says(candidate_page, "report 200")
+
+    await recruiter_page.click("#org-list")
+    review = recruiter_page.locator("button[data-org-interview]")
+    await review.first.wait_for()
+    listed = await recruiter_page.text_content("#org-interviews")
+    await review.first.click()
+    await recruiter_page.wait_for_function("document.querySelector('#org-report').textContent.includes('transcript')")
+    reviewed = await recruiter_page.text_content("#org-report")
+    await recruiter_page.screenshot(path=str(tmp_path / "recruiter.png"), full_page=True)
+    print(f"\nthe recruiter's review: {tmp_path / 'recruiter.png'}")
+
+    claims = verify_livekit_token(started["token"])
+    assert (claims.identity, claims.name) == (candidate_id, '<img src=x onerror="window.pwned=1">')
+    assert await candidate_page.evaluate("window.pwned") is None
+    assert listed is not None
+    assert "casey.candidate@example.com" in listed
+    assert '<img src=x onerror="window.pwned=1">' in listed  # shown as the text it is
+    assert await recruiter_page.evaluate("window.pwned") is None
+    assert reviewed is not None
+    assert "Tell me about a system you built." in reviewed  # the agent asked the template's first question
+    assert '"recommendation": "advance"' in reviewed
+    [interview] = await interviews_of(stack, candidate_id)
+    assert interview["org_id"] is not None
+    assert recruiter_errors == candidate_errors == []
+    await candidate_context.close()

@@ -22,7 +22,6 @@ def main() -> None:
         sessions_url=os.environ["FRONTEND_SESSIONS_URL"],
         clerk_url=os.environ["FRONTEND_CLERK_URL"],
         clerk_secret_key=os.environ["CLERK_SECRET_KEY"],
-        jwt_private_pem=os.environ["CLERK_JWT_PRIVATE_KEY"],
         livekit_standin_url=os.environ.get("FRONTEND_LIVEKIT_STANDIN_URL") or None,
     )
     print(f"dev frontend on {config.origin}", flush=True)

@@ -1,13 +1,16 @@
 """The dev frontend (dev-only, like the stand-ins): a plain HTML + ES-module page that uses the product as a
 browser app at its own origin would, and the few development helpers such a page cannot have on its own.
 
-- `/` and `/app.js`: the page. It talks to sessions' `/api/*` directly, across origins (CORS), with a Clerk
-  session token, and starts interviews through livekit-client's own `TokenSource` (its browser build,
-  `/vendor/livekit-client.mjs`, installed from npm into `.cache/` on first use, never committed).
+- `/` (and `/invite/{code}`, the page an invite's link opens) and its files, served by Litestar's static files
+  router. It talks to sessions' `/api/*` directly, across origins (CORS), with a Clerk session token, and starts
+  interviews through livekit-client's own `TokenSource` (its browser build, `/vendor/livekit-client.esm.mjs`,
+  installed from npm into `.cache/` on first use, never committed). Signed in with an organization active, it is
+  a recruiter's page: templates, invites, the organization's interviews.
 - `/dev/*`: what Clerk's and LiveKit's own services would do for the page, done here against the stand-ins:
-  sign a user up (the webhook delivered, held back or lost), list users, mint a session token for one (as
-  Clerk's frontend does, 60 s, refreshed by the page), and join, leave or close a room, or have the dispatched
-  agent report, in the LiveKit stand-in (a real LiveKit server would be joined over WebRTC).
+  sign a user up (the webhook delivered, held back or lost), list users and organizations, make an organization
+  with a recruiter, get a session token for one (the Clerk stand-in mints it as Clerk's frontend API does, 60 s,
+  refreshed by the page), and join, leave or close a room, or have the dispatched agent report, in the LiveKit
+  stand-in (a real LiveKit server would be joined over WebRTC).
 """
 
 from dataclasses import dataclass
@@ -20,8 +23,8 @@ from litestar import Litestar, Response, get, post
 from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody
 from litestar.response import File
+from litestar.static_files import create_static_files_router
 
-from deploy.dev.standins.clerk.session_tokens import mint_session_token, signing_key
 from deploy.dev.tools import npm_package
 
 STATIC = Path(__file__).parent / "static"
@@ -34,7 +37,6 @@ class FrontendConfig:
     sessions_url: str
     clerk_url: str
     clerk_secret_key: str
-    jwt_private_pem: str
     livekit_standin_url: str | None
 
 
@@ -44,8 +46,14 @@ class SignUp(msgspec.Struct, frozen=True):
     webhook: Literal["delivered", "held", "lost"] = "delivered"
 
 
+class NewOrganization(msgspec.Struct, frozen=True):
+    name: str
+    recruiter_id: str
+
+
 class SessionRequest(msgspec.Struct, frozen=True):
     user_id: str
+    org_id: str | None = None
 
 
 class Forward(msgspec.Struct, frozen=True):
@@ -62,20 +70,14 @@ def _http(state: State) -> httpx.AsyncClient:
     return state.http  # type: ignore[no-any-return]
 
 
-@get("/", media_type="text/html", sync_to_thread=False)
-def page() -> File:
+def _clerk_api(state: State) -> dict[str, str]:
+    return {"Authorization": f"Bearer {_config(state).clerk_secret_key}"}
+
+
+@get("/invite/{code:str}", media_type="text/html", sync_to_thread=False)
+def invite_page(code: FromPath[str]) -> File:
+    """The page an invite's link opens (`INVITE_URL_TEMPLATE`): the page reads the code from its own URL."""
     return File(STATIC / "index.html", content_disposition_type="inline")
-
-
-@get("/app.js", sync_to_thread=False)
-def script() -> File:
-    return File(STATIC / "app.js", media_type="text/javascript", content_disposition_type="inline")
-
-
-@get("/vendor/livekit-client.mjs", sync_to_thread=False)
-def livekit_client() -> File:
-    build = npm_package(*LIVEKIT_CLIENT) / "dist" / "livekit-client.esm.mjs"
-    return File(build, media_type="text/javascript", content_disposition_type="inline")
 
 
 @get("/config.json", sync_to_thread=False)
@@ -101,9 +103,9 @@ async def deliver_held(svix_id: FromPath[str], state: State) -> dict[str, Any]:
 
 @get("/dev/users")
 async def users(state: State) -> list[dict[str, Any]]:
-    settings = _config(state)
-    headers = {"Authorization": f"Bearer {settings.clerk_secret_key}"}
-    listed = await _http(state).get(f"{settings.clerk_url}/v1/users", params={"limit": 100}, headers=headers)
+    listed = await _http(state).get(
+        f"{_config(state).clerk_url}/v1/users", params={"limit": 100}, headers=_clerk_api(state)
+    )
     return [
         {"id": user["id"], "email": _primary_email(user), "first_name": user.get("first_name")}
         for user in listed.json()
@@ -115,12 +117,37 @@ def _primary_email(user: dict[str, Any]) -> str | None:
     return next((e["email_address"] for e in user.get("email_addresses", []) if e["id"] == primary), None)
 
 
+@get("/dev/organizations")
+async def organizations(state: State) -> list[dict[str, Any]]:
+    """Clerk's organizations and who is a member in which role (from its Backend API)."""
+    clerk, http = _config(state).clerk_url, _http(state)
+    listed = (await http.get(f"{clerk}/v1/organizations", headers=_clerk_api(state))).json()["data"]
+    found = []
+    for organization in listed:
+        members = await http.get(
+            f"{clerk}/v1/organizations/{organization['id']}/memberships", headers=_clerk_api(state)
+        )
+        roles = {m["public_user_data"]["user_id"]: m["role"] for m in members.json()["data"]}
+        found.append({"id": organization["id"], "name": organization["name"], "roles": roles})
+    return found
+
+
+@post("/dev/organizations", status_code=201)
+async def create_organization(data: JSONBody[NewOrganization], state: State) -> Response[Any]:
+    """A Clerk organization whose recruiter is `recruiter_id` (role `org:recruiter`); its webhook is delivered."""
+    body = {"name": data.name, "members": [{"user_id": data.recruiter_id, "role": "org:recruiter"}]}
+    created = await _http(state).post(f"{_config(state).clerk_url}/_standin/organizations", json=body)
+    return Response(created.json(), status_code=created.status_code)
+
+
 @post("/dev/session", status_code=200)
-async def session(data: JSONBody[SessionRequest], state: State) -> dict[str, Any]:
-    """A Clerk session token for the user, as Clerk's frontend `getToken()` gives one: 60 s, for this origin."""
+async def session(data: JSONBody[SessionRequest], state: State) -> Response[Any]:
+    """A Clerk session token for the user (with the organization active, if any), as Clerk's frontend
+    `getToken()` gives one: minted by the Clerk stand-in, 60 s, for this origin."""
     settings = _config(state)
-    key = signing_key(settings.jwt_private_pem)
-    return {"token": mint_session_token(key, subject=data.user_id, authorized_party=settings.origin)}
+    body = {"user_id": data.user_id, "org_id": data.org_id, "authorized_party": settings.origin}
+    minted = await _http(state).post(f"{settings.clerk_url}/_standin/sessions", json=body)
+    return Response(minted.json(), status_code=minted.status_code)
 
 
 @post("/dev/livekit/{action:path}", status_code=200)
@@ -144,8 +171,22 @@ def create_app(settings: FrontendConfig) -> Litestar:
     async def close_http() -> None:
         await http.aclose()
 
+    livekit_client = npm_package(*LIVEKIT_CLIENT) / "dist"
     return Litestar(
-        route_handlers=[page, script, livekit_client, config, sign_up, deliver_held, users, session, livekit, healthz],
+        route_handlers=[
+            invite_page,
+            config,
+            sign_up,
+            deliver_held,
+            users,
+            organizations,
+            create_organization,
+            session,
+            livekit,
+            healthz,
+            create_static_files_router(path="/vendor", directories=[livekit_client], name="vendor"),
+            create_static_files_router(path="/", directories=[STATIC], html_mode=True),
+        ],
         state=State({"config": settings, "http": http}),
         on_shutdown=[close_http],
     )

@@ -1,10 +1,23 @@
-// The dev frontend: a browser app at its own origin using the product as a real frontend would.
-import { TokenSource } from "/vendor/livekit-client.mjs";
+// The dev frontend: a browser app at its own origin using the product as a real frontend would. Everything a
+// user or a recruiter typed (names, titles, summaries, transcript lines) is rendered as text, never as markup.
+import { TokenSource } from "/vendor/livekit-client.esm.mjs";
 
 const $ = (selector) => document.querySelector(selector);
 const config = await (await fetch("/config.json")).json();
-const state = { user: null, token: null, tokenAt: 0, started: null, interviews: [] };
+const state = { user: null, org: null, token: null, tokenAt: 0, started: null, interviews: [], invite: null };
 window.devFrontend = state; // for the browser tests: what the page knows
+
+// An element with text children (strings become text nodes) and attributes (data-* included).
+function el(tag, attributes = {}, ...children) {
+  const element = document.createElement(tag);
+  for (const [name, value] of Object.entries(attributes)) element.setAttribute(name, value);
+  element.append(...children.map((child) => (child instanceof Node ? child : String(child ?? ""))));
+  return element;
+}
+
+function rows(table, items) {
+  $(table).replaceChildren(...items.map((cells) => el("tr", {}, ...cells.map((cell) => el("td", {}, cell)))));
+}
 
 function show(element, value) {
   $(element).textContent = typeof value === "string" ? value : JSON.stringify(value, null, 2);
@@ -27,21 +40,28 @@ window.addEventListener("unhandledrejection", (event) => {
   $("#log").className = "error";
 });
 
+// The body of an answer: its JSON when it says it is JSON, else its text (an HTML error page, say).
+async function bodyOf(response) {
+  const type = response.headers.get("Content-Type") || "";
+  return type.includes("json") ? response.json() : { detail: await response.text() };
+}
+
 async function dev(path, body) {
   const response = await fetch(path, {
     method: body === undefined ? "GET" : "POST",
     headers: { "Content-Type": "application/json" },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  if (!response.ok) fail(new Error(`${path}: ${response.status} ${await response.text()}`));
-  return response.json();
+  const answer = await bodyOf(response);
+  if (!response.ok) fail(new Error(`${path}: ${response.status} ${answer.detail ?? JSON.stringify(answer)}`));
+  return answer;
 }
 
 // Clerk's frontend keeps a session token fresh (they live 60 s); getToken() hands out the current one.
 async function getToken() {
   if (!state.user) fail(new Error("sign in first"));
   if (!state.token || Date.now() - state.tokenAt > 50_000) {
-    state.token = (await dev("/dev/session", { user_id: state.user.id })).token;
+    state.token = (await dev("/dev/session", { user_id: state.user.id, org_id: state.org?.id ?? null })).token;
     state.tokenAt = Date.now();
   }
   return state.token;
@@ -50,9 +70,10 @@ async function getToken() {
 // What each refusal means to the person in front of the page (the API's problem+json says why).
 const MEANING = {
   401: "Your session expired: sign in again.",
-  403: "This account may not start interviews.",
-  404: "No such interview.",
+  403: "Not allowed for this account.",
+  404: "Not found.",
   409: "That interview has ended: start a new one.",
+  410: "This invite is no longer valid.",
   422: "The request was not accepted.",
   429: "You have too many open interviews.",
   503: "A moment of trouble on our side.",
@@ -62,7 +83,8 @@ async function api(path, init = {}) {
   const headers = { ...(init.headers || {}) };
   if (!init.credentials) headers.Authorization = `Bearer ${await getToken()}`;
   const response = await fetch(`${config.sessions_url}${path}`, { ...init, headers });
-  const body = await response.json();
+  if (response.status === 204) return null;
+  const body = await bodyOf(response);
   if (!response.ok) {
     const retry = response.headers.get("Retry-After");
     const meaning = MEANING[response.status] || "Something went wrong.";
@@ -72,14 +94,14 @@ async function api(path, init = {}) {
   return body;
 }
 
+function post(path, body) {
+  return api(path, { method: "POST", headers: { "Content-Type": "application/json" }, body: JSON.stringify(body) });
+}
+
 // The app's token source: the product's standardized token endpoint, asked with the current session token.
 const tokenSource = TokenSource.custom(async (options) => {
   const request = { room_config: options.agentName ? { agents: [{ agent_name: options.agentName }] } : undefined };
-  const answer = await api("/api/livekit/token", {
-    method: "POST",
-    headers: { "Content-Type": "application/json" },
-    body: JSON.stringify(request),
-  });
+  const answer = await post("/api/livekit/token", request);
   return { serverUrl: answer.server_url, participantToken: answer.participant_token };
 });
 
@@ -102,33 +124,78 @@ function describe(participantToken, serverUrl, how) {
 }
 
 async function refreshUsers() {
-  const users = await dev("/dev/users");
-  const rows = users.map(
-    (user) => `<tr><td>${user.email ?? ""}</td><td><code>${user.id}</code></td>` +
-      `<td><button data-user="${user.id}" data-email="${user.email ?? ""}">Sign in</button></td></tr>`,
+  const [users, organizations] = await Promise.all([dev("/dev/users"), dev("/dev/organizations")]);
+  rows(
+    "#users",
+    users.map((user) => [
+      user.email ?? "",
+      user.first_name ?? "",
+      el("code", {}, user.id),
+      el("span", {}, el("button", { "data-user": user.id, "data-email": user.email ?? "" }, "Sign in"),
+        ...organizations
+          .filter((org) => org.roles[user.id])
+          .map((org) => el("button", { "data-user": user.id, "data-org": org.id, "data-org-name": org.name },
+            `Sign in as ${org.roles[user.id]} of ${org.name}`))),
+    ]),
   );
-  $("#users").innerHTML = rows.join("");
+}
+
+function signIn(id, email, org) {
+  state.user = { id, email };
+  state.org = org;
+  state.token = null;
+  show("#signed-in", `Signed in as ${email || id}${org ? ` (recruiter of ${org.name})` : ""}`);
+  for (const button of ["#start", "#start-endpoint", "#start-cookie", "#list", "#redeem", "#new-org"]) {
+    $(button).disabled = false;
+  }
+  $("#recruiter").hidden = !org;
+  if (org) show("#recruiter-org", org.name);
 }
 
 async function listInterviews() {
   const status = $("#status-filter").value;
   const page = await api(`/api/interviews${status ? `?status=${status}` : ""}`);
   state.interviews = page.items;
-  $("#interviews").innerHTML = page.items
-    .map(
-      (item) => `<tr><td>${item.room_name}</td><td>${item.status}</td><td>${item.has_report ? "report" : ""}</td>` +
-        `<td><button data-interview="${item.id}">Read</button></td></tr>`,
-    )
-    .join("");
+  rows("#interviews", page.items.map((item) => [
+    item.room_name, item.status, item.has_report ? "report" : "",
+    el("button", { "data-interview": item.id }, "Read"),
+  ]));
+}
+
+async function transcriptOf(path) {
+  const transcript = await api(`${path}/transcript`);
+  return transcript.items.map((segment) => `${segment.speaker}: ${segment.text}`);
 }
 
 async function readInterview(id) {
   const detail = await api(`/api/interviews/${id}`);
-  const transcript = await api(`/api/interviews/${id}/transcript`);
-  show("#report", {
+  show("#report", { status: detail.status, report: detail.report, transcript: await transcriptOf(`/api/interviews/${id}`) });
+}
+
+async function listTemplates() {
+  const page = await api("/api/org/templates");
+  rows("#templates", page.items.map((template) => [
+    template.title, `version ${template.version}`,
+    el("button", { "data-invite-template": template.id }, "Invite a candidate"),
+  ]));
+}
+
+async function listOrgInterviews() {
+  const page = await api("/api/org/interviews");
+  rows("#org-interviews", page.items.map((item) => [
+    item.candidate.name ?? "", item.candidate.email ?? "", item.status, item.has_report ? "report" : "",
+    el("button", { "data-org-interview": item.id }, "Review"),
+  ]));
+}
+
+async function reviewInterview(id) {
+  const detail = await api(`/api/org/interviews/${id}`);
+  show("#org-report", {
+    candidate: detail.candidate,
     status: detail.status,
+    template: { id: detail.template_id, version: detail.template_version },
     report: detail.report,
-    transcript: transcript.items.map((segment) => `${segment.speaker}: ${segment.text}`),
+    transcript: await transcriptOf(`/api/org/interviews/${id}`),
   });
 }
 
@@ -136,12 +203,11 @@ $("#signup").addEventListener("click", async (event) => {
   const webhook = event.target.dataset.webhook;
   if (!webhook) return;
   const email = $("#email").value || `candidate-${Math.random().toString(36).slice(2, 8)}@example.com`;
-  const created = await dev("/dev/users", { email, first_name: email.split("@")[0], webhook });
-  let text = `${created.user.id}: the webhook was ${webhook}`;
-  if (webhook === "held") {
-    text += ` <button id="deliver" data-svix="${created.svix_id}">Deliver it now</button>`;
-  }
-  $("#signup-result").innerHTML = text;
+  const firstName = $("#first-name").value || email.split("@")[0];
+  const created = await dev("/dev/users", { email, first_name: firstName, webhook });
+  const result = [`${created.user.id}: the webhook was ${webhook} `];
+  if (webhook === "held") result.push(el("button", { id: "deliver", "data-svix": created.svix_id }, "Deliver it now"));
+  $("#signup-result").replaceChildren(...result);
   await refreshUsers();
 });
 
@@ -153,13 +219,18 @@ $("#signup-result").addEventListener("click", async (event) => {
 
 $("#refresh-users").addEventListener("click", refreshUsers);
 
-$("#users").addEventListener("click", (event) => {
-  const id = event.target.dataset.user;
-  if (!id) return;
-  state.user = { id, email: event.target.dataset.email };
-  state.token = null;
-  show("#signed-in", `Signed in as ${state.user.email || id}`);
-  for (const button of ["#start", "#start-endpoint", "#start-cookie", "#list"]) $(button).disabled = false;
+$("#users").addEventListener("click", async (event) => {
+  const { user, email, org, orgName } = event.target.dataset;
+  if (!user) return;
+  signIn(user, email, org ? { id: org, name: orgName } : null);
+  if (org) await listTemplates();
+});
+
+$("#new-org").addEventListener("click", async () => {
+  const name = $("#org-name").value || `Org ${Math.random().toString(36).slice(2, 6)}`;
+  const created = await dev("/dev/organizations", { name, recruiter_id: state.user.id });
+  tell(`organization ${created.organization.name} made; you are its recruiter`);
+  await refreshUsers();
 });
 
 $("#start").addEventListener("click", async () => {
@@ -179,14 +250,34 @@ $("#start-endpoint").addEventListener("click", async () => {
 $("#start-cookie").addEventListener("click", async () => {
   // A same-site deployment can rely on Clerk's __session cookie: it is sent to any port of this host.
   document.cookie = `__session=${await getToken()}; path=/; SameSite=Lax`;
-  const answer = await api("/api/livekit/connection-details", {
-    method: "POST",
-    credentials: "include",
-    headers: { "Content-Type": "application/json" },
-    body: "{}",
+  try {
+    const answer = await api("/api/livekit/connection-details", {
+      method: "POST",
+      credentials: "include",
+      headers: { "Content-Type": "application/json" },
+      body: "{}",
+    });
+    describe(answer.participantToken, answer.serverUrl, "the __session cookie, credentials: include");
+  } finally {
+    document.cookie = "__session=; path=/; max-age=0"; // signed out of the cookie whether or not it worked
+  }
+});
+
+// An invite's link opens this page at /invite/{code}: the code goes in a request body, never in an API URL.
+const invited = location.pathname.match(/^\/invite\/([A-Za-z0-9_-]+)$/);
+if (invited) {
+  $("#invite-code").value = invited[1];
+  $("#invited").hidden = false;
+}
+
+$("#redeem").addEventListener("click", async () => {
+  // As an app would hand it to livekit-client: TokenSource.custom, redeeming the invite each time it is asked.
+  const source = TokenSource.custom(async () => {
+    const answer = await post("/api/invites/connection-details", { code: $("#invite-code").value });
+    return { serverUrl: answer.serverUrl, participantToken: answer.participantToken };
   });
-  document.cookie = "__session=; path=/; max-age=0";
-  describe(answer.participantToken, answer.serverUrl, "the __session cookie, credentials: include");
+  const { serverUrl, participantToken } = await source.fetch({}, true);
+  describe(participantToken, serverUrl, "an invite, redeemed (TokenSource.custom)");
 });
 
 $("#join").addEventListener("click", async () => {
@@ -196,7 +287,8 @@ $("#join").addEventListener("click", async () => {
 
 $("#agent").addEventListener("click", async () => {
   const played = await dev(`/dev/livekit/rooms/${state.started.room}/agent`, { body: {} });
-  tell(`the agent reported interview ${played.interview_id}: report ${played.report.status}`);
+  const brief = played.brief.body.template ? `the brief of "${played.brief.body.template.title}"` : "a brief";
+  tell(`the agent read ${brief}, then reported interview ${played.interview_id}: report ${played.report.status}`);
 });
 
 $("#leave").addEventListener("click", async () => {
@@ -208,6 +300,34 @@ $("#list").addEventListener("click", listInterviews);
 
 $("#interviews").addEventListener("click", async (event) => {
   if (event.target.dataset.interview) await readInterview(event.target.dataset.interview);
+});
+
+$("#save-template").addEventListener("click", async () => {
+  const questions = $("#template-questions").value.split("\n").map((line) => line.trim()).filter(Boolean);
+  const template = await post("/api/org/templates", {
+    title: $("#template-title").value,
+    instructions: $("#template-instructions").value,
+    questions,
+    share_report_with_candidate: $("#template-share").checked,
+  });
+  tell(`template "${template.title}" written (version ${template.version})`);
+  await listTemplates();
+});
+
+$("#templates").addEventListener("click", async (event) => {
+  const templateId = event.target.dataset.inviteTemplate;
+  if (!templateId) return;
+  state.invite = await post(`/api/org/templates/${templateId}/invites`, {});
+  // INVITE_URL_TEMPLATE with the code: this page, at /invite/{code}, in the candidate's browser.
+  $("#invite-url").href = state.invite.url;
+  $("#invite-url").textContent = state.invite.url;
+  tell(`invite made; it expires ${state.invite.expires_at}`);
+});
+
+$("#org-list").addEventListener("click", listOrgInterviews);
+
+$("#org-interviews").addEventListener("click", async (event) => {
+  if (event.target.dataset.orgInterview) await reviewInterview(event.target.dataset.orgInterview);
 });
 
 await refreshUsers();

@@ -41,6 +41,16 @@ def _not_found(what: str) -> Answer:
     return error_answer(404, "resource_not_found", "not found", f"{what} not found")
 
 
+@get("/v1/organizations")
+async def list_organizations(request: Request[Any, Any, Any], state: State) -> Response[Any]:
+    """Clerk's paginated shape, newest first: `{"data": [...], "total_count"}`."""
+    standin = standin_of(state)
+    if (fault := await misbehave(standin, request.headers.get("authorization"), "list_organizations")) is not None:
+        return answer_with(standin, fault)
+    listed = sorted(standin.organizations.values(), key=lambda o: (o["created_at"], o["id"]), reverse=True)
+    return answer_with(standin, Answer(200, {"data": listed, "total_count": len(listed)}))
+
+
 @get("/v1/organizations/{org_id:str}")
 async def get_organization(org_id: FromPath[str], request: Request[Any, Any, Any], state: State) -> Response[Any]:
     standin = standin_of(state)
@@ -117,6 +127,7 @@ async def remove_organization(org_id: FromPath[str], state: State, deliver: From
 
 
 ORGANIZATION_ROUTES = [
+    list_organizations,
     get_organization,
     list_memberships,
     create_organization,

@@ -1,8 +1,9 @@
 """An agent worker, played by the LiveKit stand-in when asked: it takes the room's dispatch, joins the room as an
 agent and reports a short scripted interview to sessions through the real agent API, as a livekit-agents
 worker does (the README's "The agent's side"): its job metadata names the interview, a LiveKit access token it
-mints with the API key pair (roomAdmin over the room) authenticates it, and it sends the transcript in batches
-(one resent, as a retry would) and then its report."""
+mints with the API key pair (roomAdmin over the room) authenticates it, it reads its brief (an organization's
+template: it asks the template's first question), sends the transcript in batches (one resent, as a retry
+would) and then its report."""
 
 import json
 from datetime import timedelta
@@ -53,11 +54,17 @@ async def report_interview(
     )
     headers = {"Authorization": f"Bearer {token}"}
     base = f"{sessions_url}/agent/interviews/{job.interview_id}"
+    answers: dict[str, Any] = {"interview_id": job.interview_id, "identity": job.identity, "transcript": []}
+    brief = await http.get(base, headers=headers)
+    answers["brief"] = {"status": brief.status_code, "body": brief.json()}
+    template = brief.json().get("template") if brief.status_code == 200 else None
+    script = list(SCRIPT)
+    if template and template["questions"]:
+        script[0] = ("agent", f"Hello! Thanks for joining. {template['questions'][0]}")
     segments = [
         {"seq": seq, "speaker": speaker, "text": text, "started_at_ms": 4000 * seq, "ended_at_ms": 4000 * seq + 3500}
-        for seq, (speaker, text) in enumerate(SCRIPT)
+        for seq, (speaker, text) in enumerate(script)
     ]
-    answers: dict[str, Any] = {"interview_id": job.interview_id, "identity": job.identity, "transcript": []}
     for batch in (segments[:2], segments[2:], segments[2:]):  # the last one is a retry: it stores nothing
         sent = await http.post(f"{base}/transcript", json={"segments": batch}, headers=headers)
         answers["transcript"].append({"status": sent.status_code, "body": sent.json()})
