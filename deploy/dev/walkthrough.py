@@ -1,6 +1,7 @@
 """Drive the running dev stack through the seed's three scenarios, then an interview's life in a LiveKit room
-(through the LiveKit stand-in), then its agent's report read by the candidate, over real HTTP, saying what
-happens.
+(through the LiveKit stand-in), then its agent's report read by the candidate, then an organization hiring
+(template, invite link, the candidate's interview, the agent's brief, the recruiter's review, the organization's
+erasure), over real HTTP, saying what happens.
 
 Run through `python3 dev.py walkthrough` while `python3 dev.py up` is running. Exits non-zero if any
 step does not go as promised.
@@ -192,6 +193,85 @@ class Walkthrough:
             "the candidate reads the whole transcript (the agent's retry stored nothing twice) and the report",
         )
 
+    async def clerk_session(self, clerk_id: str, org_id: str | None = None) -> dict[str, str]:
+        """The headers of a request by the user, with a session token the Clerk stand-in mints as Clerk's frontend
+        API does: with the organization active (and the member's role), and the user's profile claims."""
+        response = await self.http.post(
+            f"{self.info.clerk_url}/_standin/sessions",
+            json={"user_id": clerk_id, "org_id": org_id, "authorized_party": self.info.frontend_url},
+        )
+        response.raise_for_status()
+        return {"Authorization": f"Bearer {response.json()['token']}"}
+
+    async def sessions_rows(self, sql: str, *args: object) -> int:
+        conn = await asyncpg.connect(self.info.sessions_database_url)
+        try:
+            return int(await conn.fetchval(sql, *args))
+        finally:
+            await conn.close()
+
+    async def an_organization_hires(self) -> None:
+        print("\n6. An organization hires: template, invite link, the candidate's interview, the review", flush=True)
+        if not self.info.livekit_standin_url:
+            self.say(f"skipped: {self.info.livekit_url} is a real LiveKit server; your agent worker reads its brief")
+            return
+        api = self.info.sessions_url
+        recruiter = (await self.clerk_signup(f"recruiter-{uuid.uuid4().hex[:6]}@example.com", deliver=True))["user"]
+        made = await self.http.post(
+            f"{self.info.clerk_url}/_standin/organizations",
+            json={"name": "Acme Hiring", "members": [{"user_id": recruiter["id"], "role": "org:recruiter"}]},
+        )
+        org_id = made.json()["organization"]["id"]
+        self.say(f"Clerk: organization {org_id} (its webhook delivered), {recruiter['id']} its recruiter")
+        as_recruiter = await self.clerk_session(recruiter["id"], org_id)
+        template = await self.http.post(
+            f"{api}/api/org/templates",
+            json={
+                "title": "Backend engineer, first round",
+                "instructions": "Be friendly; ask about one project in depth.",
+                "questions": ["Tell me about a system you built.", "What broke, and how did you find out?"],
+                "rubric": {"depth": [1, 5]},
+            },
+            headers=as_recruiter,
+        )
+        self.check(template.status_code == 201, f"the recruiter writes a template → {template.status_code}")
+        invite = await self.http.post(
+            f"{api}/api/org/templates/{template.json()['id']}/invites", json={}, headers=as_recruiter
+        )
+        self.check(invite.status_code == 201, f"and invites a candidate: the link {invite.json()['url']}")
+        candidate = (await self.clerk_signup(f"invited-{uuid.uuid4().hex[:6]}@example.com", deliver=True))["user"]
+        as_candidate = await self.clerk_session(candidate["id"])
+        code = {"code": invite.json()["code"]}
+        details = await self.http.post(f"{api}/api/invites/connection-details", json=code, headers=as_candidate)
+        self.check(details.status_code == 200, f"the candidate redeems the link: room {details.json()['roomName']}")
+        someone = (await self.clerk_signup(f"forwarded-{uuid.uuid4().hex[:6]}@example.com", deliver=True))["user"]
+        forwarded = await self.http.post(
+            f"{api}/api/invites/connection-details", json=code, headers=await self.clerk_session(someone["id"])
+        )
+        self.check(forwarded.status_code == 403, "the same link forwarded to someone else is refused (403)")
+        room = details.json()["roomName"]
+        await self.livekit("join", {"token": details.json()["participantToken"]})
+        played = await self.livekit(f"rooms/{room}/agent", {})
+        brief = played["brief"]["body"]
+        self.say(f"the agent reads its brief: '{brief['template']['title']}' v{brief['template']['version']}")
+        self.say(f"and asks: {played['transcript'][0]['status'] == 200 and brief['template']['questions'][0]}")
+        self.check(played["report"]["status"] == 200, "the agent reports")
+        listed = (await self.http.get(f"{api}/api/org/interviews", headers=as_recruiter)).json()["items"]
+        [reviewed] = listed
+        detail = (await self.http.get(f"{api}/api/org/interviews/{reviewed['id']}", headers=as_recruiter)).json()
+        self.say(f"the recruiter reviews {reviewed['candidate']['name']}: {detail['report']['summary']}")
+        mine = (await self.http.get(f"{api}/api/interviews/{reviewed['id']}", headers=as_candidate)).json()
+        self.check(mine["report"] is None, "the candidate sees the status, not the report (the template keeps it)")
+        deleted = await self.http.delete(f"{self.info.clerk_url}/_standin/organizations/{org_id}")
+        self.say(f"Clerk deletes the organization; identity answers its webhook {deleted.json()['delivery']['status']}")
+        for _ in range(50):
+            left = await self.sessions_rows("SELECT count(*) FROM interviews WHERE org_id = $1", org_id)
+            if not left:
+                break
+            await asyncio.sleep(0.1)
+        templates = await self.sessions_rows("SELECT count(*) FROM interview_templates WHERE org_id = $1", org_id)
+        self.check(left == templates == 0, "its templates, invites and interviews are erased within seconds")
+
 
 async def run(info: StackInfo, secrets: DevSecrets) -> None:
     async with httpx.AsyncClient(timeout=15) as http:
@@ -201,6 +281,7 @@ async def run(info: StackInfo, secrets: DevSecrets) -> None:
         await walkthrough.deleted_from_our_database()
         await walkthrough.life_in_a_room()
         await walkthrough.agent_reports()
+        await walkthrough.an_organization_hires()
 
 
 def main() -> None:

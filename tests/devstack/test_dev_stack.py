@@ -72,7 +72,7 @@ def test_dev_stack_runs_the_walkthrough_and_stops_cleanly_on_ctrl_c(tmp_path: Pa
         page = httpx.get(f"http://127.0.0.1:{ports['DEV_FRONTEND_PORT']}/", timeout=5)
         assert page.status_code == 200
         assert 'src="/app.js"' in page.text
-        assert httpx.get(f"{page.url}vendor/livekit-client.mjs", timeout=5).status_code == 200
+        assert httpx.get(f"{page.url}vendor/livekit-client.esm.mjs", timeout=5).status_code == 200
 
         walkthrough = subprocess.run(
             [sys.executable, str(ROOT / "dev.py"), "walkthrough"],
@@ -88,6 +88,7 @@ def test_dev_stack_runs_the_walkthrough_and_stops_cleanly_on_ctrl_c(tmp_path: Pa
         assert "✗" not in walkthrough.stdout
         assert "the final leave ends the interview" in walkthrough.stdout
         assert "the candidate reads the whole transcript" in walkthrough.stdout
+        assert "its templates, invites and interviews are erased within seconds" in walkthrough.stdout
         assert "every scenario behaved as promised" in walkthrough.stdout
 
         runner.send_signal(signal.SIGINT)
