@@ -5,8 +5,9 @@ from prometheus_client import Counter, Histogram
 USERS_CREATED = Counter(
     "identity_users_created",
     "Users created, by the path that created them. path=ensure means the user tried to start an interview "
-    "before their webhook arrived: cause=webhook_not_yet_delivered (profile from Clerk) or "
-    "cause=clerk_unavailable (stored with a pending profile). Many of these: check the Clerk webhook.",
+    "before their webhook arrived: cause=session_claims (profile from their session token, no call to Clerk), "
+    "webhook_not_yet_delivered (profile from Clerk) or clerk_unavailable (stored with a pending profile). Many of "
+    "these: check the Clerk webhook.",
     ["path", "cause"],
 )
 WEBHOOK_EVENTS = Counter(

@@ -12,7 +12,7 @@ import asyncpg
 import msgspec
 
 from libs.common.db import rows_affected
-from services.identity.profiles import CreatedVia, User, UserProfile
+from services.identity.profiles import CreatedVia, SessionClaims, User, UserProfile
 
 USER_COLUMNS = ", ".join(User.__struct_fields__)
 """A stored user is described once, by `profiles.User`; a test checks it against the Piccolo table."""
@@ -47,6 +47,16 @@ RETURNING {USER_COLUMNS}, (xmax = 0) AS inserted
 # return nothing, and a follow-up SELECT could miss a row whose transaction has not committed yet.
 _INSERT_PENDING = f"""
 INSERT INTO users AS u (clerk_id, created_via, profile_status) VALUES ($1, $2, 'pending')
+ON CONFLICT (clerk_id) DO UPDATE SET clerk_id = EXCLUDED.clerk_id
+RETURNING {USER_COLUMNS}, (xmax = 0) AS inserted
+"""
+
+# A user known only from their session token's claims: never written over an existing row (a webhook's, the
+# backfill's or Clerk's, which carry Clerk's `updated_at`; or a tombstone), and, without Clerk's `updated_at`, written
+# over by the first of those to come.
+_INSERT_FROM_CLAIMS = f"""
+INSERT INTO users AS u (clerk_id, email, username, first_name, last_name, image_url, created_via, profile_status)
+VALUES ($1, $2, $3, $4, $5, $6, 'claims', 'complete')
 ON CONFLICT (clerk_id) DO UPDATE SET clerk_id = EXCLUDED.clerk_id
 RETURNING {USER_COLUMNS}, (xmax = 0) AS inserted
 """
@@ -116,6 +126,22 @@ async def upsert_profile(
 async def insert_pending(conn: asyncpg.Connection, clerk_id: str, created_via: CreatedVia) -> tuple[User, bool]:
     """Make sure a row exists for `clerk_id`, a pending stub if there was none: (row, inserted)."""
     row = await conn.fetchrow(_INSERT_PENDING, clerk_id, created_via)
+    assert row is not None  # DO UPDATE always returns the row
+    return _user(row), row["inserted"]
+
+
+async def insert_from_claims(conn: asyncpg.Connection, clerk_id: str, claims: SessionClaims) -> tuple[User, bool]:
+    """Make sure a row exists for `clerk_id`, made from the session token's claims if there was none: (row,
+    inserted). An existing row (a tombstone included) is returned as it is."""
+    row = await conn.fetchrow(
+        _INSERT_FROM_CLAIMS,
+        clerk_id,
+        claims.email,
+        claims.username,
+        claims.first_name,
+        claims.last_name,
+        claims.image_url,
+    )
     assert row is not None  # DO UPDATE always returns the row
     return _user(row), row["inserted"]
 

@@ -22,7 +22,7 @@ class Users(Table, tablename="users"):
     deleted_at = Timestamptz(null=True, default=None)
     banned = Boolean(default=False)  # Clerk's `banned`: may not start interviews
     locked = Boolean(default=False)  # Clerk's `locked` (too many failed sign-ins): likewise, until unlocked
-    created_via = Varchar(length=16)  # webhook | ensure | backfill
+    created_via = Varchar(length=16)  # webhook | ensure | backfill | claims
     profile_status = Varchar(length=16)  # complete | pending
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())

@@ -26,7 +26,7 @@ from services.identity.errors import (
 )
 from services.identity.metrics import USERS_CREATED
 from services.identity.pending_profiles import PendingProfiles
-from services.identity.profiles import User
+from services.identity.profiles import SessionClaims, User
 
 logger = logging.getLogger(__name__)
 
@@ -60,11 +60,19 @@ UserCreations = SingleFlight[str, EnsuredUser]
 
 
 async def ensure_user(
-    database: Database, clerk: ClerkClient, creations: UserCreations, pending: PendingProfiles, clerk_id: str
+    database: Database,
+    clerk: ClerkClient,
+    creations: UserCreations,
+    pending: PendingProfiles,
+    *,
+    clerk_id: str,
+    claims: SessionClaims | None = None,
 ) -> EnsuredUser:
     """Return the user, creating it first if it is unknown here. Idempotent and race-safe.
 
-    A known user costs one indexed read. An unknown one is fetched from Clerk and inserted, one Clerk request
+    A known user costs one indexed read. An unknown one is made from the session token's `claims` when it
+    carries any (`created_via` claims, without a round trip to Clerk: a webhook, the backfill or Clerk's API
+    later writes over it, never the other way round), else fetched from Clerk and inserted, one Clerk request
     per process for any burst of callers: they join one creation. (A caller that missed the row just before
     another creation's write committed asks Clerk once more; the guarded upsert then keeps the stored row.
     Reading the row again first would cost every new user a statement for that rare race.) If Clerk
@@ -82,7 +90,11 @@ async def ensure_user(
             pending.complete(clerk_id)
         annotate_request(created=False)
         return EnsuredUser(user=_allowed(existing), created=False)
-    ensured, started = await creations.run(clerk_id, lambda: _create_from_clerk(database, clerk, clerk_id))
+    if claims is not None and not claims.is_empty():
+        made_from = claims
+        ensured, started = await creations.run(clerk_id, lambda: _create_from_claims(database, clerk_id, made_from))
+    else:
+        ensured, started = await creations.run(clerk_id, lambda: _create_from_clerk(database, clerk, clerk_id))
     created = ensured.created and started
     annotate_request(created=created, **({"created_from": _source(ensured.user)} if created else {}))
     return EnsuredUser(user=_allowed(ensured.user), created=created)
@@ -90,7 +102,18 @@ async def ensure_user(
 
 def _source(user: User) -> str:
     """What a user created by ensure-user was made from, for its access line."""
+    if user.created_via == "claims":
+        return "session_claims"
     return "clerk" if user.profile_status == "complete" else "id_only_clerk_unavailable"
+
+
+async def _create_from_claims(database: Database, clerk_id: str, claims: SessionClaims) -> EnsuredUser:
+    async with database.connection() as conn:
+        user, created = await store.insert_from_claims(conn, clerk_id, claims)
+    if created:
+        USERS_CREATED.labels("ensure", "session_claims").inc()
+        logger.info("created %s from its session token's claims before its webhook arrived", clerk_id)
+    return EnsuredUser(user=user, created=created)
 
 
 async def _create_from_clerk(database: Database, clerk: ClerkClient, clerk_id: str) -> EnsuredUser:

@@ -14,6 +14,7 @@ import msgspec
 from libs.common.http_client import client_session
 from libs.common.log import request_id_var
 from libs.common.request_context import REQUEST_ID_HEADER, new_request_id
+from services.sessions.auth.tokens import Profile
 from services.sessions.errors import IdentityUnavailable, UserNotAllowed
 from services.sessions.metrics import IDENTITY_RPC_DURATION, IDENTITY_RPC_FAILURES
 
@@ -108,9 +109,10 @@ class IdentityClient:
         except msgspec.DecodeError:
             raise IdentityUnavailable("The identity service's feed sent a page we cannot read.") from None
 
-    async def ensure_user(self, clerk_id: str) -> IdentityUser:
-        """The user, created in identity if needed. `UserNotAllowed` (403) for users Clerk deleted, banned,
-        locked or does not know; `IdentityUnavailable` (503) when identity cannot answer."""
+    async def ensure_user(self, clerk_id: str, claims: Profile | None = None) -> IdentityUser:
+        """The user, created in identity if needed (from `claims`, the profile the session token carries, when
+        there are any: no round trip to Clerk). `UserNotAllowed` (403) for users Clerk deleted, banned, locked or
+        does not know; `IdentityUnavailable` (503) when identity cannot answer."""
         started = time.perf_counter()
         try:
             try:
@@ -119,16 +121,16 @@ class IdentityClient:
             except TimeoutError:
                 raise _unavailable("busy", "Too many starts are waiting on the identity service.") from None
             try:
-                return await self._ensure_user(clerk_id)
+                return await self._ensure_user(clerk_id, claims)
             finally:
                 self._slots.release()
         finally:
             IDENTITY_RPC_DURATION.observe(time.perf_counter() - started)
 
-    async def _ensure_user(self, clerk_id: str) -> IdentityUser:
+    async def _ensure_user(self, clerk_id: str, claims: Profile | None) -> IdentityUser:
         assert self._http is not None, "IdentityClient used outside the app's lifespan"
         headers = {REQUEST_ID_HEADER: request_id_var.get() or new_request_id()}
-        body = _ensure_request.encode(_EnsureRequest(clerk_id=clerk_id))
+        body = _ensure_request.encode(_EnsureRequest(clerk_id=clerk_id, claims=claims))
         attempt = 0
         while True:
             attempt += 1
@@ -182,8 +184,9 @@ def _refusal(content: bytes) -> str:
     return _REFUSALS.get(kind, "may not start interviews")
 
 
-class _EnsureRequest(msgspec.Struct, frozen=True):
+class _EnsureRequest(msgspec.Struct, frozen=True, omit_defaults=True):
     clerk_id: str
+    claims: Profile | None = None
 
 
 _ensure_request = msgspec.json.Encoder()

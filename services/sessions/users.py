@@ -30,7 +30,7 @@ async def confirm_user(runtime: Runtime, session: ClerkSession) -> KnownUser:
     clerk_id = session.user_id
     database, stale_seconds = runtime.database, runtime.settings.identity_stale_if_error_seconds
     try:
-        user = await runtime.identity.ensure_user(clerk_id)
+        user = await runtime.identity.ensure_user(clerk_id, session.profile)
     except UserNotAllowed:
         async with database.connection() as conn:
             await known_user_store.forget_user(conn, clerk_id)

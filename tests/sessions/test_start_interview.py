@@ -272,3 +272,55 @@ async def test_a_banned_or_locked_user_is_403_and_records_nothing(
         assert response.headers["content-type"].startswith("application/problem+json")
         assert f"is {flag} in Clerk" in response.json()["detail"]
     assert await interview_rows(sessions_db) == []
+
+
+@pytest.mark.parametrize(
+    ("claims", "name", "email"),
+    [
+        (
+            {"email": "grace@example.com", "first_name": "Grace", "last_name": "Hopper"},
+            "Grace Hopper",
+            "grace@example.com",
+        ),
+        # an app's template variable with nothing behind it, or anything its settings put there: left out, no 401
+        ({"email": "", "first_name": "Grace", "last_name": None, "username": 42}, "Grace", None),
+        ({"email": "no-at-sign", "first_name": "G" * 300, "image_url": "http://plain", "username": "gh"}, "gh", None),
+    ],
+    ids=["whole profile", "empty and wrong types", "out of bounds"],
+)
+async def test_a_new_user_s_first_start_takes_the_profile_from_the_session_token_without_asking_clerk(
+    sessions: httpx.AsyncClient,
+    clerk: httpx.AsyncClient,
+    identity_service: ServiceProcess,
+    session_token: Callable[..., str],
+    claims: dict[str, Any],
+    name: str,
+    email: str | None,
+):
+    user = await clerk_user(clerk, email="clerk.side@example.com", first_name="Clerk", last_name="Side")
+
+    response = await sessions.post(
+        "/api/livekit/connection-details", headers=bearer(session_token(user["id"], extra_claims=claims))
+    )
+
+    assert response.status_code == 200, response.text
+    assert response.json()["participantName"] == name
+    stored = (await identity_user(identity_service, user["id"])).json()["user"]
+    assert (stored["created_via"], stored["email"]) == ("claims", email)
+    stats = (await clerk.get("/_standin/stats")).json()["requests"]
+    assert stats.get("get_user", 0) == 0
+
+
+async def test_a_token_whose_claims_are_all_malformed_starts_as_before_clerk_asked(
+    sessions: httpx.AsyncClient,
+    clerk: httpx.AsyncClient,
+    identity_service: ServiceProcess,
+    session_token: Callable[..., str],
+):
+    user = await clerk_user(clerk, email="old.way@example.com", first_name="Old", last_name="Way")
+    token = session_token(user["id"], extra_claims={"email": ["x"], "first_name": {"a": 1}, "last_name": ""})
+
+    response = await sessions.post("/api/livekit/connection-details", headers=bearer(token))
+
+    assert (response.status_code, response.json()["participantName"]) == (200, "Old Way")
+    assert (await identity_user(identity_service, user["id"])).json()["user"]["created_via"] == "ensure"

@@ -127,3 +127,67 @@ async def test_the_sdk_accepts_the_stand_in_s_session_tokens_with_its_jwks_and_r
     assert expired.status == AuthStatus.SIGNED_OUT
     assert expired.reason is not None
     assert expired.reason != AuthErrorReason.SECRET_KEY_MISSING
+
+
+async def test_the_sdk_parses_the_stand_in_s_organizations_memberships_and_their_webhooks(
+    clerk: httpx.AsyncClient, sdk: Clerk
+):
+    recruiter = await clerk_user(clerk, email="org.admin@example.com", first_name="Olga")
+    created = await clerk.post(
+        "/_standin/organizations",
+        json={"name": "Acme Hiring", "members": [{"user_id": recruiter["id"], "role": "org:admin"}], "deliver": False},
+    )
+    org_id = created.json()["organization"]["id"]
+    (await clerk.patch(f"/_standin/organizations/{org_id}", json={"name": "Acme", "deliver": False})).raise_for_status()
+
+    organization = sdk.organizations.get(organization_id=org_id)
+    memberships = sdk.organization_memberships.list(organization_id=org_id)
+    listed = sdk.organizations.list()
+    (await clerk.delete(f"/_standin/organizations/{org_id}", params={"deliver": False})).raise_for_status()
+    events = [recorded["event"] for recorded in (await clerk.get("/_standin/events")).json()]
+
+    assert isinstance(organization, models.Organization)
+    assert (organization.id, organization.name, organization.slug) == (org_id, "Acme", "acme-hiring")
+    assert memberships is not None
+    assert [(m.role, m.public_user_data.user_id) for m in memberships.data] == [("org:admin", recruiter["id"])]  # type: ignore[union-attr]
+    assert listed is not None
+    assert [o.id for o in listed.data] == [org_id]
+    assert [event["type"] for event in events][-3:] == [
+        "organization.created",
+        "organization.updated",
+        "organization.deleted",
+    ]
+    for event in events[-3:-1]:
+        assert models.Organization.model_validate(event["data"]).id == org_id
+    deleted = models.DeletedObject.model_validate(events[-1]["data"])
+    assert (deleted.id, deleted.deleted, deleted.object) == (org_id, True, "organization")
+
+
+@pytest.mark.parametrize("claims_version", [1, 2])
+async def test_the_sdk_accepts_the_stand_in_s_session_tokens_with_an_active_organization_and_a_profile(
+    clerk: httpx.AsyncClient, clerk_keys: ClerkKeyPair, claims_version: int
+):
+    member = await clerk_user(clerk, email="member@example.com", first_name="Mia")
+    created = await clerk.post(
+        "/_standin/organizations",
+        json={"name": "Globex", "members": [{"user_id": member["id"], "role": "org:recruiter"}], "deliver": False},
+    )
+    org_id = created.json()["organization"]["id"]
+    minted = await clerk.post(
+        "/_standin/sessions", json={"user_id": member["id"], "org_id": org_id, "claims_version": claims_version}
+    )
+    public = clerk_keys.private_key.public_key()
+    pem = public.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo).decode()
+    options = AuthenticateRequestOptions(jwt_key=pem, authorized_parties=[DEV_APP_ORIGIN])
+
+    state = authenticate_request(
+        httpx.Request("GET", "/", headers={"Authorization": f"Bearer {minted.json()['token']}"}), options
+    )
+
+    assert state.status == AuthStatus.SIGNED_IN, state.reason
+    assert state.payload is not None
+    if claims_version == 2:
+        assert state.payload["o"] == {"id": org_id, "slg": "globex", "rol": "recruiter", "per": "", "fpm": ""}
+    else:
+        assert (state.payload["org_id"], state.payload["org_role"]) == (org_id, "org:recruiter")
+    assert (state.payload["email"], state.payload["first_name"]) == ("member@example.com", "Mia")

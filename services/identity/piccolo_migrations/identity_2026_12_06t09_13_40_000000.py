@@ -3,12 +3,15 @@ from piccolo.engine import engine_finder
 
 ID = "2026-12-06T09:13:40:000000"
 VERSION = "1.38.0"
-DESCRIPTION = "the organizations' changes feed: written by a trigger in the transaction of each deletion"
+DESCRIPTION = "the organizations' changes feed, written by a trigger; users made from their session token's claims"
 
 # A feed of its own, not items on the users' feed: sessions replicas of the previous release keep reading the
 # users' feed during a rolling deploy, and an item without `clerk_id` there would stop them (they cannot decode
 # it). Read exactly as the users' feed is: in (xact, position) order, only below the oldest transaction in flight.
 FORWARDS = (
+    # A user ensure-user made from the profile their session token carries, without asking Clerk.
+    """ALTER TABLE users DROP CONSTRAINT users_created_via_known,
+        ADD CONSTRAINT users_created_via_known CHECK (created_via IN ('webhook', 'ensure', 'backfill', 'claims'))""",
     """ALTER TABLE organization_changes
         ALTER COLUMN xact SET DEFAULT pg_current_xact_id()::text::bigint,
         ADD CONSTRAINT organization_changes_change_known CHECK (change IN ('organization_deleted'))""",
@@ -32,6 +35,9 @@ BACKWARDS = (
     "DROP INDEX organization_changes_feed_order",
     """ALTER TABLE organization_changes DROP CONSTRAINT organization_changes_change_known,
         ALTER COLUMN xact SET DEFAULT 0""",
+    "UPDATE users SET created_via = 'ensure' WHERE created_via = 'claims'",
+    """ALTER TABLE users DROP CONSTRAINT users_created_via_known,
+        ADD CONSTRAINT users_created_via_known CHECK (created_via IN ('webhook', 'ensure', 'backfill'))""",
 )
 
 

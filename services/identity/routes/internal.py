@@ -10,13 +10,17 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 from libs.common.openapi import WITH_BODY, problems
 from libs.common.request_context import routine_request
 from services.identity.changes import ChangesPage, OrganizationChangesPage, changes_after, organization_changes_after
-from services.identity.profiles import User
+from services.identity.profiles import SessionClaims, User
 from services.identity.runtime import Runtime
 from services.identity.users import EnsuredUser, ensure_user, find_user
 
 
 class EnsureUserRequest(msgspec.Struct, frozen=True):
+    """`claims`: the profile the user's session token carries, if any; an unknown user is then made from it,
+    without asking Clerk."""
+
     clerk_id: str
+    claims: SessionClaims | None = None
 
 
 class UserResponse(msgspec.Struct, frozen=True):
@@ -37,7 +41,12 @@ class InternalUsersController(Controller):
     )
     async def ensure(self, data: JSONBody[EnsureUserRequest], runtime: NamedDependency[Runtime]) -> EnsuredUser:
         return await ensure_user(
-            runtime.database, runtime.clerk, runtime.user_creations, runtime.pending_profiles, data.clerk_id
+            runtime.database,
+            runtime.clerk,
+            runtime.user_creations,
+            runtime.pending_profiles,
+            clerk_id=data.clerk_id,
+            claims=data.claims,
         )
 
     @get(
