@@ -108,8 +108,11 @@ class Database:
         if pool is None:
             raise DatabaseUnavailable("The database pool is closed (the service is stopping).")
         try:
-            async with asyncio.timeout(self.statement_timeout):
+            if pool.get_idle_size():  # a connection is free: taken at once, no wait to bound
                 conn = await pool.acquire()
+            else:
+                async with asyncio.timeout(self.statement_timeout):
+                    conn = await pool.acquire()
         except TRANSIENT_ERRORS as error:
             raise self._unavailable(error) from error
         try:

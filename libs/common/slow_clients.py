@@ -57,6 +57,8 @@ class RequestBody:
         return message
 
     async def drain(self) -> None:
+        if self._complete:  # the app read it all: the usual case, and no timer to arm for it
+            return
         drained = 0
         try:
             async with asyncio.timeout_at(self._deadline):
