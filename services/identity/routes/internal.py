@@ -1,6 +1,6 @@
 """The internal RPC the sessions service calls: ensure a user exists, read a user, follow the changes feeds."""
 
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import msgspec
 from litestar import Controller, get, post
@@ -25,6 +25,16 @@ class EnsureUserRequest(msgspec.Struct, frozen=True):
 
 class UserResponse(msgspec.Struct, frozen=True):
     user: User
+
+
+PageT = TypeVar("PageT", ChangesPage, OrganizationChangesPage)
+
+
+def quiet_if_empty(page: PageT) -> PageT:
+    """Followers poll a feed about once a second: only a page that hands them something is worth an INFO line."""
+    if not page.items:
+        routine_request()
+    return page
 
 
 class InternalUsersController(Controller):
@@ -60,10 +70,7 @@ class InternalUsersController(Controller):
         after: FromQuery[str | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
     ) -> ChangesPage:
-        page = await changes_after(runtime.database, after, limit)
-        if not page.items:
-            routine_request()  # followers poll about once a second: only what they are handed is worth a line
-        return page
+        return quiet_if_empty(await changes_after(runtime.database, after, limit))
 
     @get(
         "/{clerk_id:str}",
@@ -89,7 +96,4 @@ class InternalOrganizationsController(Controller):
         after: FromQuery[str | None] = None,
         limit: Annotated[int, QueryParameter(ge=1, le=1000)] = 100,
     ) -> OrganizationChangesPage:
-        page = await organization_changes_after(runtime.database, after, limit)
-        if not page.items:
-            routine_request()  # followers poll about once a second: only what they are handed is worth a line
-        return page
+        return quiet_if_empty(await organization_changes_after(runtime.database, after, limit))

@@ -17,7 +17,9 @@ _STATE = """CASE WHEN i.revoked_at IS NOT NULL THEN 'revoked'
                  ELSE 'pending' END"""
 
 
-class StoredInvite(msgspec.Struct, frozen=True, kw_only=True):
+class Invite(msgspec.Struct, frozen=True, kw_only=True):
+    """An invite as listed (without its code, which is not kept)."""
+
     id: uuid.UUID
     template_id: uuid.UUID
     email: str | None
@@ -41,7 +43,7 @@ async def create(
     code_hash: bytes,
     email: str | None,
     expires_in_seconds: int,
-) -> StoredInvite | None:
+) -> Invite | None:
     """A pending invite to the organization's template; None when it has no such template that is not archived."""
     row = await conn.fetchrow(
         f"""WITH i AS (
@@ -57,7 +59,7 @@ async def create(
         email,
         expires_in_seconds,
     )
-    return None if row is None else StoredInvite(**dict(row))
+    return None if row is None else Invite(**dict(row))
 
 
 async def list_invites(
@@ -68,7 +70,7 @@ async def list_invites(
     state: InviteState | None,
     before: tuple[datetime, uuid.UUID] | None,
     limit: int,
-) -> list[StoredInvite]:
+) -> list[Invite]:
     """The organization's invites, newest first, after the keyset `before`; of one template, in one state."""
     rows = await conn.fetch(
         f"""SELECT {_COLUMNS} FROM invites i
@@ -83,7 +85,7 @@ async def list_invites(
         before[1] if before else None,
         limit,
     )
-    return [StoredInvite(**dict(row)) for row in rows]
+    return [Invite(**dict(row)) for row in rows]
 
 
 async def revoke(conn: asyncpg.Connection, org_id: str, invite_id: uuid.UUID) -> InviteState | None:

@@ -16,7 +16,7 @@ from services.sessions.errors import InviteNotFound, InviteUsed, TemplateArchive
 from services.sessions.metrics import INVITES
 from services.sessions.organizations import invite_store, template_store
 from services.sessions.organizations.access import Recruiter
-from services.sessions.organizations.invite_store import InviteState, StoredInvite
+from services.sessions.organizations.invite_store import Invite, InviteState
 
 CODE_BYTES = 24  # 192 random bits, 32 URL-safe characters
 DEFAULT_EXPIRY_SECONDS = 604_800
@@ -45,26 +45,9 @@ class CreatedInvite(msgspec.Struct, frozen=True, kw_only=True):
     expires_at: datetime
 
 
-class Invite(msgspec.Struct, frozen=True, kw_only=True):
-    """An invite as listed (without its code, which is not kept)."""
-
-    id: uuid.UUID
-    template_id: uuid.UUID
-    email: str | None
-    state: InviteState
-    expires_at: datetime
-    created_at: datetime
-    redeemed_at: datetime | None
-    interview_id: uuid.UUID | None
-
-
 class InvitePage(msgspec.Struct, frozen=True):
     items: list[Invite]
     next_cursor: str | None
-
-
-def _as_invite(stored: StoredInvite) -> Invite:
-    return Invite(**msgspec.structs.asdict(stored))
 
 
 async def create_invite(
@@ -115,7 +98,7 @@ async def list_invites(
             conn, recruiter.org_id, template_id=template_id, state=state, before=before, limit=limit + 1
         )
     items, next_cursor = one_page(rows, limit, lambda last: encode_keyset(last.created_at, last.id))
-    return InvitePage(items=[_as_invite(item) for item in items], next_cursor=next_cursor)
+    return InvitePage(items=items, next_cursor=next_cursor)
 
 
 async def revoke_invite(database: Database, recruiter: Recruiter, invite_id: uuid.UUID) -> None:

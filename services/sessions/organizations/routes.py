@@ -28,8 +28,8 @@ from services.sessions.organizations.review import (
     read_org_interview,
     read_org_transcript,
 )
+from services.sessions.organizations.template_store import Template
 from services.sessions.organizations.templates import (
-    Template,
     TemplatePage,
     TemplateWrite,
     archive_template,

@@ -21,8 +21,9 @@ class TemplateFields(msgspec.Struct, frozen=True, kw_only=True):
     share_report_with_candidate: bool
 
 
-class StoredTemplate(msgspec.Struct, frozen=True, kw_only=True):
-    """A template at one of its versions (the latest, unless asked for another)."""
+class Template(msgspec.Struct, frozen=True, kw_only=True):
+    """A template at one of its versions (the latest, unless asked for another; `latest_version` is the one new
+    interviews start with)."""
 
     id: uuid.UUID
     version: int
@@ -44,11 +45,11 @@ _SELECTED = f"""t.id, v.version, t.latest_version, {", ".join(f"v.{c}" for c in 
                t.created_at, t.updated_at, t.archived_at"""
 
 
-def _template(row: asyncpg.Record) -> StoredTemplate:
+def _template(row: asyncpg.Record) -> Template:
     values = dict(row)
     if values["rubric"] is not None:
         values["rubric"] = msgspec.Raw(values["rubric"].encode())
-    return StoredTemplate(**values)
+    return Template(**values)
 
 
 def _fields(fields: TemplateFields) -> tuple[object, ...]:
@@ -85,7 +86,7 @@ SELECT {_SELECTED} FROM t, v
 
 async def create(
     conn: asyncpg.Connection, org_id: str, template_id: uuid.UUID, fields: TemplateFields
-) -> StoredTemplate | None:
+) -> Template | None:
     """A new template at version 1; None when the organization was erased. Inside the caller's transaction,
     after `hold_organization`."""
     row = await conn.fetchrow(_CREATE, template_id, org_id, *_fields(fields))
@@ -107,7 +108,7 @@ SELECT {_SELECTED} FROM t, v
 
 async def add_version(
     conn: asyncpg.Connection, org_id: str, template_id: uuid.UUID, fields: TemplateFields
-) -> StoredTemplate | None:
+) -> Template | None:
     """The template's next version, now its latest; None when the organization has no such template that is
     not archived. Versions are never changed, so interviews keep the one they started with."""
     row = await conn.fetchrow(_ADD_VERSION, template_id, org_id, *_fields(fields))
@@ -116,7 +117,7 @@ async def add_version(
 
 async def find(
     conn: asyncpg.Connection, org_id: str, template_id: uuid.UUID, version: int | None = None
-) -> StoredTemplate | None:
+) -> Template | None:
     """The organization's template at `version` (its latest when None); None for anyone else's or none."""
     row = await conn.fetchrow(
         f"""SELECT {_SELECTED} FROM interview_templates t
@@ -136,7 +137,7 @@ async def list_templates(
     archived: bool,
     before: tuple[datetime, uuid.UUID] | None,
     limit: int,
-) -> list[StoredTemplate]:
+) -> list[Template]:
     """The organization's templates at their latest versions, newest first, after the keyset `before`; archived
     ones too when `archived`."""
     rows = await conn.fetch(

@@ -3,7 +3,6 @@ Each write is a new, immutable version (an interview pins the one it started wit
 and keeps everything else."""
 
 import uuid
-from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
@@ -15,7 +14,7 @@ from services.sessions.errors import InvalidTemplate, NoActiveOrganization, Temp
 from services.sessions.metrics import ORG_TEMPLATES
 from services.sessions.organizations import template_store
 from services.sessions.organizations.access import Recruiter
-from services.sessions.organizations.template_store import StoredTemplate, TemplateFields
+from services.sessions.organizations.template_store import Template, TemplateFields
 from services.sessions.report_store import NO_NUL
 from services.sessions.settings import SessionsSettings
 
@@ -44,31 +43,9 @@ class TemplateWrite(msgspec.Struct, frozen=True, kw_only=True):
     share_report_with_candidate: bool = False
 
 
-class Template(msgspec.Struct, frozen=True, kw_only=True):
-    """A template at one version (`latest_version`: the one new interviews start with)."""
-
-    id: uuid.UUID
-    version: int
-    latest_version: int
-    title: str
-    instructions: str
-    questions: list[str]
-    rubric: msgspec.Raw | None
-    agent_name: str | None
-    max_minutes: int | None
-    share_report_with_candidate: bool
-    created_at: datetime
-    updated_at: datetime
-    archived_at: datetime | None
-
-
 class TemplatePage(msgspec.Struct, frozen=True):
     items: list[Template]
     next_cursor: str | None
-
-
-def _as_template(stored: StoredTemplate) -> Template:
-    return Template(**msgspec.structs.asdict(stored))
 
 
 def _checked(write: TemplateWrite, settings: SessionsSettings) -> TemplateFields:
@@ -110,7 +87,7 @@ async def create_template(
     if stored is None:
         raise NoActiveOrganization(f"Organization {recruiter.org_id} was deleted.")
     ORG_TEMPLATES.labels("created").inc()
-    return _as_template(stored)
+    return stored
 
 
 async def update_template(
@@ -128,7 +105,7 @@ async def update_template(
             raise TemplateArchived(f"Template {template_id} is archived: it takes no new version.")
         raise TemplateNotFound(f"No template {template_id} in your organization.")
     ORG_TEMPLATES.labels("updated").inc()
-    return _as_template(stored)
+    return stored
 
 
 async def read_template(
@@ -140,7 +117,7 @@ async def read_template(
     if stored is None:
         which = f" version {version}" if version is not None else ""
         raise TemplateNotFound(f"No template {template_id}{which} in your organization.")
-    return _as_template(stored)
+    return stored
 
 
 async def list_templates(
@@ -153,7 +130,7 @@ async def list_templates(
             conn, recruiter.org_id, archived=archived, before=before, limit=limit + 1
         )
     items, next_cursor = one_page(rows, limit, lambda last: encode_keyset(last.created_at, last.id))
-    return TemplatePage(items=[_as_template(item) for item in items], next_cursor=next_cursor)
+    return TemplatePage(items=items, next_cursor=next_cursor)
 
 
 async def archive_template(database: Database, recruiter: Recruiter, template_id: uuid.UUID) -> None:
