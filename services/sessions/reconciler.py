@@ -6,7 +6,8 @@ batches, asks ListRooms about each batch's rooms, and:
 - an `active` interview whose room is gone is `ended` (its leave or room_finished was lost);
 - a `created` one past its token's expiry is `expired`, unless its room exists (the candidate joined and the
   join was lost: it becomes `active`);
-- an `active` one older than `MAX_INTERVIEW_SECONDS` has its room deleted and is `ended`.
+- an `active` one older than `MAX_INTERVIEW_SECONDS` (or its template's `max_minutes`) has its room deleted and is
+  `ended`.
 An `ended` one is counted, once, as with or without its agent's report when `AGENT_REPORT_GRACE_SECONDS` have
 passed (agents upload after the room closes; one without a report by then points at a broken agent).
 Every change is a guarded update, so replicas running passes at once do each change once. LiveKit or the
@@ -63,7 +64,7 @@ async def _reconcile_batch(
     report: ReconcileReport,
 ) -> None:
     live = await rooms.existing([interview.room_name for interview in batch])
-    too_old = datetime.now(UTC) - timedelta(seconds=max_seconds)
+    now = datetime.now(UTC)
     gone: list[uuid.UUID] = []
     found: list[uuid.UUID] = []
     stale: list[uuid.UUID] = []
@@ -72,8 +73,10 @@ async def _reconcile_batch(
         exists = interview.room_name in live
         if interview.status == "active" and not exists:
             gone.append(interview.id)
-        elif interview.status == "active" and interview.started_at is not None and interview.started_at < too_old:
-            overdue.append(interview)
+        elif interview.status == "active" and interview.started_at is not None:
+            longest = min(interview.max_seconds or max_seconds, max_seconds)  # a template's max_minutes, if shorter
+            if interview.started_at < now - timedelta(seconds=longest):
+                overdue.append(interview)
         elif interview.status == "created":
             (found if exists else stale).append(interview.id)
     for interview in overdue:

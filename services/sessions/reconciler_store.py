@@ -15,13 +15,14 @@ class OpenInterview(msgspec.Struct, frozen=True):
     room_name: str
     status: str  # active, or created with its token expired
     started_at: datetime | None
+    max_seconds: int | None  # its template's max_minutes; None: MAX_INTERVIEW_SECONDS
 
 
 async def open_interviews(conn: asyncpg.Connection, after: uuid.UUID | None, limit: int) -> list[OpenInterview]:
     """Open interviews the reconciler must check (active ones, and created ones past their token's expiry),
     by id after `after`."""
     rows = await conn.fetch(
-        """SELECT id, room_name, status, started_at FROM interviews
+        """SELECT id, room_name, status, started_at, max_seconds FROM interviews
            WHERE (status = 'active' OR (status = 'created' AND token_expires_at < now()))
              AND ($1::uuid IS NULL OR id > $1)
            ORDER BY id LIMIT $2""",

@@ -274,6 +274,26 @@ async def test_an_interview_past_its_maximum_length_has_its_room_deleted_and_end
     assert {call["room"] for call in await livekit.calls("DeleteRoom")} >= {room}
 
 
+async def test_an_interview_past_its_template_s_max_minutes_ends_though_shorter_than_the_service_s_maximum(
+    stack: Stack, livekit: LiveKitStandin, candidate: Callable[[str], Any]
+):
+    person = await candidate("template.minutes@example.com")
+    details = await person.start()
+    room = details["roomName"]
+    await livekit.join(details["participantToken"])
+    # An organization's interview pinned to a template of 20 minutes, started 25 minutes ago (MAX_INTERVIEW_SECONDS
+    # is an hour): as a redemption records it.
+    await rows(
+        stack.database_urls["sessions"],
+        """UPDATE interviews SET max_seconds = 1200, started_at = now() - interval '25 minutes'
+           WHERE room_name = $1""",
+        room,
+    )
+
+    assert await status_becomes(stack, room, "ended")
+    assert room not in await livekit.rooms()
+
+
 def reconcile_command(stack: Stack) -> subprocess.CompletedProcess[str]:
     """`python -m services.sessions reconcile` with the first replica's environment."""
     command = [sys.executable, "-m", "services.sessions", "reconcile"]
