@@ -25,8 +25,9 @@ logger = logging.getLogger(__name__)
 
 
 async def confirm_user(runtime: Runtime, session: ClerkSession) -> KnownUser:
-    """The user as identity confirms them now, or as it did within `IDENTITY_STALE_IF_ERROR_SECONDS` if it
-    cannot answer. Raises `UserNotAllowed` (403) or `IdentityUnavailable` (503 + Retry-After)."""
+    """The user as identity confirms them now (made from the session token's profile claims if identity did not
+    know them), or as it did within `IDENTITY_STALE_IF_ERROR_SECONDS` if it cannot answer. Raises
+    `UserNotAllowed` (403) or `IdentityUnavailable` (503 + Retry-After)."""
     clerk_id = session.user_id
     database, stale_seconds = runtime.database, runtime.settings.identity_stale_if_error_seconds
     try:

@@ -2,18 +2,17 @@
 `ORG_RECRUITER_ROLES` (the org router's `recruiter` dependency). No call to Clerk: the session token says both
 (Clerk refreshes it every minute, so a membership Clerk removes stops working within one)."""
 
+import msgspec
+
 from services.sessions.auth.tokens import ClerkSession
 from services.sessions.errors import NoActiveOrganization, NotARecruiter
 
 
-class Recruiter:
-    """The caller of an `/api/org/*` route, as the guard admitted them: their organization's id."""
+class Recruiter(msgspec.Struct, frozen=True):
+    """The caller of an `/api/org/*` route, as `recruiter_of` admitted them: every query names `org_id`."""
 
-    __slots__ = ("clerk_id", "org_id")
-
-    def __init__(self, clerk_id: str, org_id: str) -> None:
-        self.clerk_id = clerk_id
-        self.org_id = org_id
+    clerk_id: str
+    org_id: str
 
 
 def recruiter_of(session: ClerkSession, recruiter_roles: frozenset[str]) -> Recruiter:
