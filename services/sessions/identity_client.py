@@ -68,7 +68,10 @@ class IdentityClient:
     """
 
     ATTEMPTS = 2
-    CONNECTIONS = 8  # a burst queues for a few warm connections rather than opening hundreds
+    # A burst queues for a few dozen warm connections rather than opening hundreds. While Clerk answers in
+    # 150 ms, the new users identity fetches from it hold theirs that long: 32 of them pass more than Clerk's
+    # rate limit per second, so they neither set this replica's pace nor keep other starts waiting long.
+    CONNECTIONS = 32
     QUEUE_SECONDS = 10.0  # how long a start may wait for one of them (local queueing, so generous)
 
     def __init__(self, base_url: str, token: str, *, timeout: float) -> None:
