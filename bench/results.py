@@ -161,7 +161,8 @@ def write(results: dict[str, dict[str, Any]], memory: dict[str, tuple[int, int]]
     found = targets(results)
     found += [
         (
-            f"{name} RSS after the run within 10% of after the first starts ({after / 2**20:.0f} vs {warm / 2**20:.0f} MiB)",
+            f"{name} RSS after the run within 10% of after the first starts"
+            f" ({after / 2**20:.0f} vs {warm / 2**20:.0f} MiB)",
             after <= 1.1 * warm,
         )
         for name, (warm, after) in memory.items()
