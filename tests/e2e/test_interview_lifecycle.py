@@ -6,50 +6,22 @@ import asyncio
 import json
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import pytest
 
-from deploy.dev.stack import ROOT, ServiceProcess
+from deploy.dev.stack import ROOT
 from tests.support.clerk import clerk_user
-from tests.support.credentials import ClerkKeyPair, bearer
+from tests.support.credentials import bearer
 from tests.support.livekit import LiveKitStandin, agent_token, verify_livekit_token
 from tests.support.metrics import sample
-from tests.support.postgres import PostgresForTests
 from tests.support.rows import interview_rows, rows
-from tests.support.stack import Stack, running_stack
+from tests.support.stack import Stack
 from tests.support.waiting import eventually
 
-
-@pytest.fixture(scope="module")
-def stack(
-    postgres: PostgresForTests,
-    clerk_standin: ServiceProcess,
-    svix_secret: str,
-    clerk_keys: ClerkKeyPair,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Stack]:
-    with running_stack(
-        postgres,
-        clerk_standin.url,
-        svix_secret,
-        clerk_keys,
-        tmp_path_factory.mktemp("lifecycle"),
-        "lifecycle",
-        sessions_replicas=2,
-        sessions_environment={"INTERVIEW_RECONCILE_SECONDS": "1", "MAX_INTERVIEW_SECONDS": "3600"},
-    ) as stack:
-        yield stack
-
-
-@pytest.fixture
-async def livekit(stack: Stack) -> AsyncIterator[LiveKitStandin]:
-    assert stack.livekit is not None
-    async with httpx.AsyncClient(base_url=stack.livekit.url, timeout=10) as http:
-        await LiveKitStandin(http).set_unavailable(False)
-        yield LiveKitStandin(http)
+SESSIONS_ENVIRONMENT = {"INTERVIEW_RECONCILE_SECONDS": "1", "MAX_INTERVIEW_SECONDS": "3600"}
 
 
 class Candidate:

@@ -3,45 +3,20 @@ organizations' feed reaches both sessions replicas, and every row of that organi
 (templates, invites, interviews, transcripts, reports), its candidate removed from the live room; a deleted
 candidate's organization interview goes too, and the organization keeps only that its invite was used."""
 
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable
 
 import httpx
-import pytest
 
-from deploy.dev.stack import ServiceProcess
 from deploy.dev.standins.clerk.session_tokens import ActiveOrganization
 from tests.sessions.organizations import TEMPLATE
 from tests.support.clerk import clerk_user, deliver
-from tests.support.credentials import ClerkKeyPair, bearer
+from tests.support.credentials import bearer
 from tests.support.livekit import LiveKitStandin, agent_write_token
-from tests.support.postgres import PostgresForTests
 from tests.support.rows import rows
-from tests.support.stack import Stack, running_stack
+from tests.support.stack import Stack
 from tests.support.waiting import eventually
 
 WITHIN = 5.0
-
-
-@pytest.fixture(scope="module")
-def stack(
-    postgres: PostgresForTests,
-    clerk_standin: ServiceProcess,
-    svix_secret: str,
-    clerk_keys: ClerkKeyPair,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Stack]:
-    log_dir = tmp_path_factory.mktemp("organizations")
-    with running_stack(
-        postgres, clerk_standin.url, svix_secret, clerk_keys, log_dir, "orgs", sessions_replicas=2
-    ) as stack:
-        yield stack
-
-
-@pytest.fixture
-async def livekit(stack: Stack) -> AsyncIterator[LiveKitStandin]:
-    assert stack.livekit is not None
-    async with httpx.AsyncClient(base_url=stack.livekit.url, timeout=10) as http:
-        yield LiveKitStandin(http)
 
 
 async def of_organization(stack: Stack, org_id: str) -> int:

@@ -4,45 +4,20 @@ their room, a ban removes them and refuses their starts (what they said stays), 
 confirmed user still starts while a new one gets 503."""
 
 import asyncio
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import httpx
-import pytest
 
-from deploy.dev.stack import ServiceProcess
 from tests.support.clerk import clerk_user, deliver
-from tests.support.credentials import ClerkKeyPair, bearer
+from tests.support.credentials import bearer
 from tests.support.livekit import LiveKitStandin, agent_write_token
 from tests.support.metrics import sample
-from tests.support.postgres import PostgresForTests
 from tests.support.rows import rows
-from tests.support.stack import Stack, running_stack
+from tests.support.stack import Stack
 from tests.support.waiting import eventually
 
 WITHIN = 5.0  # seconds from identity applying a change to sessions having applied it
-
-
-@pytest.fixture(scope="module")
-def stack(
-    postgres: PostgresForTests,
-    clerk_standin: ServiceProcess,
-    svix_secret: str,
-    clerk_keys: ClerkKeyPair,
-    tmp_path_factory: pytest.TempPathFactory,
-) -> Iterator[Stack]:
-    log_dir = tmp_path_factory.mktemp("users")
-    with running_stack(
-        postgres, clerk_standin.url, svix_secret, clerk_keys, log_dir, "users", sessions_replicas=2
-    ) as stack:
-        yield stack
-
-
-@pytest.fixture
-async def livekit(stack: Stack) -> AsyncIterator[LiveKitStandin]:
-    assert stack.livekit is not None
-    async with httpx.AsyncClient(base_url=stack.livekit.url, timeout=10) as http:
-        yield LiveKitStandin(http)
 
 
 async def start(stack: Stack, token: str, replica: int = 0) -> httpx.Response:
