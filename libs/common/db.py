@@ -14,6 +14,9 @@ from libs.common.outage import Outage
 
 logger = logging.getLogger(__name__)
 
+NO_NUL = "^[^\x00]*$"
+"""A msgspec pattern for a string stored in PostgreSQL's `text`, which cannot hold NUL."""
+
 TRANSIENT_ERRORS: tuple[type[BaseException], ...] = (
     OSError,  # refused, reset, socket file gone
     TimeoutError,  # waiting for a pooled connection, connecting, or a statement past its bound

@@ -11,15 +11,16 @@ from typing import Annotated, Literal, TypeVar
 
 import msgspec
 
-from libs.common.clerk_ids import ClerkUserId
+from libs.common.clerk_ids import ClerkOrganizationId, ClerkUserId
+from libs.common.db import NO_NUL
 from services.identity.profiles import UserProfile
 
 T = TypeVar("T")
 
 MAX_MILLIS = 253_402_300_799_999  # 9999-12-31T23:59:59.999Z, the last moment a datetime can hold
 Millis = Annotated[int, msgspec.Meta(ge=0, le=MAX_MILLIS)]
-Text = Annotated[str, msgspec.Meta(pattern="^[^\x00]*$")]  # PostgreSQL text cannot hold NUL
-ShortText = Annotated[str, msgspec.Meta(max_length=64, pattern="^[^\x00]*$")]
+Text = Annotated[str, msgspec.Meta(pattern=NO_NUL)]
+ShortText = Annotated[str, msgspec.Meta(max_length=64, pattern=NO_NUL)]
 
 
 class ClerkEmailAddress(msgspec.Struct, frozen=True):
@@ -94,9 +95,6 @@ class ClerkObjectId(msgspec.Struct, frozen=True):
     """Just the id of a listed object, to name one we cannot otherwise read."""
 
     id: str
-
-
-ClerkOrganizationId = Annotated[str, msgspec.Meta(pattern=r"^org_[A-Za-z0-9]{1,59}\Z")]
 
 
 class ClerkOrganization(msgspec.Struct, frozen=True, kw_only=True):

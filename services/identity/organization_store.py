@@ -4,7 +4,7 @@ tombstone stays one), each delivery recorded in the same statement, and their ch
 import asyncpg
 
 from services.identity.clerk_payloads import OrganizationProfile
-from services.identity.store import DELIVERY, Delivery, DeliveryOutcome, delivery_parameters
+from services.identity.store import DELIVERY, FEED_AFTER, Delivery, DeliveryOutcome, delivery_parameters
 
 _DELIVER_PROFILE = DELIVERY.format(
     write="""INSERT INTO organizations AS o (clerk_org_id, name, slug, clerk_created_at, clerk_updated_at)
@@ -48,13 +48,9 @@ async def deliver_tombstone(conn: asyncpg.Connection, delivery: Delivery) -> Del
     return outcome
 
 
-_CHANGES_AFTER = """
-SELECT position, xact, org_id, change, at FROM organization_changes
-WHERE (xact, position) > ($1, $2) AND xact < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
-ORDER BY xact, position LIMIT $3
-"""
+_CHANGES_AFTER = FEED_AFTER.format(columns="org_id, change, at", table="organization_changes")
 
 
 async def changes_after(conn: asyncpg.Connection, xact: int, position: int, limit: int) -> list[asyncpg.Record]:
-    """Changes after (xact, position), only from transactions older than every one still in flight."""
+    """The organizations' changes after (xact, position) (`store.FEED_AFTER`)."""
     return list(await conn.fetch(_CHANGES_AFTER, xact, position, limit))

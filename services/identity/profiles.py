@@ -2,7 +2,7 @@
 
 import uuid
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Literal
 
 import msgspec
 
@@ -24,23 +24,6 @@ class UserProfile(msgspec.Struct, frozen=True, kw_only=True):
     clerk_updated_at: datetime
     banned: bool
     locked: bool
-
-
-NoNul = "^[^\x00]*$"  # PostgreSQL text cannot hold NUL
-
-
-class SessionClaims(msgspec.Struct, frozen=True, kw_only=True):
-    """The profile an app put into its Clerk session token (a customized session token), as the sessions service
-    read it: each claim a string within the bounds of the webhook's fields, or absent."""
-
-    email: Annotated[str, msgspec.Meta(max_length=320, pattern=NoNul)] | None = None
-    first_name: Annotated[str, msgspec.Meta(max_length=256, pattern=NoNul)] | None = None
-    last_name: Annotated[str, msgspec.Meta(max_length=256, pattern=NoNul)] | None = None
-    username: Annotated[str, msgspec.Meta(max_length=64, pattern=NoNul)] | None = None
-    image_url: Annotated[str, msgspec.Meta(max_length=2048, pattern=NoNul)] | None = None
-
-    def is_empty(self) -> bool:
-        return not any(getattr(self, field) for field in self.__struct_fields__)
 
 
 class User(msgspec.Struct, frozen=True, kw_only=True):

@@ -12,7 +12,8 @@ import asyncpg
 import msgspec
 
 from libs.common.db import rows_affected
-from services.identity.profiles import CreatedVia, SessionClaims, User, UserProfile
+from libs.common.profile_claims import ProfileClaims
+from services.identity.profiles import CreatedVia, User, UserProfile
 
 USER_COLUMNS = ", ".join(User.__struct_fields__)
 """A stored user is described once, by `profiles.User`; a test checks it against the Piccolo table."""
@@ -130,7 +131,7 @@ async def insert_pending(conn: asyncpg.Connection, clerk_id: str, created_via: C
     return _user(row), row["inserted"]
 
 
-async def insert_from_claims(conn: asyncpg.Connection, clerk_id: str, claims: SessionClaims) -> tuple[User, bool]:
+async def insert_from_claims(conn: asyncpg.Connection, clerk_id: str, claims: ProfileClaims) -> tuple[User, bool]:
     """Make sure a row exists for `clerk_id`, made from the session token's claims if there was none: (row,
     inserted). An existing row (a tombstone included) is returned as it is."""
     row = await conn.fetchrow(
@@ -187,15 +188,18 @@ async def deliver_ignored(conn: asyncpg.Connection, delivery: Delivery) -> Deliv
     return outcome
 
 
-_CHANGES_AFTER = """
-SELECT position, xact, clerk_id, user_id, change, at FROM user_changes
+# A changes feed's page: after (xact, position), only from transactions older than every one still in flight (so no
+# row can later appear behind a cursor already handed out). `{columns}` of `{table}` besides xact and position.
+FEED_AFTER = """
+SELECT position, xact, {columns} FROM {table}
 WHERE (xact, position) > ($1, $2) AND xact < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
 ORDER BY xact, position LIMIT $3
 """
+_CHANGES_AFTER = FEED_AFTER.format(columns="clerk_id, user_id, change, at", table="user_changes")
 
 
 async def changes_after(conn: asyncpg.Connection, xact: int, position: int, limit: int) -> list[asyncpg.Record]:
-    """Changes after (xact, position), only from transactions older than every one still in flight."""
+    """The users' changes after (xact, position) (`FEED_AFTER`)."""
     return list(await conn.fetch(_CHANGES_AFTER, xact, position, limit))
 
 

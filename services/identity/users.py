@@ -7,12 +7,12 @@ Clerk's latest state.
 """
 
 import logging
-from typing import Literal
 
 import msgspec
 
 from libs.common.clerk_ids import is_clerk_user_id
 from libs.common.db import Database
+from libs.common.profile_claims import ProfileClaims
 from libs.common.request_context import annotate_request
 from libs.common.single_flight import SingleFlight
 from services.identity import store
@@ -26,11 +26,9 @@ from services.identity.errors import (
 )
 from services.identity.metrics import USERS_CREATED
 from services.identity.pending_profiles import PendingProfiles
-from services.identity.profiles import SessionClaims, User
+from services.identity.profiles import User
 
 logger = logging.getLogger(__name__)
-
-WebhookOutcome = Literal["applied", "stale", "ignored", "duplicate"]
 
 
 class EnsuredUser(msgspec.Struct, frozen=True):
@@ -66,7 +64,7 @@ async def ensure_user(
     pending: PendingProfiles,
     *,
     clerk_id: str,
-    claims: SessionClaims | None = None,
+    claims: ProfileClaims | None = None,
 ) -> EnsuredUser:
     """Return the user, creating it first if it is unknown here. Idempotent and race-safe.
 
@@ -107,7 +105,7 @@ def _source(user: User) -> str:
     return "clerk" if user.profile_status == "complete" else "id_only_clerk_unavailable"
 
 
-async def _create_from_claims(database: Database, clerk_id: str, claims: SessionClaims) -> EnsuredUser:
+async def _create_from_claims(database: Database, clerk_id: str, claims: ProfileClaims) -> EnsuredUser:
     async with database.connection() as conn:
         user, created = await store.insert_from_claims(conn, clerk_id, claims)
     if created:

@@ -12,7 +12,7 @@ from typing import Annotated, Any
 
 import msgspec
 
-from libs.common.db import Database
+from libs.common.db import NO_NUL, Database
 from libs.common.json_bounds import bounded_json
 from libs.common.request_context import annotate_request
 from services.sessions import report_store
@@ -27,7 +27,7 @@ from services.sessions.errors import (
 )
 from services.sessions.interview_rooms import is_interview_room
 from services.sessions.metrics import AGENT_REPORTS_STORED, AGENT_WRITES_REFUSED, TRANSCRIPT_SEGMENTS_STORED
-from services.sessions.report_store import MAX_SEGMENT_TEXT_BYTES, NO_NUL, Segment
+from services.sessions.report_store import MAX_SEGMENT_TEXT_BYTES, Segment
 
 MAX_SEGMENTS_PER_BATCH = 200
 MAX_SEGMENTS_PER_INTERVIEW = 5_000

@@ -13,8 +13,8 @@ import msgspec
 
 from libs.common.http_client import client_session
 from libs.common.log import request_id_var
+from libs.common.profile_claims import ProfileClaims
 from libs.common.request_context import REQUEST_ID_HEADER, new_request_id
-from services.sessions.auth.tokens import Profile
 from services.sessions.errors import IdentityUnavailable, UserNotAllowed
 from services.sessions.metrics import IDENTITY_RPC_DURATION, IDENTITY_RPC_FAILURES
 
@@ -112,7 +112,7 @@ class IdentityClient:
         except msgspec.DecodeError:
             raise IdentityUnavailable("The identity service's feed sent a page we cannot read.") from None
 
-    async def ensure_user(self, clerk_id: str, claims: Profile | None = None) -> IdentityUser:
+    async def ensure_user(self, clerk_id: str, claims: ProfileClaims | None = None) -> IdentityUser:
         """The user, created in identity if needed (from `claims`, the profile the session token carries, when
         there are any: no round trip to Clerk). `UserNotAllowed` (403) for users Clerk deleted, banned, locked or
         does not know; `IdentityUnavailable` (503) when identity cannot answer."""
@@ -130,7 +130,7 @@ class IdentityClient:
         finally:
             IDENTITY_RPC_DURATION.observe(time.perf_counter() - started)
 
-    async def _ensure_user(self, clerk_id: str, claims: Profile | None) -> IdentityUser:
+    async def _ensure_user(self, clerk_id: str, claims: ProfileClaims | None) -> IdentityUser:
         assert self._http is not None, "IdentityClient used outside the app's lifespan"
         headers = {REQUEST_ID_HEADER: request_id_var.get() or new_request_id()}
         body = _ensure_request.encode(_EnsureRequest(clerk_id=clerk_id, claims=claims))
@@ -189,7 +189,7 @@ def _refusal(content: bytes) -> str:
 
 class _EnsureRequest(msgspec.Struct, frozen=True, omit_defaults=True):
     clerk_id: str
-    claims: Profile | None = None
+    claims: ProfileClaims | None = None
 
 
 _ensure_request = msgspec.json.Encoder()

@@ -8,9 +8,10 @@ from typing import Annotated, Any, Literal
 import asyncpg
 import msgspec
 
+from libs.common.db import NO_NUL
+
 Milliseconds = Annotated[int, msgspec.Meta(ge=0, le=2**63 - 1)]
 MAX_SEGMENT_TEXT_BYTES = 8 * 1024
-NO_NUL = "^[^\x00]*$"  # PostgreSQL text cannot hold NUL
 
 
 class Segment(msgspec.Struct, frozen=True, kw_only=True):

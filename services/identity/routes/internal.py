@@ -8,9 +8,10 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from libs.common.openapi import WITH_BODY, problems
+from libs.common.profile_claims import ProfileClaims
 from libs.common.request_context import routine_request
 from services.identity.changes import ChangesPage, OrganizationChangesPage, changes_after, organization_changes_after
-from services.identity.profiles import SessionClaims, User
+from services.identity.profiles import User
 from services.identity.runtime import Runtime
 from services.identity.users import EnsuredUser, ensure_user, find_user
 
@@ -20,7 +21,7 @@ class EnsureUserRequest(msgspec.Struct, frozen=True):
     without asking Clerk."""
 
     clerk_id: str
-    claims: SessionClaims | None = None
+    claims: ProfileClaims | None = None
 
 
 class UserResponse(msgspec.Struct, frozen=True):

@@ -22,7 +22,8 @@ from urllib.parse import urlsplit
 import jwt
 import msgspec
 
-from libs.common.clerk_ids import is_clerk_user_id
+from libs.common.clerk_ids import ClerkOrganizationId, is_clerk_user_id
+from libs.common.profile_claims import MAX_LENGTHS, ProfileClaims
 from services.sessions.auth.keys import ClerkKeys
 from services.sessions.errors import InvalidSessionToken
 from services.sessions.settings import SessionsSettings
@@ -32,7 +33,6 @@ logger = logging.getLogger(__name__)
 LEEWAY_SECONDS = 5
 
 
-ORG_ID = r"^org_[A-Za-z0-9]{1,59}\Z"
 ROLE = r"^[A-Za-z0-9:_-]{1,64}\Z"
 
 
@@ -44,21 +44,6 @@ class ActiveOrganization(msgspec.Struct, frozen=True):
     slug: str | None = None
 
 
-class Profile(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
-    """What an app's customized session token says of its user (Clerk Dashboard → Sessions → Customize session
-    token), each claim kept only if it is a string within its bounds: a missing template variable renders as an
-    empty string or null, and the app's settings can put anything there."""
-
-    email: str | None = None
-    first_name: str | None = None
-    last_name: str | None = None
-    username: str | None = None
-    image_url: str | None = None
-
-    def is_empty(self) -> bool:
-        return not any(getattr(self, field) for field in self.__struct_fields__)
-
-
 class ClerkSession(msgspec.Struct, frozen=True):
     """Who is calling: the Clerk user id (`sub`), session id (`sid`), active organization (`o`, or v1's
     `org_*` claims) and the profile the token carries, if any."""
@@ -66,14 +51,14 @@ class ClerkSession(msgspec.Struct, frozen=True):
     user_id: str
     session_id: str
     organization: ActiveOrganization | None = None
-    profile: Profile | None = None
+    profile: ProfileClaims | None = None
 
 
 class OrganizationClaim(msgspec.Struct, frozen=True):
     """Session token v2's `o`: the active organization's `id`, the member's `rol` (without `org:`) and the
     organization's `slg`; `per` and `fpm` (permissions) are not read."""
 
-    id: Annotated[str, msgspec.Meta(pattern=ORG_ID)]
+    id: ClerkOrganizationId
     rol: Annotated[str, msgspec.Meta(pattern=ROLE)]
     slg: Annotated[str, msgspec.Meta(max_length=256)] | None = None
 
@@ -89,7 +74,7 @@ class SessionClaims(msgspec.Struct, frozen=True):
     azp: str | None = None
     sts: str | None = None
     o: OrganizationClaim | None = None
-    org_id: Annotated[str, msgspec.Meta(pattern=ORG_ID)] | None = None
+    org_id: ClerkOrganizationId | None = None
     org_role: Annotated[str, msgspec.Meta(pattern=ROLE)] | None = None
     org_slug: Annotated[str, msgspec.Meta(max_length=256)] | None = None
 
@@ -104,12 +89,11 @@ class SessionClaims(msgspec.Struct, frozen=True):
         return None
 
 
-PROFILE_BOUNDS = {"email": 320, "first_name": 256, "last_name": 256, "username": 64, "image_url": 2048}
 _UNPRINTABLE = re.compile("[\x00-\x1f\x7f]")
 
 
 def _profile_claim(name: str, value: object) -> str | None:
-    if not isinstance(value, str) or not value.strip() or len(value) > PROFILE_BOUNDS[name]:
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_LENGTHS[name]:
         return None
     if _UNPRINTABLE.search(value):
         return None
@@ -120,9 +104,10 @@ def _profile_claim(name: str, value: object) -> str | None:
     return value.strip()
 
 
-def profile_of(payload: dict[str, Any]) -> Profile | None:
-    """The profile claims of a verified token, each one that is malformed left out; None without any."""
-    profile = Profile(**{name: _profile_claim(name, payload.get(name)) for name in PROFILE_BOUNDS})
+def profile_of(payload: dict[str, Any]) -> ProfileClaims | None:
+    """The profile claims of a verified token, each one that is malformed left out (a missing template variable
+    renders as an empty string or null, and the app's settings can put anything there); None without any."""
+    profile = ProfileClaims(**{name: _profile_claim(name, payload.get(name)) for name in MAX_LENGTHS})
     return None if profile.is_empty() else profile
 
 

@@ -1,22 +1,19 @@
 """Identity's organizations' feed, applied here (`feeds` follows it): an organization Clerk deleted is erased,
 templates, invites, interviews, transcripts and reports, within seconds of identity applying the deletion."""
 
-import re
-
 import asyncpg
 
+from libs.common.clerk_ids import is_clerk_organization_id
 from services.sessions.feeds import Feed, Unreadable
 from services.sessions.identity_client import FeedItem
 from services.sessions.metrics import ORGANIZATION_FEED_CHANGES, ORGANIZATION_FEED_POLLS
 from services.sessions.organizations import erasure_store
 
-_ORG_ID = re.compile(r"org_[A-Za-z0-9]{1,59}")
-
 
 async def apply_organization_change(conn: asyncpg.Connection, change: FeedItem) -> str:
     """Apply `organization_deleted`, inside the caller's transaction; what was erased."""
     org_id = change.org_id
-    if org_id is None or not _ORG_ID.fullmatch(org_id):
+    if org_id is None or not is_clerk_organization_id(org_id):
         raise Unreadable("it names no Clerk organization id")
     erased = await erasure_store.erase_organization(conn, org_id)
     return f"erased organization {org_id}: {erased} interviews"

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import msgspec
 
-from libs.common.db import Database
+from libs.common.db import NO_NUL, Database
 from libs.common.json_bounds import bounded_json
 from libs.common.paging import decode_keyset, encode_keyset, one_page
 from services.sessions.errors import InvalidTemplate, NoActiveOrganization, TemplateArchived, TemplateNotFound
@@ -15,7 +15,6 @@ from services.sessions.metrics import ORG_TEMPLATES
 from services.sessions.organizations import template_store
 from services.sessions.organizations.access import Recruiter
 from services.sessions.organizations.template_store import Template, TemplateFields
-from services.sessions.report_store import NO_NUL
 from services.sessions.settings import SessionsSettings
 
 MAX_TITLE_CHARS = 200
