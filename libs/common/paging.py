@@ -6,7 +6,7 @@ import binascii
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from libs.common.errors import InvalidCursor
 
@@ -20,6 +20,24 @@ def one_page(rows: Sequence[T], limit: int, cursor_of: Callable[[T], str]) -> tu
     last of them, or None when nothing follows."""
     items = list(rows[:limit])
     return items, cursor_of(items[-1]) if len(rows) > limit else None
+
+
+class Keyed(Protocol):
+    """A row of a list ordered newest first by (created_at, id)."""
+
+    @property
+    def created_at(self) -> datetime: ...
+
+    @property
+    def id(self) -> uuid.UUID: ...
+
+
+KeyedT = TypeVar("KeyedT", bound=Keyed)
+
+
+def keyset_page(rows: Sequence[KeyedT], limit: int) -> tuple[list[KeyedT], str | None]:
+    """`one_page` of a list ordered newest first by (created_at, id), its cursor an `encode_keyset` one."""
+    return one_page(rows, limit, lambda last: encode_keyset(last.created_at, last.id))
 
 
 def encode_keyset(created_at: datetime, row_id: uuid.UUID) -> str:

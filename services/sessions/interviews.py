@@ -7,7 +7,7 @@ import asyncpg
 import msgspec
 
 from libs.common.db import Database
-from libs.common.paging import decode_int, decode_keyset, encode_keyset, one_page
+from libs.common.paging import decode_int, decode_keyset, keyset_page, one_page
 from services.sessions import interview_store, report_store
 from services.sessions.errors import InterviewNotFound
 from services.sessions.interview_store import Interview
@@ -40,7 +40,7 @@ async def list_interviews(
     before = decode_keyset(cursor) if cursor else None
     async with database.connection() as conn:
         rows = await interview_store.list_owned(conn, clerk_id, statuses=statuses, before=before, limit=limit + 1)
-    items, next_cursor = one_page(rows, limit, lambda last: encode_keyset(last.created_at, last.id))
+    items, next_cursor = keyset_page(rows, limit)
     return InterviewPage(items=items, next_cursor=next_cursor)
 
 

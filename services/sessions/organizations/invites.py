@@ -11,12 +11,13 @@ from typing import Annotated
 import msgspec
 
 from libs.common.db import Database
-from libs.common.paging import decode_keyset, encode_keyset, one_page
-from services.sessions.errors import InviteNotFound, InviteUsed, TemplateArchived, TemplateNotFound
+from libs.common.paging import decode_keyset, keyset_page
+from services.sessions.errors import InviteNotFound, InviteUsed
 from services.sessions.metrics import INVITES
-from services.sessions.organizations import invite_store, template_store
+from services.sessions.organizations import invite_store
 from services.sessions.organizations.access import Recruiter
 from services.sessions.organizations.invite_store import Invite, InviteState
+from services.sessions.organizations.templates import unwritable
 
 CODE_BYTES = 24  # 192 random bits, 32 URL-safe characters
 DEFAULT_EXPIRY_SECONDS = 604_800
@@ -66,11 +67,7 @@ async def create_invite(
             expires_in_seconds=request.expires_in_seconds,
         )
         if stored is None:
-            archived = await template_store.is_archived(conn, recruiter.org_id, template_id)
-    if stored is None:
-        if archived:
-            raise TemplateArchived(f"Template {template_id} is archived: it takes no new invite.")
-        raise TemplateNotFound(f"No template {template_id} in your organization.")
+            raise await unwritable(conn, recruiter, template_id, takes="new invite")
     INVITES.labels("created").inc()
     return CreatedInvite(
         id=stored.id,
@@ -97,7 +94,7 @@ async def list_invites(
         rows = await invite_store.list_invites(
             conn, recruiter.org_id, template_id=template_id, state=state, before=before, limit=limit + 1
         )
-    items, next_cursor = one_page(rows, limit, lambda last: encode_keyset(last.created_at, last.id))
+    items, next_cursor = keyset_page(rows, limit)
     return InvitePage(items=items, next_cursor=next_cursor)
 
 

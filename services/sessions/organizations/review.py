@@ -6,7 +6,7 @@ import uuid
 import msgspec
 
 from libs.common.db import Database
-from libs.common.paging import decode_keyset, encode_keyset, one_page
+from libs.common.paging import decode_keyset, keyset_page
 from services.sessions import report_store
 from services.sessions.errors import InterviewNotFound
 from services.sessions.interviews import TranscriptPage, transcript_page
@@ -41,7 +41,7 @@ async def list_org_interviews(
         rows = await review_store.list_org_interviews(
             conn, recruiter.org_id, template_id=template_id, statuses=statuses, before=before, limit=limit + 1
         )
-    items, next_cursor = one_page(rows, limit, lambda last: encode_keyset(last.created_at, last.id))
+    items, next_cursor = keyset_page(rows, limit)
     return OrgInterviewPage(items=items, next_cursor=next_cursor)
 
 

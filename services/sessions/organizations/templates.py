@@ -5,11 +5,12 @@ and keeps everything else."""
 import uuid
 from typing import Annotated, Any
 
+import asyncpg
 import msgspec
 
 from libs.common.db import NO_NUL, Database
 from libs.common.json_bounds import bounded_json
-from libs.common.paging import decode_keyset, encode_keyset, one_page
+from libs.common.paging import decode_keyset, keyset_page
 from services.sessions.errors import InvalidTemplate, NoActiveOrganization, TemplateArchived, TemplateNotFound
 from services.sessions.metrics import ORG_TEMPLATES
 from services.sessions.organizations import template_store
@@ -98,13 +99,18 @@ async def update_template(
         await template_store.hold_organization(conn, recruiter.org_id)
         stored = await template_store.add_version(conn, recruiter.org_id, template_id, fields)
         if stored is None:
-            archived = await template_store.is_archived(conn, recruiter.org_id, template_id)
-    if stored is None:
-        if archived:
-            raise TemplateArchived(f"Template {template_id} is archived: it takes no new version.")
-        raise TemplateNotFound(f"No template {template_id} in your organization.")
+            raise await unwritable(conn, recruiter, template_id, takes="new version")
     ORG_TEMPLATES.labels("updated").inc()
     return stored
+
+
+async def unwritable(
+    conn: asyncpg.Connection, recruiter: Recruiter, template_id: uuid.UUID, *, takes: str
+) -> Exception:
+    """Why a write to the template found none to write to: it is archived (409), or not the organization's (404)."""
+    if await template_store.is_archived(conn, recruiter.org_id, template_id):
+        return TemplateArchived(f"Template {template_id} is archived: it takes no {takes}.")
+    return TemplateNotFound(f"No template {template_id} in your organization.")
 
 
 async def read_template(
@@ -128,7 +134,7 @@ async def list_templates(
         rows = await template_store.list_templates(
             conn, recruiter.org_id, archived=archived, before=before, limit=limit + 1
         )
-    items, next_cursor = one_page(rows, limit, lambda last: encode_keyset(last.created_at, last.id))
+    items, next_cursor = keyset_page(rows, limit)
     return TemplatePage(items=items, next_cursor=next_cursor)
 
 
