@@ -3,6 +3,7 @@ agent reported (the report always, whether or not the template shares it with th
 
 import uuid
 
+import asyncpg
 import msgspec
 
 from libs.common.db import Database
@@ -45,12 +46,17 @@ async def list_org_interviews(
     return OrgInterviewPage(items=items, next_cursor=next_cursor)
 
 
+async def _of_organization(conn: asyncpg.Connection, recruiter: Recruiter, interview_id: uuid.UUID) -> OrgInterview:
+    found = await review_store.find_org_interview(conn, recruiter.org_id, interview_id)
+    if found is None:
+        raise InterviewNotFound(f"No interview {interview_id} in your organization.")
+    return found
+
+
 async def read_org_interview(database: Database, recruiter: Recruiter, interview_id: uuid.UUID) -> OrgInterviewDetail:
     """One of the organization's interviews with the agent's report."""
     async with database.connection() as conn:
-        found = await review_store.find_org_interview(conn, recruiter.org_id, interview_id)
-        if found is None:
-            raise InterviewNotFound(f"No interview {interview_id} in your organization.")
+        found = await _of_organization(conn, recruiter, interview_id)
         report, segments = await report_store.report_of(conn, interview_id)
     return OrgInterviewDetail(**msgspec.structs.asdict(found), report=report, transcript_segments=segments)
 
@@ -60,6 +66,5 @@ async def read_org_transcript(
 ) -> TranscriptPage:
     """One of the organization's interviews' transcript, a page at a time."""
     async with database.connection() as conn:
-        if await review_store.find_org_interview(conn, recruiter.org_id, interview_id) is None:
-            raise InterviewNotFound(f"No interview {interview_id} in your organization.")
+        await _of_organization(conn, recruiter, interview_id)
         return await transcript_page(conn, interview_id, cursor, limit)

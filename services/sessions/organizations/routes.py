@@ -243,10 +243,4 @@ org_router = Router(
 async def redeem(
     request: AuthedRequest, runtime: NamedDependency[Runtime], data: JSONBody[RedeemRequest]
 ) -> ConnectionDetails:
-    started = await redeem_invite(runtime, request.user, data)
-    return ConnectionDetails(
-        server_url=started.server_url,
-        room_name=started.room_name,
-        participant_name=started.participant_name,
-        participant_token=started.participant_token,
-    )
+    return ConnectionDetails.of(await redeem_invite(runtime, request.user, data))

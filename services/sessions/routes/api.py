@@ -21,7 +21,7 @@ from services.sessions.interviews import (
     read_transcript,
 )
 from services.sessions.runtime import Runtime
-from services.sessions.starts import StartRequest, start_interview
+from services.sessions.starts import StartedInterview, StartRequest, start_interview
 
 AuthedRequest = Request[ClerkSession, None, Any]
 InterviewStatus = Literal["created", "active", "ended", "expired"]
@@ -38,6 +38,10 @@ class ConnectionDetails(msgspec.Struct, frozen=True, rename="camel"):
     room_name: str
     participant_name: str
     participant_token: str
+
+    @classmethod
+    def of(cls, started: StartedInterview) -> "ConnectionDetails":
+        return cls(started.server_url, started.room_name, started.participant_name, started.participant_token)
 
 
 class TokenResponse(msgspec.Struct, frozen=True):
@@ -73,15 +77,8 @@ class LiveKitController(Controller):
         runtime: NamedDependency[Runtime],
         data: JSONBody[ConnectionDetailsRequest | None] = None,
     ) -> ConnectionDetails:
-        started = await start_interview(
-            runtime, request.user, StartRequest(room_config=data.room_config if data else None)
-        )
-        return ConnectionDetails(
-            server_url=started.server_url,
-            room_name=started.room_name,
-            participant_name=started.participant_name,
-            participant_token=started.participant_token,
-        )
+        asked = StartRequest(room_config=data.room_config if data else None)
+        return ConnectionDetails.of(await start_interview(runtime, request.user, asked))
 
     @post(
         "/token",
