@@ -17,6 +17,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from libs.common.headers import header
 from libs.common.log import FIELDS, LINE_KEYS, request_id_var
 from libs.common.metrics import RequestMetrics
+from libs.common.openapi import PROBLEM_JSON
 
 REQUEST_ID_HEADER = "x-request-id"
 _REQUEST_ID_HEADER = REQUEST_ID_HEADER.encode()
@@ -86,7 +87,7 @@ class _ProblemType(msgspec.Struct):
 
 
 _problem_type = msgspec.json.Decoder(_ProblemType)
-_PROBLEM_JSON = b"application/problem+json"
+_PROBLEM_JSON = PROBLEM_JSON.encode()
 
 
 def _is_problem(headers: Any) -> bool:
