@@ -19,12 +19,14 @@ from libs.common.errors import InvalidCursor
 from libs.common.log import JsonLinesHandler
 from libs.common.outage import Outage
 from libs.common.paging import decode_keyset, encode_keyset
+from libs.common.remembered import Remembered
 from libs.common.settings import SettingsError
 from services.identity import store
 from services.identity.clerk_payloads import ClerkUser, decode
 from services.identity.profiles import User
 from services.identity.settings import load_identity_settings
 from services.identity.tables import Users
+from services.sessions import livekit_tokens
 from services.sessions.errors import InvalidParticipantField, InvalidRoomConfig
 from services.sessions.interview_rooms import is_interview_room, room_name_for
 from services.sessions.livekit_tokens import ParticipantTokens
@@ -184,6 +186,63 @@ def test_a_participant_token_carries_exactly_the_claims_livekit_api_writes(
 
     assert claims(ours) == claims(theirs.to_jwt())
     assert jwt.get_unverified_header(ours) == jwt.get_unverified_header(theirs.to_jwt())
+
+
+def test_the_same_claims_soon_after_get_the_token_minted_for_them_and_anything_else_a_new_one(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    clock = [1_800_000_000.0]
+    monkeypatch.setattr(livekit_tokens.time, "time", lambda: clock[0])
+    tokens = ParticipantTokens("APIkey", "s" * 40, 900)
+    assert tokens.reuse_seconds == 30
+    room_config = room_configuration(AgentChoice("coach"), uuid.uuid4(), "user_2abc")
+    asked: dict[str, Any] = {
+        "identity": "user_2abc",
+        "name": "Ada L.",
+        "room": "interview-x",
+        "room_config": room_config,
+    }
+    first = tokens.mint(**asked)
+
+    clock[0] += 29
+    assert tokens.mint(**asked) == first
+    others = [
+        {**asked, "name": "Ada Lovelace"},
+        {**asked, "room": "interview-y"},
+        {**asked, "metadata": "level=senior"},
+        {**asked, "attributes": {"lang": "en"}},
+        {**asked, "room_config": room_configuration(AgentChoice("coach", "level=senior"), uuid.uuid4(), "user_2abc")},
+    ]
+    assert len({first, *(tokens.mint(**other) for other in others)}) == 1 + len(others)
+
+    clock[0] += 1  # 30 s after the first: its life is no longer nearly whole
+    renewed = tokens.mint(**asked)
+    assert renewed != first
+    assert jwt.decode(renewed, options={"verify_signature": False})["exp"] == int(clock[0]) + 900
+
+
+def test_the_tokens_kept_for_reuse_are_bounded():
+    tokens = ParticipantTokens("APIkey", "s" * 40, 900)
+    tokens._minted.limit = 20
+    room_config = room_configuration(None, uuid.uuid4(), "user_2abc")
+    minted = {
+        tokens.mint(identity="user_2abc", name="A", room=f"interview-{n}", room_config=room_config) for n in range(50)
+    }
+    assert len(minted) == 50
+    assert len(tokens._minted) <= 20
+
+
+def test_remembered_forgets_the_oldest_written_first_and_never_holds_more_than_its_limit():
+    remembered: Remembered[int, str] = Remembered(10)
+    for n in range(25):
+        remembered.put(n, str(n))
+        assert len(remembered) <= 10
+    assert remembered.get(24) == "24"
+    assert remembered.get(0) is None
+    remembered.put(24, "again")  # a key already held is rewritten, nothing forgotten for it
+    assert (remembered.get(24), len(remembered)) == ("again", len(remembered))
+    remembered.forget(24)
+    assert remembered.get(24) is None
 
 
 def clerk_user(**changes: object) -> bytes:

@@ -207,6 +207,6 @@ async def test_only_accepted_tokens_are_remembered_and_the_memory_is_bounded():
     assert not await verdict(remembering, refused)
 
     accepted = [token(good_claims(sid=f"sess_{n}")) for n in range(30)]
-    remembering.REMEMBERED = 20
+    remembering._verified.limit = 20
     assert all([await verdict(remembering, compact) for compact in accepted])
     assert len(remembering._verified) <= 20

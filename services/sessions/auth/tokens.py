@@ -12,7 +12,6 @@ app may add to its tokens (`email`, `first_name`, ...) is read claim by claim, a
 never a refusal: the app's own settings decide what they hold.
 """
 
-import itertools
 import logging
 import re
 import time
@@ -24,6 +23,7 @@ import msgspec
 
 from libs.common.clerk_ids import ClerkOrganizationId, is_clerk_user_id
 from libs.common.profile_claims import MAX_LENGTHS, ProfileClaims
+from libs.common.remembered import Remembered
 from services.sessions.auth.keys import ClerkKeys
 from services.sessions.errors import InvalidSessionToken
 from services.sessions.settings import SessionsSettings
@@ -146,7 +146,7 @@ class SessionVerifier:
         self._authorized_parties = frozenset(authorized_parties)
         self._issuer = issuer
         self._audience = audience
-        self._verified: dict[str, tuple[ClerkSession, float]] = {}  # token -> (its session, its exp)
+        self._verified: Remembered[str, tuple[ClerkSession, float]] = Remembered(self.REMEMBERED)  # -> (session, exp)
         self._options: Any = {
             "require": ["exp", "iat", "sub", *(["iss"] if issuer else [])],
             "verify_aud": audience is None,  # no audience configured: PyJWT refuses a token naming any
@@ -166,12 +166,9 @@ class SessionVerifier:
             session, exp = remembered
             if exp > time.time() - LEEWAY_SECONDS:
                 return session
-            del self._verified[token]
+            self._verified.forget(token)
         session, exp = await self._verify(token)
-        if len(self._verified) >= self.REMEMBERED:
-            for oldest in list(itertools.islice(self._verified, self.REMEMBERED // 10)):
-                del self._verified[oldest]
-        self._verified[token] = (session, exp)
+        self._verified.put(token, (session, exp))
         return session
 
     async def _verify(self, token: str) -> tuple[ClerkSession, float]:
