@@ -71,7 +71,8 @@ async def start_within_cap(
 ) -> Start:
     """Insert `new`, for `user` as identity described them or, with no `user`, on identity's answer of the last
     `reuse_seconds` while the users' feed is current (an answer given just now is remembered), unless the user
-    holds an unused interview for the same agent (it is handed back, its token's expiry moved to `new`'s) or
+    holds an unused interview for the same agent (it is handed back, its recorded expiry moved to `new`'s if
+    that is later: otherwise nothing is written) or
     already `cap` open ones. Concurrent starts of one user queue on the user's lock, so they make one interview
     and cannot pass the cap together (the database function `start_interview` of the migrations, one round
     trip)."""
@@ -119,7 +120,7 @@ async def find_owned(
 
 async def extend_token(conn: asyncpg.Connection, interview_id: uuid.UUID, expires_at: datetime) -> None:
     await conn.execute(
-        "UPDATE interviews SET token_expires_at = GREATEST(token_expires_at, $2) WHERE id = $1",
+        "UPDATE interviews SET token_expires_at = $2 WHERE id = $1 AND token_expires_at < $2",
         interview_id,
         expires_at,
     )

@@ -31,9 +31,8 @@ class ParticipantTokens:
     token minted for them then, so every token handed out has at least 29/30 of its life ahead, far more than
     livekit-client asks of a token it keeps (60 s). Clients fetch a token on every page load, reconnect and
     remount, often several within a second; a token minted for exactly these claims grants exactly what a new
-    one would, and LiveKit tokens cannot be revoked either way. An interview's recorded expiry
-    (`expiry` of its start) may then fall up to `reuse_seconds` after its token's own `exp`, never before it.
-    At most `REMEMBERED` tokens are kept (the oldest forgotten first)."""
+    one would, and LiveKit tokens cannot be revoked either way. At most `REMEMBERED` tokens are kept (the oldest
+    forgotten first)."""
 
     REMEMBERED = 4_096
 
@@ -47,8 +46,11 @@ class ParticipantTokens:
         self._minted: Remembered[tuple[Any, ...], tuple[str, int]] = Remembered(self.REMEMBERED)  # -> (token, nbf)
 
     def expiry(self, issued_at: int) -> datetime:
-        """When a token issued at `issued_at` (Unix seconds) expires."""
-        return datetime.fromtimestamp(issued_at + self._ttl, UTC)
+        """When a token issued at `issued_at` (Unix seconds) expires, as an interview records it: rounded up to a
+        whole `reuse_seconds`, never before the token's own `exp`. The starts of one such window record the same
+        expiry, so a start handing back an unused interview writes nothing until its new token outlives it."""
+        step = max(1, self.reuse_seconds)
+        return datetime.fromtimestamp(-(-(issued_at + self._ttl) // step) * step, UTC)
 
     def mint(
         self,
@@ -61,8 +63,8 @@ class ParticipantTokens:
         attributes: dict[str, str] | None = None,
     ) -> str:
         """A token to join `room` only, publishing and subscribing audio/video/data, valid from now for the
-        configured TTL (`expiry` of the second it is minted in), or the one minted for the same claims within
-        `reuse_seconds`."""
+        configured TTL (until `expiry` of the second it is minted in, at the latest), or the one minted for the
+        same claims within `reuse_seconds`."""
         now = int(time.time())
         attributes_key = tuple(sorted(attributes.items())) if attributes else None
         key = (identity, name, room, metadata, attributes_key, room_config.SerializeToString(deterministic=True))

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import jwt
 import msgspec
 import pytest
 
@@ -102,6 +103,28 @@ async def test_reloads_get_the_unused_interview_back_with_a_fresh_token_never_a_
     assert verify_livekit_token(coach.json()["participant_token"]).video.room not in rooms  # type: ignore[union-attr]
     after = sample((await sessions.get("/metrics")).text, "sessions_interviews_reused_total")
     assert after - before == 9
+
+
+async def test_a_reload_soon_after_gets_the_same_token_and_writes_nothing(
+    sessions: httpx.AsyncClient, clerk: httpx.AsyncClient, sessions_db: str, session_token: Callable[..., str]
+):
+    user = await clerk_user(clerk, email="reload-window@example.com")
+    headers = bearer(session_token(user["id"]))
+    version = "SELECT xmin::text AS version, token_expires_at FROM interviews"  # xmin: the row version's writer
+
+    first = (await sessions.post("/api/livekit/token", json={}, headers=headers)).json()["participant_token"]
+    [written] = await interview_rows(sessions_db, version)
+    again = (await sessions.post("/api/livekit/token", json={}, headers=headers)).json()["participant_token"]
+
+    assert again == first  # the same claims within the reuse window (30 s of a 900 s token)
+    assert await interview_rows(sessions_db, version) == [written]  # not even a new row version
+    exp = jwt.decode(first, options={"verify_signature": False})["exp"]
+    assert exp <= written["token_expires_at"].timestamp() < exp + 30  # recorded: the token's exp, rounded up
+
+    await interview_rows(sessions_db, "UPDATE interviews SET token_expires_at = now() + interval '1 minute'")
+    assert (await sessions.post("/api/livekit/token", json={}, headers=headers)).status_code == 201
+    [moved] = await interview_rows(sessions_db, version)
+    assert moved["token_expires_at"].timestamp() >= exp  # a recorded expiry that no longer covers it is moved
 
 
 async def test_concurrent_first_loads_make_one_interview(

@@ -159,7 +159,15 @@ def test_a_participant_token_joins_its_room_only_and_dispatches_the_agent(option
     assert (claims.metadata or None) == optional.get("metadata")
     assert (claims.attributes or None) == optional.get("attributes")
     exp = jwt.decode(token, options={"verify_signature": False})["exp"]
-    assert tokens.expiry(before).timestamp() <= exp <= tokens.expiry(int(time.time())).timestamp() + 1
+    assert before + 900 <= exp <= tokens.expiry(int(time.time())).timestamp()
+
+
+def test_an_interview_records_its_tokens_expiry_rounded_up_to_a_whole_reuse_window():
+    tokens = ParticipantTokens("APIkey", "s" * 40, 900)
+    window = 1_800_000_000 - 1_800_000_000 % 30  # a multiple of the 30 s window
+    recorded = {tokens.expiry(issued).timestamp() for issued in range(window - 900 - 29, window - 900 + 1)}
+    assert recorded == {window}  # the starts of one window record one expiry, the last one's own `exp`
+    assert tokens.expiry(window - 900 + 1).timestamp() == window + 30
 
 
 @pytest.mark.parametrize("optional", [{}, {"metadata": "m", "attributes": {"lang": "en"}}])
