@@ -58,11 +58,12 @@ class ClerkKeys:
         if self._http is not None:
             await self._http.close()
 
-    async def key_for(self, kid: object) -> RSAPublicKey:
-        """The key a token whose header names `kid` must be signed with: with a PEM there is one, with a
-        JWKS the `kid` picks it."""
+    async def key_for(self, token: str) -> RSAPublicKey:
+        """The key `token` must be signed with: with a PEM there is one (the token's header is not read here:
+        PyJWT reads and checks it once, verifying), with a JWKS the `kid` its header names picks it."""
         if self._pem_key is not None:
             return self._pem_key
+        kid = jwt.get_unverified_header(token).get("kid")
         if not isinstance(kid, str):
             raise InvalidSessionToken("The session token names no key (kid).")
         if kid not in self._keys:

@@ -173,17 +173,17 @@ class SessionVerifier:
 
     async def _verify(self, token: str) -> tuple[ClerkSession, float]:
         try:
-            header = jwt.get_unverified_header(token)
-            if "crit" in header:
-                raise InvalidSessionToken("The session token asks for extensions we do not support (crit).")
-            payload = jwt.decode(
+            verified = jwt.decode_complete(
                 token,
-                await self.keys.key_for(header.get("kid")),
+                await self.keys.key_for(token),
                 algorithms=["RS256"],
                 issuer=self._issuer,
                 leeway=LEEWAY_SECONDS,
                 options=self._options,
             )
+            if "crit" in verified["header"]:
+                raise InvalidSessionToken("The session token asks for extensions we do not support (crit).")
+            payload = verified["payload"]
             claims = msgspec.convert(payload, SessionClaims)
         except jwt.ExpiredSignatureError as error:
             raise InvalidSessionToken("The session token has expired.") from error
