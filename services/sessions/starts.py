@@ -115,6 +115,18 @@ async def _rejoin(
     )
 
 
+async def at_cap(runtime: Runtime, clerk_id: str) -> TooManyOpenInterviews:
+    """The refusal of a start (or an invite's first use) by a user holding `MAX_OPEN_INTERVIEWS_PER_USER` open
+    interviews, counted, its `Retry-After` when the first of their unused ones expires (60 s if all are active)."""
+    INTERVIEWS_REFUSED_AT_CAP.inc()
+    async with runtime.database.connection() as conn:
+        retry_after = await interview_store.seconds_until_one_closes(conn, clerk_id)
+    cap = runtime.settings.max_open_interviews_per_user
+    return TooManyOpenInterviews(
+        f"You have {cap} open interviews; end one or rejoin it.", retry_after=retry_after or 60
+    )
+
+
 def pinned_template(interview: Interview) -> PinnedTemplate | None:
     if interview.template_id is None or interview.template_version is None:
         return None
@@ -164,12 +176,7 @@ async def _record_start(runtime: Runtime, session: ClerkSession, new: NewIntervi
     if started.outcome == "deleted":  # asked identity just before the users' feed brought their deletion
         raise UserNotAllowed.deleted(new.clerk_id)
     if started.outcome == "at_cap":
-        INTERVIEWS_REFUSED_AT_CAP.inc()
-        async with runtime.database.connection() as conn:
-            retry_after = await interview_store.seconds_until_one_closes(conn, new.clerk_id)
-        raise TooManyOpenInterviews(
-            f"You have {cap} open interviews; end one or rejoin it.", retry_after=retry_after or 60
-        )
+        raise await at_cap(runtime, new.clerk_id)
     if started.outcome == "reused":
         INTERVIEWS_REUSED.inc()
     else:

@@ -24,16 +24,15 @@ from services.sessions.errors import (
     InviteForSomeoneElse,
     InviteGone,
     InviteNotFound,
-    TooManyOpenInterviews,
     UserNotAllowed,
 )
 from services.sessions.interview_rooms import room_name_for
-from services.sessions.metrics import INTERVIEWS_CREATED, INTERVIEWS_REFUSED_AT_CAP, INVITES
+from services.sessions.metrics import INTERVIEWS_CREATED, INVITES
 from services.sessions.organizations import invite_store
 from services.sessions.organizations.invites import code_hash
 from services.sessions.room_policy import AgentChoice, PinnedTemplate, room_configuration
 from services.sessions.runtime import Runtime
-from services.sessions.starts import StartedInterview, StartRequest, mint
+from services.sessions.starts import StartedInterview, StartRequest, at_cap, mint
 from services.sessions.users import confirm_user, recent_or_confirmed_user
 
 
@@ -103,8 +102,7 @@ async def redeem_invite(runtime: Runtime, session: ClerkSession, request: Redeem
         raise UserNotAllowed.deleted(clerk_id)
     if outcome == "at_cap":
         INVITES.labels("at_cap").inc()
-        INTERVIEWS_REFUSED_AT_CAP.inc()
-        raise TooManyOpenInterviews(f"You have {new.cap} open interviews; end one or rejoin it.", retry_after=60)
+        raise await at_cap(runtime, clerk_id)
     if outcome in _REFUSALS:
         raise _refused(outcome)
     INVITES.labels(_COUNTED.get(outcome, outcome)).inc()
