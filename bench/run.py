@@ -54,8 +54,10 @@ SELECT {USER_COLUMNS} FROM users WHERE clerk_id = 'user_bench' || lpad(:n::text,
 """  # noqa: S608 (the columns come from the code, not from input)
 START_INTERVIEW = """\\set n random(1, :users)
 SELECT outcome FROM start_interview(gen_random_uuid(), 'user_bench' || lpad(:n::text, 10, '0'), 'interview-' ||
- gen_random_uuid(), NULL, now() + interval '15 minutes', 1000000, gen_random_uuid(), 'Bench', true, 300, 5);
-"""  # the start's one statement, with identity's answer (remembered at most once a minute per user)
+ gen_random_uuid(), NULL, to_timestamp(ceil((extract(epoch FROM now()) + 900) / 30) * 30), 1000000,
+ gen_random_uuid(), 'Bench', true, 300, 5);
+"""  # the start's one statement, with identity's answer (remembered at most once a minute per user) and the
+# token's expiry rounded up to its reuse window as sessions records it (a repeat within the window writes nothing)
 CREATE_USER = """SELECT id FROM users WHERE clerk_id = 'user_new' || :client_id || '_' || random(1, 1000000000);
 INSERT INTO users AS u (clerk_id, email, phone, username, first_name, last_name, image_url, clerk_created_at,
  clerk_updated_at, created_via, profile_status) VALUES ('user_new' || gen_random_uuid(), 'n@example.com', NULL,
