@@ -115,7 +115,7 @@ async def _rejoin(
     )
 
 
-async def at_cap(runtime: Runtime, clerk_id: str) -> TooManyOpenInterviews:
+async def at_cap_refusal(runtime: Runtime, clerk_id: str) -> TooManyOpenInterviews:
     """The refusal of a start (or an invite's first use) by a user holding `MAX_OPEN_INTERVIEWS_PER_USER` open
     interviews, counted, its `Retry-After` when the first of their unused ones expires (60 s if all are active)."""
     INTERVIEWS_REFUSED_AT_CAP.inc()
@@ -176,7 +176,7 @@ async def _record_start(runtime: Runtime, session: ClerkSession, new: NewIntervi
     if started.outcome == "deleted":  # asked identity just before the users' feed brought their deletion
         raise UserNotAllowed.deleted(new.clerk_id)
     if started.outcome == "at_cap":
-        raise await at_cap(runtime, new.clerk_id)
+        raise await at_cap_refusal(runtime, new.clerk_id)
     if started.outcome == "reused":
         INTERVIEWS_REUSED.inc()
     else:

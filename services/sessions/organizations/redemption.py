@@ -32,7 +32,7 @@ from services.sessions.organizations import invite_store
 from services.sessions.organizations.invites import code_hash
 from services.sessions.room_policy import AgentChoice, PinnedTemplate, room_configuration
 from services.sessions.runtime import Runtime
-from services.sessions.starts import StartedInterview, StartRequest, at_cap, mint
+from services.sessions.starts import StartedInterview, StartRequest, at_cap_refusal, mint
 from services.sessions.users import confirm_user, recent_or_confirmed_user
 
 
@@ -102,7 +102,7 @@ async def redeem_invite(runtime: Runtime, session: ClerkSession, request: Redeem
         raise UserNotAllowed.deleted(clerk_id)
     if outcome == "at_cap":
         INVITES.labels("at_cap").inc()
-        raise await at_cap(runtime, clerk_id)
+        raise await at_cap_refusal(runtime, clerk_id)
     if outcome in _REFUSALS:
         raise _refused(outcome)
     INVITES.labels(_COUNTED.get(outcome, outcome)).inc()
