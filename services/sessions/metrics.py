@@ -9,7 +9,8 @@ IDENTITY_RPC_DURATION = Histogram(
 )
 IDENTITY_RPC_FAILURES = Counter(
     "sessions_identity_rpc_failures",
-    "Ensure-user calls that did not give a user: unreachable, timeout, server_error, rejected_token.",
+    "Ensure-user calls that did not give a user: busy (no connection free in time), unreachable, timeout, "
+    "server_error, rejected_token.",
     ["reason"],
 )
 

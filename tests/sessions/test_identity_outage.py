@@ -1,5 +1,6 @@
 """Identity down or failing: the start gets 503 with Retry-After, never a 500, and no interview is recorded."""
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -8,6 +9,7 @@ import pytest
 
 from deploy.dev.stack import ServiceProcess, free_port
 from services.sessions.app import create_app
+from services.sessions.identity_client import IdentityClient
 from tests.sessions.conftest import sessions_settings_for
 from tests.support.asgi import serve_in_process
 from tests.support.clerk import clerk_user
@@ -95,3 +97,39 @@ async def test_identity_not_listening_at_all_gives_503(
 
     assert response.status_code == 503
     assert await interview_rows(sessions_db) == []
+
+
+async def test_starts_queued_past_their_wait_for_a_connection_to_identity_get_503_and_leave_nothing(
+    sessions_db: str,
+    identity_service: ServiceProcess,
+    clerk_keys: ClerkKeyPair,
+    clerk: httpx.AsyncClient,
+    session_token: Callable[..., str],
+    monkeypatch: pytest.MonkeyPatch,
+):
+    # One connection to identity, held for a second by a new user identity fetches from a slow Clerk; the next
+    # start may wait a fifth of that for it.
+    monkeypatch.setattr(IdentityClient, "CONNECTIONS", 1)
+    monkeypatch.setattr(IdentityClient, "QUEUE_SECONDS", 0.2)
+    users = [(await clerk_user(clerk, email=f"queued{n}@example.com"))["id"] for n in (1, 2)]
+    settings = sessions_settings_for(sessions_db, identity_service.url, clerk_keys)
+    async with serve_in_process(create_app(settings), "http://sessions") as sessions:
+        await clerk.put("/_standin/faults", json={"latency_seconds": 1.0})
+        try:
+            answers = await asyncio.gather(
+                *(
+                    sessions.post("/api/livekit/connection-details", headers=bearer(session_token(clerk_id)))
+                    for clerk_id in users
+                )
+            )
+        finally:
+            await clerk.delete("/_standin/faults")
+        busy = sample((await sessions.get("/metrics")).text, "sessions_identity_rpc_failures_total", reason="busy")
+
+    by_status = {answer.status_code: clerk_id for answer, clerk_id in zip(answers, users, strict=True)}
+    assert sorted(by_status) == [200, 503]  # whichever reached the connection first holds it
+    [queued] = [answer for answer in answers if answer.status_code == 503]
+    assert queued.headers["content-type"].startswith("application/problem+json")
+    assert int(queued.headers["retry-after"]) > 0
+    assert busy == 1
+    assert [row["clerk_id"] for row in await interview_rows(sessions_db)] == [by_status[200]]
