@@ -242,6 +242,30 @@ async def test_redeeming_starts_the_interview_of_the_template_s_current_version_
     assert [(item["id"], item["interview_id"]) for item in listed.json()["items"]] == [(invite["id"], str(row["id"]))]
 
 
+async def test_coming_back_to_an_invite_soon_after_gets_the_same_token_and_writes_nothing(
+    sessions: httpx.AsyncClient, clerk: httpx.AsyncClient, org: Org, session_token: Token, sessions_db: str
+):
+    template = await create_template(sessions, org)
+    invite = await create_invite(sessions, org, template["id"])
+    _, headers = await candidate(clerk, session_token)
+    versions = """SELECT (SELECT xmin::text || '/' || xmax::text FROM invites) AS invite,
+                         (SELECT xmin::text || '/' || xmax::text FROM interviews) AS interview"""  # writes, row locks
+
+    first = await redeem(sessions, invite["code"], headers)
+    written = await rows(sessions_db, versions)
+    again = await redeem(sessions, invite["code"], headers)
+
+    assert again.json()["participantToken"] == first.json()["participantToken"]
+    assert await rows(sessions_db, versions) == written  # neither row written nor locked
+    await rows(sessions_db, "UPDATE interviews SET status = 'expired', token_expires_at = now()")
+    revived = await redeem(sessions, invite["code"], headers)  # an expired one is revived, as before
+    assert revived.json()["roomName"] == first.json()["roomName"]
+    [row] = await rows(
+        sessions_db, "SELECT status, token_expires_at > now() + interval '10 minutes' AS ahead FROM interviews"
+    )
+    assert row == {"status": "created", "ahead": True}
+
+
 async def test_every_refusal_of_a_redemption_creates_nothing(
     sessions: httpx.AsyncClient, clerk: httpx.AsyncClient, org: Org, session_token: Token, sessions_db: str
 ):
