@@ -61,11 +61,12 @@ class ParticipantTokens:
         room_config: RoomConfiguration,
         metadata: str | None = None,
         attributes: dict[str, str] | None = None,
+        issued_at: int | None = None,
     ) -> str:
-        """A token to join `room` only, publishing and subscribing audio/video/data, valid from now for the
-        configured TTL (until `expiry` of the second it is minted in, at the latest), or the one minted for the
-        same claims within `reuse_seconds`."""
-        now = int(time.time())
+        """A token to join `room` only, publishing and subscribing audio/video/data, valid from `issued_at` (Unix
+        seconds, default now) for the configured TTL, so never past `expiry(issued_at)`; or the one minted for the
+        same claims within `reuse_seconds` before it."""
+        now = int(time.time()) if issued_at is None else issued_at
         attributes_key = tuple(sorted(attributes.items())) if attributes else None
         key = (identity, name, room, metadata, attributes_key, room_config.SerializeToString(deterministic=True))
         minted = self._minted.get(key)

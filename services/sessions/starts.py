@@ -66,7 +66,8 @@ async def start_interview(runtime: Runtime, session: ClerkSession, request: Star
     agent = requested_agent(request.room_config, settings.allowed_agents, settings.livekit_default_agent)
     if request.room_name is not None:
         return await _rejoin(runtime, session, request, agent)
-    expires_at = runtime.tokens.expiry(int(time.time()))
+    issued_at = int(time.time())  # the token's and the interview's: its `exp` never passes the recorded expiry
+    expires_at = runtime.tokens.expiry(issued_at)
     new_id = uuid.uuid4()
     new = NewInterview(
         id=new_id,
@@ -83,6 +84,7 @@ async def start_interview(runtime: Runtime, session: ClerkSession, request: Star
         room_name=room_name,
         display_name=display_name,
         config=room_configuration(agent, interview_id, clerk_id),
+        issued_at=issued_at,
     )
 
 
@@ -100,8 +102,9 @@ async def _rejoin(
     if rejoining.status in ("ended", "expired"):
         raise InterviewEnded(f"Interview room {rejoining.room_name} has {rejoining.status}; start a new one.")
     user = await recent_or_confirmed_user(runtime, session)
+    issued_at = int(time.time())
     async with runtime.database.connection() as conn:
-        await interview_store.extend_token(conn, rejoining.id, runtime.tokens.expiry(int(time.time())))
+        await interview_store.extend_token(conn, rejoining.id, runtime.tokens.expiry(issued_at))
     annotate_request(interview_id=str(rejoining.id), outcome="rejoined")
     metadata = asked.metadata if asked is not None and asked.name == rejoining.agent_name else None
     agent = AgentChoice(rejoining.agent_name, metadata) if rejoining.agent_name else None
@@ -112,6 +115,7 @@ async def _rejoin(
         room_name=rejoining.room_name,
         display_name=user.display_name,
         config=room_configuration(agent, rejoining.id, clerk_id, pinned_template(rejoining)),
+        issued_at=issued_at,
     )
 
 
@@ -141,8 +145,10 @@ def mint(
     room_name: str,
     display_name: str,
     config: RoomConfiguration,
+    issued_at: int,
 ) -> StartedInterview:
-    """The candidate's token for `room_name` (local signing of checked input, which cannot fail)."""
+    """The candidate's token for `room_name` (local signing of checked input, which cannot fail), its life
+    starting at `issued_at`, the second whose `expiry` the interview recorded."""
     name = request.participant_name or display_name
     token = runtime.tokens.mint(
         identity=clerk_id,
@@ -151,6 +157,7 @@ def mint(
         room_config=config,
         metadata=request.participant_metadata,
         attributes=request.participant_attributes,
+        issued_at=issued_at,
     )
     return StartedInterview(
         server_url=runtime.settings.livekit_url, room_name=room_name, participant_name=name, participant_token=token

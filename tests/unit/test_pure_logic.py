@@ -168,6 +168,11 @@ def test_an_interview_records_its_tokens_expiry_rounded_up_to_a_whole_reuse_wind
     recorded = {tokens.expiry(issued).timestamp() for issued in range(window - 900 - 29, window - 900 + 1)}
     assert recorded == {window}  # the starts of one window record one expiry, the last one's own `exp`
     assert tokens.expiry(window - 900 + 1).timestamp() == window + 30
+    issued = window - 900 - 1  # a start mints its token from the second whose expiry it recorded
+    token = tokens.mint(identity="u", name="U", room="interview-x", room_config=RoomConfiguration(), issued_at=issued)
+    claims = jwt.decode(token, options={"verify_signature": False})
+    assert (claims["nbf"], claims["exp"]) == (issued, window - 1)
+    assert claims["exp"] <= tokens.expiry(issued).timestamp()
 
 
 @pytest.mark.parametrize("optional", [{}, {"metadata": "m", "attributes": {"lang": "en"}}])

@@ -79,11 +79,12 @@ async def redeem_invite(runtime: Runtime, session: ClerkSession, request: Redeem
     if found.names_email and not found.used and not user.answered_now:
         raise IdentityUnavailable("The identity service cannot confirm your email address now; retry shortly.")
     new_id = uuid.uuid4()
+    issued_at = int(time.time())
     new = invite_store.NewRedemption(
         interview_id=new_id,
         clerk_id=clerk_id,
         room_name=room_name_for(new_id),
-        token_expires_at=runtime.tokens.expiry(int(time.time())),
+        token_expires_at=runtime.tokens.expiry(issued_at),
         cap=settings.max_open_interviews_per_user,
         default_agent=settings.livekit_default_agent or None,
     )
@@ -122,4 +123,5 @@ async def redeem_invite(runtime: Runtime, session: ClerkSession, request: Redeem
         room_name=redeemed.room_name,
         display_name=redeemed.user_name or user.display_name,
         config=room_configuration(agent, redeemed.interview_id, clerk_id, template),
+        issued_at=issued_at,
     )
