@@ -6,7 +6,7 @@ and compares them). They are written here as a dict, because `AccessToken` walks
 token, which costs the start path more than the signature itself (deploy/k8s/CAPACITY.md).
 
 A token asked for again with the same claims shortly after it was minted is handed back as it was minted (see
-`ParticipantTokens`): signing is the largest cost left in a repeated start.
+`ParticipantTokens`): a repeated start then signs nothing.
 """
 
 import base64

@@ -26,7 +26,6 @@ from services.identity.clerk_payloads import ClerkUser, decode
 from services.identity.profiles import User
 from services.identity.settings import load_identity_settings
 from services.identity.tables import Users
-from services.sessions import livekit_tokens
 from services.sessions.errors import InvalidParticipantField, InvalidRoomConfig
 from services.sessions.interview_rooms import is_interview_room, room_name_for
 from services.sessions.livekit_tokens import ParticipantTokens
@@ -201,11 +200,8 @@ def test_a_participant_token_carries_exactly_the_claims_livekit_api_writes(
     assert jwt.get_unverified_header(ours) == jwt.get_unverified_header(theirs.to_jwt())
 
 
-def test_the_same_claims_soon_after_get_the_token_minted_for_them_and_anything_else_a_new_one(
-    monkeypatch: pytest.MonkeyPatch,
-):
-    clock = [1_800_000_000.0]
-    monkeypatch.setattr(livekit_tokens.time, "time", lambda: clock[0])
+def test_the_same_claims_soon_after_get_the_token_minted_for_them_and_anything_else_a_new_one():
+    issued = 1_800_000_000
     tokens = ParticipantTokens("APIkey", "s" * 40, 900)
     assert tokens.reuse_seconds == 30
     room_config = room_configuration(AgentChoice("coach"), uuid.uuid4(), "user_2abc")
@@ -215,10 +211,9 @@ def test_the_same_claims_soon_after_get_the_token_minted_for_them_and_anything_e
         "room": "interview-x",
         "room_config": room_config,
     }
-    first = tokens.mint(**asked)
+    first = tokens.mint(**asked, issued_at=issued)
 
-    clock[0] += 29
-    assert tokens.mint(**asked) == first
+    assert tokens.mint(**asked, issued_at=issued + 29) == first
     others = [
         {**asked, "name": "Ada Lovelace"},
         {**asked, "room": "interview-y"},
@@ -226,12 +221,11 @@ def test_the_same_claims_soon_after_get_the_token_minted_for_them_and_anything_e
         {**asked, "attributes": {"lang": "en"}},
         {**asked, "room_config": room_configuration(AgentChoice("coach", "level=senior"), uuid.uuid4(), "user_2abc")},
     ]
-    assert len({first, *(tokens.mint(**other) for other in others)}) == 1 + len(others)
+    assert len({first, *(tokens.mint(**other, issued_at=issued + 29) for other in others)}) == 1 + len(others)
 
-    clock[0] += 1  # 30 s after the first: its life is no longer nearly whole
-    renewed = tokens.mint(**asked)
+    renewed = tokens.mint(**asked, issued_at=issued + 30)  # 30 s after the first: its life is no longer nearly whole
     assert renewed != first
-    assert jwt.decode(renewed, options={"verify_signature": False})["exp"] == int(clock[0]) + 900
+    assert jwt.decode(renewed, options={"verify_signature": False})["exp"] == issued + 30 + 900
 
 
 def test_the_tokens_kept_for_reuse_are_bounded():
