@@ -5,6 +5,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 
 from libs.common.background import Periodic, PeriodicRunner, periodic
@@ -16,9 +17,37 @@ from services.identity.metrics import PENDING_REFRESHES
 logger = logging.getLogger(__name__)
 
 
+class RecentAsks:
+    """Which users were asked about lately: `may_ask` says yes to a user at most once every `retry_seconds`,
+    and remembers at most `limit` users. Once `limit` users were all asked within `retry_seconds`, the next one
+    is told no (it stays pending, and its next start asks again): the bound holds whatever clients send, and no
+    user is asked twice within `retry_seconds`. Entries are kept oldest first, so forgetting the expired ones
+    costs only what is forgotten."""
+
+    def __init__(self, retry_seconds: float, limit: int) -> None:
+        self.retry_seconds = retry_seconds
+        self.limit = limit
+        self._asked_at: OrderedDict[str, float] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._asked_at)
+
+    def may_ask(self, clerk_id: str, now: float) -> bool:
+        asked_at = self._asked_at
+        if now - asked_at.get(clerk_id, float("-inf")) < self.retry_seconds:
+            return False
+        while asked_at and now - next(iter(asked_at.values())) >= self.retry_seconds:
+            asked_at.popitem(last=False)
+        if len(asked_at) >= self.limit:
+            return False
+        asked_at[clerk_id] = now
+        return True
+
+
 class PendingProfiles:
     """`complete(clerk_id)` queues a refresh from Clerk, at most once every `RETRY_SECONDS` per user in this
-    process, and never delays the caller, who gets the pending row at once. The queue is worked in the background
+    process (`RecentAsks`, remembering at most `MAX_REMEMBERED` users), and never delays the caller, who gets the
+    pending row at once. The queue is worked in the background
     (`running()`, the app's lifespan resource), all queued users at once, as soon as one is queued; it holds at
     most `MAX_QUEUED` users (beyond that a user's next start queues them again). The write is the same guarded
     upsert as everywhere: a webhook that completed the profile meanwhile is not overwritten by older data."""
@@ -30,22 +59,15 @@ class PendingProfiles:
     def __init__(self, database: Database, clerk: ClerkClient) -> None:
         self._database = database
         self._clerk = clerk
-        self._asked_at: dict[str, float] = {}
+        self._recent = RecentAsks(self.RETRY_SECONDS, self.MAX_REMEMBERED)
         self._queued: set[str] = set()
         self._runner: PeriodicRunner | None = None
 
     def complete(self, clerk_id: str) -> None:
-        now = time.monotonic()
-        if now - self._asked_at.get(clerk_id, float("-inf")) < self.RETRY_SECONDS:
-            PENDING_REFRESHES.labels("throttled").inc()
-            return
-        if len(self._queued) >= self.MAX_QUEUED:
+        if len(self._queued) >= self.MAX_QUEUED or not self._recent.may_ask(clerk_id, time.monotonic()):
             PENDING_REFRESHES.labels("throttled").inc()
             return
         PENDING_REFRESHES.labels("asked").inc()
-        if len(self._asked_at) > self.MAX_REMEMBERED:  # only recent attempts matter
-            self._asked_at = {key: at for key, at in self._asked_at.items() if now - at < self.RETRY_SECONDS}
-        self._asked_at[clerk_id] = now
         self._queued.add(clerk_id)
         if self._runner is not None:
             self._runner.wake()

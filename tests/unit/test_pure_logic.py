@@ -23,6 +23,7 @@ from libs.common.remembered import Remembered
 from libs.common.settings import SettingsError
 from services.identity import store
 from services.identity.clerk_payloads import ClerkUser, decode
+from services.identity.pending_profiles import RecentAsks
 from services.identity.profiles import User
 from services.identity.settings import load_identity_settings
 from services.identity.tables import Users
@@ -246,10 +247,25 @@ def test_remembered_forgets_the_oldest_written_first_and_never_holds_more_than_i
         assert len(remembered) <= 10
     assert remembered.get(24) == "24"
     assert remembered.get(0) is None
+    held = len(remembered)
     remembered.put(24, "again")  # a key already held is rewritten, nothing forgotten for it
-    assert (remembered.get(24), len(remembered)) == ("again", len(remembered))
+    assert (remembered.get(24), len(remembered)) == ("again", held)
     remembered.forget(24)
     assert remembered.get(24) is None
+
+
+def test_a_pending_user_is_asked_about_at_most_once_a_window_and_the_asks_remembered_stay_bounded():
+    asks = RecentAsks(retry_seconds=10, limit=3)
+    assert [asks.may_ask(user, now=100.0) for user in ("a", "b", "c")] == [True, True, True]
+    assert not asks.may_ask("a", now=109.9)  # within its window
+    assert not asks.may_ask("d", now=105.0)  # three asked within the window: no room, and no ask
+    assert len(asks) == 3
+    assert asks.may_ask("d", now=110.0)  # the first three's windows are over: forgotten, room again
+    assert len(asks) == 1
+    assert (asks.may_ask("a", now=110.0), asks.may_ask("d", now=115.0)) == (True, False)
+    for n in range(1_000):  # many users, each asked once, never more remembered than the limit
+        asks.may_ask(f"user_{n}", now=200.0 + n)
+        assert len(asks) <= 3
 
 
 def clerk_user(**changes: object) -> bytes:
