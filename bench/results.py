@@ -17,6 +17,9 @@ NEW_CLAIMS = "connection-details (new user, profile in the token)"
 NEW = "connection-details (new user, Clerk asked)"
 ENSURE = "ensure-user (existing user)"
 WEBHOOK = "Clerk webhook (new event)"
+FLOOR_READ = "floor: one read (libraries alone)"
+FLOOR_WRITE = "floor: one durable write (libraries alone)"
+FLOOR_CALL = "floor: a call, then a read (libraries alone)"
 FLAT_SMALL = "identity asked, 1k users (rounds alternating with 1M)"
 FLAT_BIG = "identity asked, 1M users (rounds alternating with 1k)"
 RESULTS = Path(__file__).resolve().parents[1] / "bench-results"
@@ -49,21 +52,32 @@ def targets(results: dict[str, dict[str, Any]]) -> list[tuple[str, bool]]:
     bare = results[BARE]["rps"]
     known, asked, ensure, hook = results[KNOWN], results[ASKED], results[ENSURE], results[WEBHOOK]
     claims, clerk = results[NEW_CLAIMS], results[NEW]
+    read, write, call = (results[name]["rps"] / bare for name in (FLOOR_READ, FLOOR_WRITE, FLOOR_CALL))
     found = [
         (
-            f"connection-details, known user ≥ 27% of bare ({known['rps'] / bare:.0%}), p99 ≤ 15 ms "
-            f"({known['p99_ms']:.1f} ms), 0 errors ({known['errors']})",
+            f"connection-details, known user ≥ 27% of bare ({known['rps'] / bare:.0%}; its floor, a read: {read:.0%}), "
+            f"p99 ≤ 15 ms ({known['p99_ms']:.1f} ms), 0 errors ({known['errors']})",
             known["rps"] >= 0.27 * bare and known["p99_ms"] <= 15 and known["errors"] == 0,
         ),
-        (f"connection-details, identity asked ≥ 12% of bare ({asked['rps'] / bare:.0%})", asked["rps"] >= 0.12 * bare),
+        (
+            f"connection-details, identity asked ≥ 12% of bare ({asked['rps'] / bare:.0%}; its floor, a call and a "
+            f"read: {call:.0%})",
+            asked["rps"] >= 0.12 * bare,
+        ),
         (
             f"a new user's start (profile in the token) ≥ 60% of a known user's first start "
             f"({claims['rps'] / asked['rps']:.0%}), p50 within 1.5x ({claims['p50_ms']:.1f} vs "
             f"{asked['p50_ms']:.1f} ms; Clerk asked: {clerk['p50_ms']:.1f} ms at {clerk['rps']:.0f} req/s)",
             claims["rps"] >= 0.6 * asked["rps"] and claims["p50_ms"] <= 1.5 * asked["p50_ms"],
         ),
-        (f"ensure-user ≥ 45% of bare ({ensure['rps'] / bare:.0%})", ensure["rps"] >= 0.45 * bare),
-        (f"webhooks ≥ 28% of bare ({hook['rps'] / bare:.0%})", hook["rps"] >= 0.28 * bare),
+        (
+            f"ensure-user ≥ 45% of bare ({ensure['rps'] / bare:.0%}; its floor, a read: {read:.0%})",
+            ensure["rps"] >= 0.45 * bare,
+        ),
+        (
+            f"webhooks ≥ 28% of bare ({hook['rps'] / bare:.0%}; its floor, a durable write: {write:.0%})",
+            hook["rps"] >= 0.28 * bare,
+        ),
     ]
     if FLAT_BIG in results:
         big, small = results[FLAT_BIG], results[FLAT_SMALL]

@@ -23,7 +23,22 @@ import httpx
 import msgspec
 import psutil
 
-from bench.results import ASKED, BARE, ENSURE, FLAT_BIG, FLAT_SMALL, KNOWN, NEW, NEW_CLAIMS, WEBHOOK, write
+from bench.floors import FLOOR_TABLE
+from bench.results import (
+    ASKED,
+    BARE,
+    ENSURE,
+    FLAT_BIG,
+    FLAT_SMALL,
+    FLOOR_CALL,
+    FLOOR_READ,
+    FLOOR_WRITE,
+    KNOWN,
+    NEW,
+    NEW_CLAIMS,
+    WEBHOOK,
+    write,
+)
 from deploy.dev.secrets import DevSecrets, load_or_create_secrets
 from deploy.dev.stack import SERVICES, EmbeddedPostgres, ServiceProcess, Stack, embedded_postgres
 from deploy.dev.standins.clerk.payloads import make_user, user_event
@@ -207,6 +222,37 @@ def flatness(bench: Bench, session: Callable[[str], dict[str, str]]) -> tuple[di
                 for database in ("sessions", databases["sessions"]):
                     bench.postgres.execute("ANALYZE", database=database)
     return _combined(rounds[FLAT_SMALL]), _combined(rounds[FLAT_BIG])
+
+
+def floors(bench: Bench, users: int, seconds: int) -> dict[str, dict[str, Any]]:
+    """The libraries' floors (`bench.floors`) on identity's database: a read and a durable write on one floor
+    process, and on a second one a call to the first followed by a read (two processes, as a start and identity)."""
+    database_url = bench.stack.identity.environment["DATABASE_URL"]
+    bench.postgres.execute(FLOOR_TABLE, database="identity")
+    headers = {"Content-Type": "application/json"}
+    bodies = [json.dumps({"clerk_id": bench_id(n)}) for n in range(1, users + 1)]
+    found: dict[str, dict[str, Any]] = {}
+    with (
+        ServiceProcess(
+            "bench.floors", {"DATABASE_URL": database_url}, bench.state / "floor.log", ready_path="/healthz"
+        ) as callee,
+        ServiceProcess(
+            "bench.floors",
+            {"DATABASE_URL": database_url, "FLOOR_PEER_URL": callee.url},
+            bench.state / "floor-caller.log",
+            ready_path="/healthz",
+        ) as caller,
+    ):
+        for name, url, kind in (
+            (FLOOR_READ, callee.url, "read"),
+            (FLOOR_WRITE, callee.url, "write"),
+            (FLOOR_CALL, caller.url, "call"),
+        ):
+            path = f"/floor/{kind}"
+            script = lua_script(bench.state / f"floor-{kind}.lua", [(path, headers, body) for body in bodies])
+            wrk(url, script, max(2, seconds // 2))  # warm-up: pools filled
+            found[name] = wrk(url, script, seconds)
+    return found
 
 
 def _combined(rounds: list[dict[str, Any]]) -> dict[str, Any]:
@@ -449,6 +495,8 @@ def main() -> None:  # noqa: PLR0915 (one linear script: set up, measure each pa
             hook["rps"] = applied / hook["seconds"]  # only first deliveries count (a wrapped list repeats svix-ids)
             hook["ceiling"] = pgbench(stack, "identity", APPLY_WEBHOOK, users, 5)
             results[WEBHOOK] = hook
+            print("the libraries' floors: a read, a durable write, a call then a read (nothing of ours)", flush=True)
+            floor_results = floors(stack, users, seconds)
             print("connection-details, existing users (2 of 2)", flush=True)
             known.append(stack.measure(stack.urls["sessions"], details_script, seconds))
             results[KNOWN] = {**_combined(known), "ceiling": start_ceiling}
@@ -456,6 +504,7 @@ def main() -> None:  # noqa: PLR0915 (one linear script: set up, measure each pa
             print("the yardstick (3 of 3)", flush=True)
             yardstick.append(wrk(bare.url, bare_script, seconds))
             results[BARE] = _combined(yardstick)
+            results.update(floor_results)
 
             if not args.quick:
                 print("1k against 1M users: seeding a second identity, then rounds taking turns", flush=True)
