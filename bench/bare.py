@@ -4,12 +4,10 @@
 `python -m bench.bare serve --host H --port P`
 """
 
-import argparse
-
 import msgspec
 from litestar import Litestar, get, post
 
-from libs.common.cli import serve
+from bench.serving import serve_from_command_line
 
 
 class Greeting(msgspec.Struct, frozen=True):
@@ -30,19 +28,9 @@ def healthz() -> Reply:
     return Reply(message="ok")
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.bare")
-    commands = parser.add_subparsers(dest="command", required=True)
-    serve_parser = commands.add_parser("serve")
-    serve_parser.add_argument("--host", default="127.0.0.1")
-    serve_parser.add_argument("--port", type=int, default=8000)
-    args = parser.parse_args()
-    serve("bench.bare:create_app", args.host, args.port)
-
-
 def create_app() -> Litestar:
     return Litestar([bare, healthz], logging_config=None)
 
 
 if __name__ == "__main__":
-    main()
+    serve_from_command_line("bench.bare", "bench.bare:create_app")

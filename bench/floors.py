@@ -14,7 +14,6 @@ what our frame and its contract add; a target above a floor cannot be reached by
 in it) and `FLOOR_PEER_URL`.
 """
 
-import argparse
 import os
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
@@ -23,7 +22,7 @@ import aiohttp
 import msgspec
 from litestar import Litestar, get, post
 
-from libs.common.cli import serve
+from bench.serving import serve_from_command_line
 from libs.common.db import Database
 from libs.common.http_client import client_session
 from services.identity import store
@@ -90,15 +89,5 @@ def create_app() -> Litestar:
     return Litestar([read, write, call, healthz], lifespan=[floors.running], logging_config=None)
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(prog="python -m bench.floors")
-    commands = parser.add_subparsers(dest="command", required=True)
-    serve_parser = commands.add_parser("serve")
-    serve_parser.add_argument("--host", default="127.0.0.1")
-    serve_parser.add_argument("--port", type=int, default=8000)
-    args = parser.parse_args()
-    serve("bench.floors:create_app", args.host, args.port)
-
-
 if __name__ == "__main__":
-    main()
+    serve_from_command_line("bench.floors", "bench.floors:create_app")
