@@ -47,10 +47,10 @@ class RecentAsks:
 class PendingProfiles:
     """`complete(clerk_id)` queues a refresh from Clerk, at most once every `RETRY_SECONDS` per user in this
     process (`RecentAsks`, remembering at most `MAX_REMEMBERED` users), and never delays the caller, who gets the
-    pending row at once. The queue is worked in the background
-    (`running()`, the app's lifespan resource), all queued users at once, as soon as one is queued; it holds at
-    most `MAX_QUEUED` users (beyond that a user's next start queues them again). The write is the same guarded
-    upsert as everywhere: a webhook that completed the profile meanwhile is not overwritten by older data."""
+    pending row at once. The queue is worked in the background (`running()`, the app's lifespan resource), all
+    queued users at once, as soon as one is queued; it holds at most `MAX_QUEUED` users (beyond that a user's next
+    start queues them again). The write is the same guarded upsert as everywhere: a webhook that completed the
+    profile meanwhile is not overwritten by older data."""
 
     RETRY_SECONDS = 10.0
     MAX_QUEUED = 1_000
