@@ -145,7 +145,9 @@ def chart(results: dict[str, dict[str, Any]], path: Path) -> None:
     names = [name for name in results if name != BARE]
     labels = [name.replace("connection-details ", "start ").replace(" (", "\n(") for name in names]
     figure, (rates, latencies) = plt.subplots(1, 2, figsize=(15, 6.5), constrained_layout=True)
-    rates.barh(labels, [results[name]["rps"] for name in names], color="#3b6ea8")
+    floors = {FLOOR_READ, FLOOR_WRITE, FLOOR_CALL}  # the libraries alone: grey, apart from the paths
+    colors = ["#9aa5b1" if name in floors else "#3b6ea8" for name in names]
+    rates.barh(labels, [results[name]["rps"] for name in names], color=colors)
     rates.axvline(results[BARE]["rps"], color="#888", linestyle="--", label=f"bare route {results[BARE]['rps']:.0f}/s")
     for index, name in enumerate(names):
         share = results[name]["rps"] / results[BARE]["rps"]
