@@ -6,6 +6,7 @@ statements of `store`, so whichever arrives first, however often and in whatever
 Clerk's latest state.
 """
 
+import functools
 import logging
 
 import msgspec
@@ -89,10 +90,10 @@ async def ensure_user(
         annotate_request(created=False)
         return EnsuredUser(user=_allowed(existing), created=False)
     if claims is not None and not claims.is_empty():
-        made_from = claims
-        ensured, started = await creations.run(clerk_id, lambda: _create_from_claims(database, clerk_id, made_from))
+        create = functools.partial(_create_from_claims, database, clerk_id, claims)
     else:
-        ensured, started = await creations.run(clerk_id, lambda: _create_from_clerk(database, clerk, clerk_id))
+        create = functools.partial(_create_from_clerk, database, clerk, clerk_id)
+    ensured, started = await creations.run(clerk_id, create)
     created = ensured.created and started
     annotate_request(created=created, **({"created_from": _source(ensured.user)} if created else {}))
     return EnsuredUser(user=_allowed(ensured.user), created=created)
