@@ -23,9 +23,20 @@ Text = Annotated[str, msgspec.Meta(pattern=NO_NUL)]
 ShortText = Annotated[str, msgspec.Meta(max_length=64, pattern=NO_NUL)]
 
 
+class ClerkVerification(msgspec.Struct, frozen=True):
+    """An identification's verification; only `status` "verified" vouches for it."""
+
+    status: str | None = None
+
+
 class ClerkEmailAddress(msgspec.Struct, frozen=True):
     id: str
     email_address: Text
+    verification: ClerkVerification | None = None
+
+    @property
+    def verified(self) -> bool:
+        return self.verification is not None and self.verification.status == "verified"
 
 
 class ClerkPhoneNumber(msgspec.Struct, frozen=True):
@@ -51,12 +62,14 @@ class ClerkUser(msgspec.Struct, frozen=True, kw_only=True):
     locked: bool = False
 
     def to_profile(self) -> UserProfile:
-        """The primary email and phone are the ones named by `primary_*_id`, wherever they are listed."""
-        email = next((e.email_address for e in self.email_addresses if e.id == self.primary_email_address_id), None)
+        """The primary email and phone are the ones named by `primary_*_id`, wherever they are listed; the email
+        counts as verified only when Clerk's verification of that address says so."""
+        email = next((e for e in self.email_addresses if e.id == self.primary_email_address_id), None)
         phone = next((p.phone_number for p in self.phone_numbers if p.id == self.primary_phone_number_id), None)
         return UserProfile(
             clerk_id=self.id,
-            email=email,
+            email=email.email_address if email else None,
+            email_verified=email is not None and email.verified,
             phone=phone,
             username=self.username,
             first_name=self.first_name,

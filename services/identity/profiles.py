@@ -15,6 +15,7 @@ class UserProfile(msgspec.Struct, frozen=True, kw_only=True):
 
     clerk_id: str
     email: str | None
+    email_verified: bool  # Clerk verified `email` (an unverified or absent one: False)
     phone: str | None
     username: str | None
     first_name: str | None
@@ -32,6 +33,7 @@ class User(msgspec.Struct, frozen=True, kw_only=True):
     id: uuid.UUID
     clerk_id: str
     email: str | None
+    email_verified: bool | None  # as Clerk said it; None: Clerk has not said (made from claims, pending, deleted)
     phone: str | None
     username: str | None
     first_name: str | None

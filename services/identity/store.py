@@ -1,8 +1,9 @@
 """SQL for the identity tables. Every user write is one statement, safe against any number of racers.
 
 The policy (which write wins) lives in the statements' guards, so it holds across processes and replicas:
-an upsert only overwrites a live row whose Clerk `updated_at` is older (or unknown: a pending stub), and
-nothing un-deletes a tombstone.
+an upsert only overwrites a live row whose Clerk `updated_at` is older (or unknown: a pending stub), or the same
+version of a row stored before Clerk's word on its email was kept (`email_verified` null), and nothing
+un-deletes a tombstone.
 """
 
 from datetime import datetime
@@ -21,25 +22,28 @@ USER_COLUMNS = ", ".join(User.__struct_fields__)
 _FIND_USER = f"SELECT {USER_COLUMNS} FROM users WHERE clerk_id = $1"
 
 # The guarded writes, each shared by the statement that writes alone and the one that also records a webhook.
-_PROFILE_INTO = """INSERT INTO users AS u (clerk_id, email, phone, username, first_name, last_name, image_url,
-                        clerk_created_at, clerk_updated_at, banned, locked, created_via, profile_status)"""
+_PROFILE_INTO = """INSERT INTO users AS u (clerk_id, email, email_verified, phone, username, first_name, last_name,
+                        image_url, clerk_created_at, clerk_updated_at, banned, locked, created_via, profile_status)"""
 _PROFILE_GUARD = """ON CONFLICT (clerk_id) DO UPDATE SET
-    email = EXCLUDED.email, phone = EXCLUDED.phone, username = EXCLUDED.username,
+    email = EXCLUDED.email, email_verified = EXCLUDED.email_verified, phone = EXCLUDED.phone,
+    username = EXCLUDED.username,
     first_name = EXCLUDED.first_name, last_name = EXCLUDED.last_name, image_url = EXCLUDED.image_url,
     clerk_created_at = EXCLUDED.clerk_created_at, clerk_updated_at = EXCLUDED.clerk_updated_at,
     banned = EXCLUDED.banned, locked = EXCLUDED.locked, profile_status = 'complete', updated_at = now()
 WHERE u.deleted_at IS NULL
-  AND (u.clerk_updated_at IS NULL OR u.clerk_updated_at < EXCLUDED.clerk_updated_at)"""
+  AND (u.clerk_updated_at IS NULL OR u.clerk_updated_at < EXCLUDED.clerk_updated_at
+       OR (u.clerk_updated_at = EXCLUDED.clerk_updated_at AND u.email_verified IS NULL))"""
 # A tombstone keeps the id (so no late event can resurrect the user) and erases the profile.
 _TOMBSTONE_INTO = "INSERT INTO users AS u (clerk_id, created_via, profile_status, deleted_at)"
 _TOMBSTONE_GUARD = """ON CONFLICT (clerk_id) DO UPDATE SET
     deleted_at = now(), updated_at = now(), profile_status = 'complete',
-    email = NULL, phone = NULL, username = NULL, first_name = NULL, last_name = NULL, image_url = NULL
+    email = NULL, email_verified = NULL, phone = NULL, username = NULL, first_name = NULL, last_name = NULL,
+    image_url = NULL
 WHERE u.deleted_at IS NULL"""
 
 _UPSERT_PROFILE = f"""
 {_PROFILE_INTO}
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'complete')
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, 'complete')
 {_PROFILE_GUARD}
 RETURNING {USER_COLUMNS}, (xmax = 0) AS inserted
 """
@@ -86,8 +90,8 @@ SELECT (SELECT outcome FROM recorded) AS outcome, COALESCE((SELECT inserted FROM
 """
 _DELIVER_PROFILE = DELIVERY.format(
     write=f"""{_PROFILE_INTO}
-    SELECT $3, $5::text, $6::text, $7::text, $8::text, $9::text, $10::text, $11::timestamptz, $12::timestamptz,
-           $13::boolean, $14::boolean, 'webhook', 'complete'
+    SELECT $3, $5::text, $6::boolean, $7::text, $8::text, $9::text, $10::text, $11::text, $12::timestamptz,
+           $13::timestamptz, $14::boolean, $15::boolean, 'webhook', 'complete'
     FROM fresh WHERE fresh.delivery
     {_PROFILE_GUARD}"""
 )
@@ -103,7 +107,8 @@ RETURNING outcome
 """
 
 _FRESHNESS = """
-SELECT clerk_id, clerk_updated_at, deleted_at IS NOT NULL AS deleted FROM users WHERE clerk_id = ANY($1)
+SELECT clerk_id, clerk_updated_at, deleted_at IS NOT NULL AS deleted, email_verified IS NULL AS email_unsaid
+FROM users WHERE clerk_id = ANY($1)
 """
 
 
@@ -219,6 +224,7 @@ def _profile_parameters(profile: UserProfile) -> tuple[object, ...]:
     """The profile's values after its id, in the column order of `_PROFILE_INTO`."""
     return (
         profile.email,
+        profile.email_verified,
         profile.phone,
         profile.username,
         profile.first_name,
@@ -238,18 +244,21 @@ def delivery_parameters(delivery: Delivery) -> tuple[str, str, str | None, int |
 class Freshness(msgspec.Struct, frozen=True):
     clerk_updated_at: datetime | None
     deleted: bool
+    email_unsaid: bool  # stored before Clerk's word on the email was kept
 
 
 async def freshness(conn: asyncpg.Connection, clerk_ids: list[str]) -> dict[str, Freshness]:
     """What the upsert guard looks at, for each of `clerk_ids` that is stored."""
     found = await conn.fetch(_FRESHNESS, clerk_ids)
-    return {row["clerk_id"]: Freshness(row["clerk_updated_at"], row["deleted"]) for row in found}
+    return {row["clerk_id"]: Freshness(row["clerk_updated_at"], row["deleted"], row["email_unsaid"]) for row in found}
 
 
 def would_refresh(stored: Freshness, profile: UserProfile) -> bool:
     """The upsert guard of `_UPSERT_PROFILE`, for a dry run that must not write."""
     return not stored.deleted and (
-        stored.clerk_updated_at is None or stored.clerk_updated_at < profile.clerk_updated_at
+        stored.clerk_updated_at is None
+        or stored.clerk_updated_at < profile.clerk_updated_at
+        or (stored.clerk_updated_at == profile.clerk_updated_at and stored.email_unsaid)
     )
 
 

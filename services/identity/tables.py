@@ -12,6 +12,9 @@ class Users(Table, tablename="users"):
     id = UUID(primary_key=True)
     clerk_id = Varchar(length=64, unique=True, index=False)
     email = Text(null=True, default=None)
+    # Clerk's word on the primary email's verification; null: Clerk has not said (a user made from a session
+    # token's claims, a pending stub, a tombstone)
+    email_verified = Boolean(null=True, default=None)
     phone = Text(null=True, default=None)
     username = Text(null=True, default=None)
     first_name = Text(null=True, default=None)

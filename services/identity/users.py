@@ -66,6 +66,7 @@ async def ensure_user(
     *,
     clerk_id: str,
     claims: ProfileClaims | None = None,
+    verified_email: bool = False,
 ) -> EnsuredUser:
     """Return the user, creating it first if it is unknown here. Idempotent and race-safe.
 
@@ -77,7 +78,11 @@ async def ensure_user(
     Reading the row again first would cost every new user a statement for that rare race.) If Clerk
     cannot answer, a pending stub is inserted so the caller can go on, and a later webhook or backfill fills
     the profile in, and so does `pending` on the user's next call, in the background (the caller never
-    waits for it). `created` is true for the one call that created the row. Raises `MalformedClerkId`,
+    waits for it). With `verified_email` (a caller about to trust the user's email: an invite naming one), the
+    primary email must be Clerk's word: a user whose stored email Clerk has not vouched for (made from claims,
+    unverified when last heard of, pending) is asked of Clerk now, and a new one is never made from claims;
+    Clerk unreachable, the user is returned as stored, `email_verified` not true, for the caller to refuse.
+    `created` is true for the one call that created the row. Raises `MalformedClerkId`,
     `UserNotFound` (Clerk has no such user), `UserDeleted` (tombstoned), `UserBanned` or `UserLocked`: a
     banned or locked user is stored as Clerk says, and refused.
     """
@@ -88,8 +93,11 @@ async def ensure_user(
         if existing.profile_status == "pending":
             pending.complete(clerk_id)
         annotate_request(created=False)
-        return EnsuredUser(user=_allowed(existing), created=False)
-    if claims is not None and not claims.is_empty():
+        user = _allowed(existing)
+        if verified_email and user.email_verified is not True:
+            user = _allowed(await _refreshed_from_clerk(database, clerk, user))
+        return EnsuredUser(user=user, created=False)
+    if claims is not None and not claims.is_empty() and not verified_email:
         create = functools.partial(_create_from_claims, database, clerk_id, claims)
     else:
         create = functools.partial(_create_from_clerk, database, clerk, clerk_id)
@@ -139,6 +147,24 @@ async def _create_from_clerk(database: Database, clerk: ClerkClient, clerk_id: s
         USERS_CREATED.labels("ensure", "webhook_not_yet_delivered").inc()
         logger.info("created %s from Clerk before its webhook arrived; check the Clerk webhook if frequent", clerk_id)
     return EnsuredUser(user=user, created=created)
+
+
+async def _refreshed_from_clerk(database: Database, clerk: ClerkClient, stored: User) -> User:
+    """The user as Clerk has it now, written through the guarded upsert (a newer row stored meanwhile stays);
+    `stored` as it is when Clerk cannot answer or no longer knows the user (its webhook then says so)."""
+    try:
+        clerk_user = await clerk.get_user(stored.clerk_id)
+    except ClerkUnavailable:
+        logger.warning("could not ask Clerk whether %s verified their email: Clerk is unavailable", stored.clerk_id)
+        return stored
+    if clerk_user is None:
+        return stored
+    async with database.connection() as conn:
+        written = await store.upsert_profile(conn, clerk_user.to_profile(), "ensure")
+        if written is not None:
+            return written[0]
+        current = await store.find_user(conn, stored.clerk_id)
+    return current or stored
 
 
 async def find_user(database: Database, clerk_id: str) -> User:

@@ -97,3 +97,51 @@ async def test_claims_beyond_the_webhook_s_bounds_are_refused_and_make_nobody(
 
     assert response.status_code == 422
     assert await user_row(identity_db, "user_2claimsOutOfBounds") is None
+
+
+async def test_a_caller_about_to_trust_the_email_gets_clerk_s_word_not_the_claims(
+    identity: httpx.AsyncClient, clerk: httpx.AsyncClient, identity_db: str
+):
+    user = await clerk_user(clerk, email="ada@clerk.example")
+    made = await ensure(identity, user["id"], {"email": "victim@example.com"})
+    asked_before = await clerk_requests(clerk)
+
+    trusted = await identity.post("/internal/users/ensure", json={"clerk_id": user["id"], "verified_email": True})
+    again = await identity.post("/internal/users/ensure", json={"clerk_id": user["id"], "verified_email": True})
+
+    assert (made.json()["user"]["email"], made.json()["user"]["email_verified"]) == ("victim@example.com", None)
+    assert trusted.status_code == 200, trusted.text
+    assert (trusted.json()["user"]["email"], trusted.json()["user"]["email_verified"]) == ("ada@clerk.example", True)
+    assert again.json()["user"]["email_verified"] is True
+    assert await clerk_requests(clerk) == asked_before + 1  # asked once: Clerk's word is kept
+    stored = await user_row(identity_db, user["id"])
+    assert stored is not None
+    assert (stored["email"], stored["email_verified"]) == ("ada@clerk.example", True)
+
+
+async def test_a_new_user_whose_email_is_to_be_trusted_is_made_from_clerk_even_with_claims(
+    identity: httpx.AsyncClient, clerk: httpx.AsyncClient
+):
+    user = await clerk_user(clerk, email="grace@clerk.example", email_verified=False)
+
+    response = await identity.post(
+        "/internal/users/ensure",
+        json={"clerk_id": user["id"], "claims": {"email": "grace@example.com"}, "verified_email": True},
+    )
+
+    made = response.json()["user"]
+    assert (made["created_via"], made["email"], made["email_verified"]) == ("ensure", "grace@clerk.example", False)
+
+
+async def test_webhooks_keep_whether_clerk_verified_the_primary_email(
+    identity: httpx.AsyncClient, identity_db: str, svix_secret: str
+):
+    unverified = make_user(email="new@example.com", email_verified=False)
+    await deliver(identity, svix_secret, user_event("user.created", unverified))
+    first = await user_row(identity_db, unverified["id"])
+    await deliver(identity, svix_secret, user_event("user.updated", update_user(unverified, email_verified=True)))
+    then = await user_row(identity_db, unverified["id"])
+
+    assert first is not None
+    assert then is not None
+    assert (first["email_verified"], then["email_verified"]) == (False, True)

@@ -18,10 +18,13 @@ from services.identity.users import EnsuredUser, ensure_user, find_user
 
 class EnsureUserRequest(msgspec.Struct, frozen=True):
     """`claims`: the profile the user's session token carries, if any; an unknown user is then made from it,
-    without asking Clerk."""
+    without asking Clerk. `verified_email`: the caller will trust the user's primary email (an invite naming
+    one), so it must be Clerk's word: identity asks Clerk when it holds no email Clerk verified, and the answer's
+    `email_verified` says what Clerk said (null: Clerk could not be asked)."""
 
     clerk_id: str
     claims: ProfileClaims | None = None
+    verified_email: bool = False
 
 
 class UserResponse(msgspec.Struct, frozen=True):
@@ -58,6 +61,7 @@ class InternalUsersController(Controller):
             runtime.pending_profiles,
             clerk_id=data.clerk_id,
             claims=data.claims,
+            verified_email=data.verified_email,
         )
 
     @get(

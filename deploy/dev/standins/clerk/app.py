@@ -43,6 +43,7 @@ from deploy.dev.standins.clerk.sessions import mint_session
 class NewUser(msgspec.Struct, frozen=True, kw_only=True):
     user_id: str | None = None
     email: str | None = None
+    email_verified: bool = True  # false: the address was added but its code never entered
     phone: str | None = None
     username: str | None = None
     first_name: str | None = None
@@ -53,6 +54,7 @@ class NewUser(msgspec.Struct, frozen=True, kw_only=True):
 
 class UserChanges(msgspec.Struct, frozen=True, kw_only=True, omit_defaults=True):
     email: str | None = None
+    email_verified: bool | None = None
     username: str | None = None
     first_name: str | None = None
     last_name: str | None = None
@@ -147,6 +149,7 @@ async def create_user(data: JSONBody[NewUser], state: State) -> dict[str, Any]:
     user = make_user(
         user_id=data.user_id,
         email=data.email,
+        email_verified=data.email_verified,
         phone=data.phone,
         username=data.username,
         first_name=data.first_name,

@@ -36,13 +36,28 @@ def _verified_otp(strategy: str, created_at: int) -> dict[str, Any]:
     }
 
 
-def _email(address: str, created_at: int) -> dict[str, Any]:
+def _unverified_otp(strategy: str) -> dict[str, Any]:
+    """A code sent and not yet entered: an address the user added but never proved is theirs."""
+    return {
+        "object": "verification_otp",
+        "status": "unverified",
+        "strategy": strategy,
+        "attempts": None,
+        "expire_at": None,
+    }
+
+
+def _email_verification(verified: bool, created_at: int) -> dict[str, Any]:
+    return _verified_otp("email_code", created_at) if verified else _unverified_otp("email_code")
+
+
+def _email(address: str, created_at: int, *, verified: bool = True) -> dict[str, Any]:
     return {
         "id": _clerk_id("idn"),
         "object": "email_address",
         "email_address": address,
         "reserved": False,
-        "verification": _verified_otp("email_code", created_at),
+        "verification": _email_verification(verified, created_at),
         "linked_to": [],
         "matches_sso_connection": False,
         "created_at": created_at,
@@ -70,6 +85,7 @@ def make_user(
     *,
     user_id: str | None = None,
     email: str | None = "user@example.com",
+    email_verified: bool = True,
     phone: str | None = None,
     username: str | None = None,
     first_name: str | None = None,
@@ -79,10 +95,11 @@ def make_user(
     updated_at: int | None = None,
 ) -> dict[str, Any]:
     """A Clerk User object. `email` is the primary address; `extra_emails` are listed before it, so code
-    that takes the first address instead of following `primary_email_address_id` gets it wrong."""
+    that takes the first address instead of following `primary_email_address_id` gets it wrong. With
+    `email_verified` false the primary address carries Clerk's unverified verification (a code never entered)."""
     created = created_at if created_at is not None else _now_ms()
     emails = [_email(address, created) for address in extra_emails]
-    primary_email = _email(email, created) if email else None
+    primary_email = _email(email, created, verified=email_verified) if email else None
     if primary_email:
         emails.append(primary_email)
     phones = [_phone(phone, created)] if phone else []
@@ -132,16 +149,19 @@ def make_user(
 def update_user(user: dict[str, Any], **changes: Any) -> dict[str, Any]:
     """A copy of `user` with `changes` applied and `updated_at` strictly later than before.
 
-    `email=...` replaces the primary address; other keys are set as they are.
+    `email=...` replaces the primary address, `email_verified=...` its verification; other keys are set as they
+    are.
     """
     updated = {**user, "email_addresses": [dict(e) for e in user["email_addresses"]]}
     stamp = max(_now_ms(), user["updated_at"] + 1)
-    if "email" in changes:
-        address = changes.pop("email")
-        for entry in updated["email_addresses"]:
-            if entry["id"] == user["primary_email_address_id"]:
+    address, verified = changes.pop("email", None), changes.pop("email_verified", None)
+    for entry in updated["email_addresses"]:
+        if entry["id"] == user["primary_email_address_id"]:
+            if address is not None:
                 entry["email_address"] = address
-                entry["updated_at"] = stamp
+            if verified is not None:
+                entry["verification"] = _email_verification(verified, stamp)
+            entry["updated_at"] = stamp
     updated.update(changes)
     updated["updated_at"] = stamp
     return updated
