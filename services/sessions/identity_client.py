@@ -27,6 +27,7 @@ class IdentityUser(msgspec.Struct, frozen=True, kw_only=True):
     id: uuid.UUID
     clerk_id: str
     email: str | None = None
+    email_verified: bool | None = None  # Clerk's word on `email`; None: Clerk has not said
     username: str | None = None
     first_name: str | None = None
     last_name: str | None = None
@@ -112,10 +113,13 @@ class IdentityClient:
         except msgspec.DecodeError:
             raise IdentityUnavailable("The identity service's feed sent a page we cannot read.") from None
 
-    async def ensure_user(self, clerk_id: str, claims: ProfileClaims | None = None) -> IdentityUser:
+    async def ensure_user(
+        self, clerk_id: str, claims: ProfileClaims | None = None, *, verified_email: bool = False
+    ) -> IdentityUser:
         """The user, created in identity if needed (from `claims`, the profile the session token carries, when
-        there are any: no round trip to Clerk). `UserNotAllowed` (403) for users Clerk deleted, banned, locked or
-        does not know; `IdentityUnavailable` (503) when identity cannot answer."""
+        there are any: no round trip to Clerk). With `verified_email`, identity asks Clerk for the primary email
+        and its verification when it holds no email Clerk verified. `UserNotAllowed` (403) for users Clerk
+        deleted, banned, locked or does not know; `IdentityUnavailable` (503) when identity cannot answer."""
         started = time.perf_counter()
         try:
             try:
@@ -124,16 +128,17 @@ class IdentityClient:
             except TimeoutError:
                 raise _unavailable("busy", "Too many starts are waiting on the identity service.") from None
             try:
-                return await self._ensure_user(clerk_id, claims)
+                return await self._ensure_user(_EnsureRequest(clerk_id, claims, verified_email))
             finally:
                 self._slots.release()
         finally:
             IDENTITY_RPC_DURATION.observe(time.perf_counter() - started)
 
-    async def _ensure_user(self, clerk_id: str, claims: ProfileClaims | None) -> IdentityUser:
+    async def _ensure_user(self, request: "_EnsureRequest") -> IdentityUser:
         assert self._http is not None, "IdentityClient used outside the app's lifespan"
+        clerk_id = request.clerk_id
         headers = {REQUEST_ID_HEADER: request_id_var.get() or new_request_id()}
-        body = _ensure_request.encode(_EnsureRequest(clerk_id=clerk_id, claims=claims))
+        body = _ensure_request.encode(request)
         attempt = 0
         while True:
             attempt += 1
@@ -190,6 +195,7 @@ def _refusal(content: bytes) -> str:
 class _EnsureRequest(msgspec.Struct, frozen=True, omit_defaults=True):
     clerk_id: str
     claims: ProfileClaims | None = None
+    verified_email: bool = False
 
 
 _ensure_request = msgspec.json.Encoder()

@@ -14,7 +14,10 @@ class KnownUser(msgspec.Struct, frozen=True):
     user_id: uuid.UUID
     display_name: str
     answered_now: bool = False
-    email: str | None = None  # identity's, in an answer given just now (never remembered here)
+    # In an answer given just now (never remembered here): the primary email as Clerk verified it (None: none
+    # verified), and whether Clerk's word on it was to be had at all.
+    email: str | None = None
+    email_known: bool = False
 
 
 async def recent_answer(

@@ -75,14 +75,16 @@ def room_configuration(
 ) -> RoomConfiguration:
     """The room's `RoomConfiguration`, which a participant token carries (and LiveKit applies when that
     participant's join creates the room). The agent's dispatch metadata names the interview, the candidate and,
-    for an organization's interview, its template (the agent reads the brief with it)."""
+    for an organization's interview, its template (the agent reads the brief with it) and never the client's
+    metadata: a candidate's own text never reaches the agent that scores them beside the template."""
     config = RoomConfiguration(
         empty_timeout=EMPTY_TIMEOUT_SECONDS,
         departure_timeout=DEPARTURE_TIMEOUT_SECONDS,
         max_participants=1 + (agent is not None) + SPARE_PARTICIPANTS,
     )
     if agent is not None:
-        context: dict[str, Any] = {"interview_id": str(interview_id), "clerk_id": clerk_id, "metadata": agent.metadata}
+        metadata = agent.metadata if template is None else None
+        context: dict[str, Any] = {"interview_id": str(interview_id), "clerk_id": clerk_id, "metadata": metadata}
         if template is not None:
             context["template"] = {"id": str(template.id), "version": template.version}
         config.agents.add(agent_name=agent.name, metadata=msgspec.json.encode(context).decode())

@@ -106,6 +106,9 @@ async def _rejoin(
     async with runtime.database.connection() as conn:
         await interview_store.extend_token(conn, rejoining.id, runtime.tokens.expiry(issued_at))
     annotate_request(interview_id=str(rejoining.id), outcome="rejoined")
+    template = pinned_template(rejoining)
+    if template is not None:  # an organization's interview: the template decides, the candidate adds no text
+        request = msgspec.structs.replace(request, participant_metadata=None, participant_attributes=None)
     metadata = asked.metadata if asked is not None and asked.name == rejoining.agent_name else None
     agent = AgentChoice(rejoining.agent_name, metadata) if rejoining.agent_name else None
     return mint(
@@ -114,7 +117,7 @@ async def _rejoin(
         request,
         room_name=rejoining.room_name,
         display_name=user.display_name,
-        config=room_configuration(agent, rejoining.id, clerk_id, pinned_template(rejoining)),
+        config=room_configuration(agent, rejoining.id, clerk_id, template),
         issued_at=issued_at,
     )
 

@@ -24,14 +24,15 @@ from services.sessions.runtime import Runtime
 logger = logging.getLogger(__name__)
 
 
-async def confirm_user(runtime: Runtime, session: ClerkSession) -> KnownUser:
+async def confirm_user(runtime: Runtime, session: ClerkSession, *, verified_email: bool = False) -> KnownUser:
     """The user as identity confirms them now (made from the session token's profile claims if identity did not
-    know them), or as it did within `IDENTITY_STALE_IF_ERROR_SECONDS` if it cannot answer. Raises
-    `UserNotAllowed` (403) or `IdentityUnavailable` (503 + Retry-After)."""
+    know them), or as it did within `IDENTITY_STALE_IF_ERROR_SECONDS` if it cannot answer. With
+    `verified_email`, the answer's `email` is the primary email as Clerk's own data verifies it (never one the
+    session token's claims assert). Raises `UserNotAllowed` (403) or `IdentityUnavailable` (503 + Retry-After)."""
     clerk_id = session.user_id
     database, stale_seconds = runtime.database, runtime.settings.identity_stale_if_error_seconds
     try:
-        user = await runtime.identity.ensure_user(clerk_id, session.profile)
+        user = await runtime.identity.ensure_user(clerk_id, session.profile, verified_email=verified_email)
     except UserNotAllowed:
         async with database.connection() as conn:
             await known_user_store.forget_user(conn, clerk_id)
@@ -50,7 +51,13 @@ async def confirm_user(runtime: Runtime, session: ClerkSession) -> KnownUser:
         return known
     # An answer about a pending profile is not remembered: the user's next start asks identity again, which
     # asks Clerk again in the background, until the profile is complete (and their name known).
-    return KnownUser(user.id, user.display_name, answered_now=user.profile_status != "pending", email=user.email)
+    return KnownUser(
+        user.id,
+        user.display_name,
+        answered_now=user.profile_status != "pending",
+        email=user.email if user.email_verified else None,
+        email_known=user.email_verified is not None,
+    )
 
 
 async def recent_or_confirmed_user(runtime: Runtime, session: ClerkSession) -> KnownUser:

@@ -1,5 +1,6 @@
 """SQL for invites: created for a template of the organization, listed, revoked, and redeemed (the database
-function `redeem_invite` of the migrations: one statement under the user's start lock and the invite's row lock).
+function `redeem_invite` of the migrations: one statement under the user's start lock, the organization's lock
+shared and, on a first use, the invite's row lock and the template's row shared).
 An invite's code is never stored: only its SHA-256, unique, by which it is found."""
 
 import uuid
@@ -44,12 +45,14 @@ async def create(
     email: str | None,
     expires_in_seconds: int,
 ) -> Invite | None:
-    """A pending invite to the organization's template; None when it has no such template that is not archived."""
+    """A pending invite to the organization's template; None when it has no such template that is not archived,
+    or the organization was erased. Inside the caller's transaction, after `template_store.hold_organization`."""
     row = await conn.fetchrow(
         f"""WITH i AS (
                 INSERT INTO invites (id, org_id, template, code_hash, email, expires_at)
                 SELECT $1, t.org_id, t.id, $4, $5, now() + make_interval(secs => $6)
                 FROM interview_templates t WHERE t.id = $2 AND t.org_id = $3 AND t.archived_at IS NULL
+                  AND NOT EXISTS (SELECT 1 FROM erased_organizations e WHERE e.org_id = $3)
                 RETURNING *)
             SELECT {_COLUMNS} FROM i""",
         invite_id,

@@ -14,14 +14,15 @@ from libs.common.db import Database
 from libs.common.paging import decode_keyset, keyset_page
 from services.sessions.errors import InviteNotFound, InviteUsed
 from services.sessions.metrics import INVITES
-from services.sessions.organizations import invite_store
+from services.sessions.organizations import invite_store, template_store
 from services.sessions.organizations.access import Recruiter
 from services.sessions.organizations.invite_store import Invite, InviteState
 from services.sessions.organizations.templates import unwritable
 
 CODE_BYTES = 24  # 192 random bits, 32 URL-safe characters
 DEFAULT_EXPIRY_SECONDS = 604_800
-EMAIL = r"^[^@\s]+@[^@\s]+$"
+EMAIL = r"^[^@\s\x00]+@[^@\s\x00]+$"
+"""An address as an invite names it: one `@`, no white space, and no NUL (PostgreSQL's text cannot hold it)."""
 
 
 def code_hash(code: str) -> bytes:
@@ -29,7 +30,8 @@ def code_hash(code: str) -> bytes:
 
 
 class InviteCreate(msgspec.Struct, frozen=True, kw_only=True):
-    """`email`: only a user whose primary email this is (case aside) may redeem it; null: anyone who has it."""
+    """`email`: only a user whose primary email this is, as Clerk verified it (ASCII case aside), may redeem it;
+    null: anyone who has it."""
 
     email: Annotated[str, msgspec.Meta(max_length=320, pattern=EMAIL)] | None = None
     expires_in_seconds: Annotated[int, msgspec.Meta(ge=60, le=2_592_000)] = DEFAULT_EXPIRY_SECONDS
@@ -54,9 +56,11 @@ class InvitePage(msgspec.Struct, frozen=True):
 async def create_invite(
     database: Database, recruiter: Recruiter, template_id: uuid.UUID, request: InviteCreate, url_template: str
 ) -> CreatedInvite:
-    """A pending invite to the template (404 for another organization's, 409 for an archived one)."""
+    """A pending invite to the template (404 for another organization's, or one being erased with its
+    organization; 409 for an archived one)."""
     code = secrets.token_urlsafe(CODE_BYTES)
-    async with database.connection() as conn:
+    async with database.transaction() as conn:
+        await template_store.hold_organization(conn, recruiter.org_id)
         stored = await invite_store.create(
             conn,
             recruiter.org_id,

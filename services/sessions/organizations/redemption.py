@@ -4,9 +4,11 @@ template's current version, in the inviting organization. The same user again ge
 new token, until it ends; anyone else is refused, and so is every refusal's caller, with nothing created.
 
 Before identity is asked anything, the invite is looked up by its code's hash: an unknown, used-by-another, or
-closed invite is refused at once. A first use then asks identity (for the user's primary email, which an invite
-naming one must match) and redeems in one statement (`invite_store.redeem`), which checks everything again under
-the invite's lock: of simultaneous first uses, exactly one binds it.
+closed invite is refused at once. A first use then asks identity for the user's primary email as Clerk's own data
+says it, verified (never an email only the session token's claims assert: an app may map that claim to anything;
+identity asks Clerk when it holds none), which an invite naming one must match, ASCII case aside, and redeems in
+one statement (`invite_store.redeem`), which checks everything again under the organization's lock (its erasure
+waits, or came first and the invite is gone) and the invite's: of simultaneous first uses, exactly one binds it.
 """
 
 import time
@@ -46,7 +48,10 @@ class RedeemRequest(msgspec.Struct, frozen=True, kw_only=True):
 _REFUSALS: dict[str, tuple[type[Problem], str]] = {
     "unknown": (InviteNotFound, "No invite has this code."),
     "other_user": (InviteForSomeoneElse, "This invite was used by someone else."),
-    "email_mismatch": (InviteForSomeoneElse, "This invite is for another email address than your account's."),
+    "email_mismatch": (
+        InviteForSomeoneElse,
+        "This invite is for another email address than your account's verified primary email.",
+    ),
     "revoked": (InviteGone, "This invite was withdrawn."),
     "expired": (InviteGone, "This invite has expired."),
     "archived": (InviteGone, "This invite's interview is no longer offered."),
@@ -73,11 +78,14 @@ async def redeem_invite(runtime: Runtime, session: ClerkSession, request: Redeem
         raise _refused("other_user")
     if not found.used and found.closed is not None:
         raise _refused(found.closed)
-    # A first use needs identity's answer now (the primary email an invite may name); a candidate coming back to
-    # their interview does not.
-    user = await (recent_or_confirmed_user if found.used else confirm_user)(runtime, session)
-    if found.names_email and not found.used and not user.answered_now:
-        raise IdentityUnavailable("The identity service cannot confirm your email address now; retry shortly.")
+    # A first use needs identity's answer now (the verified primary email an invite may name, and the one its
+    # recruiters see); a candidate coming back to their interview does not.
+    if found.used:
+        user = await recent_or_confirmed_user(runtime, session)
+    else:
+        user = await confirm_user(runtime, session, verified_email=True)
+    if found.names_email and not found.used and not (user.answered_now and user.email_known):
+        raise IdentityUnavailable("Clerk cannot confirm your email address now; retry shortly.")
     new_id = uuid.uuid4()
     issued_at = int(time.time())
     new = invite_store.NewRedemption(
