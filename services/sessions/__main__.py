@@ -7,8 +7,8 @@ import msgspec
 
 from libs.common.cli import Command, run_service
 from libs.common.db import Database, DatabaseUnavailable
-from services.sessions.livekit_rooms import LiveKitRooms, LiveKitUnavailable
-from services.sessions.reconciler import reconcile_once
+from services.sessions.rooms.reconciler import reconcile_once
+from services.sessions.rooms.room_service import LiveKitRooms, LiveKitUnavailable
 from services.sessions.settings import SessionsSettings, load_sessions_settings
 
 

@@ -14,23 +14,23 @@ from livekit.api import TokenVerifier
 from libs.common.app import build_service_app, from_environment
 from libs.common.background import periodic
 from libs.common.db import Database
-from services.sessions.agent_auth import AgentAuthenticationMiddleware
+from services.sessions.agents.auth import AgentAuthenticationMiddleware
+from services.sessions.agents.routes import AgentInterviewsController
 from services.sessions.auth.middleware import ClerkAuthenticationMiddleware
 from services.sessions.auth.tokens import session_verifier
-from services.sessions.feeds import feed_task
-from services.sessions.identity_client import IdentityClient
-from services.sessions.livekit_rooms import LiveKitRooms
-from services.sessions.livekit_tokens import ParticipantTokens
+from services.sessions.interviews.participant_tokens import ParticipantTokens
+from services.sessions.interviews.routes import InterviewsController, LiveKitController
 from services.sessions.organizations.erasure import ORGANIZATIONS_FEED
 from services.sessions.organizations.routes import org_router, redeem
-from services.sessions.reconciler import reconciler_tasks
-from services.sessions.room_removals import removals_task
-from services.sessions.routes.agent import AgentInterviewsController
-from services.sessions.routes.api import InterviewsController, LiveKitController
-from services.sessions.routes.webhooks import receive_livekit_webhook
+from services.sessions.rooms.reconciler import reconciler_tasks
+from services.sessions.rooms.removals import removals_task
+from services.sessions.rooms.room_service import LiveKitRooms
+from services.sessions.rooms.routes import receive_livekit_webhook
 from services.sessions.runtime import Runtime
 from services.sessions.settings import SessionsSettings, load_sessions_settings
-from services.sessions.user_feed import USERS_FEED
+from services.sessions.users.feeds import feed_task
+from services.sessions.users.identity_client import IdentityClient
+from services.sessions.users.user_feed import USERS_FEED
 
 logger = logging.getLogger(__name__)
 

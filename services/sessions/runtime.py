@@ -5,10 +5,10 @@ from dataclasses import dataclass
 from livekit.api import TokenVerifier
 
 from libs.common.db import Database
-from services.sessions.identity_client import IdentityClient
-from services.sessions.livekit_rooms import LiveKitRooms
-from services.sessions.livekit_tokens import ParticipantTokens
+from services.sessions.interviews.participant_tokens import ParticipantTokens
+from services.sessions.rooms.room_service import LiveKitRooms
 from services.sessions.settings import SessionsSettings
+from services.sessions.users.identity_client import IdentityClient
 
 
 @dataclass(frozen=True, slots=True)

@@ -8,10 +8,10 @@ from collections.abc import Callable
 import httpx
 
 from deploy.dev.standins.clerk.session_tokens import ActiveOrganization
-from tests.sessions.organizations import TEMPLATE
 from tests.support.clerk import clerk_user, deliver
 from tests.support.credentials import bearer
 from tests.support.livekit import LiveKitStandin, agent_write_token
+from tests.support.organizations import TEMPLATE
 from tests.support.rows import rows
 from tests.support.stack import Stack
 from tests.support.waiting import eventually

@@ -19,8 +19,8 @@ from livekit import api
 
 from deploy.dev.stack import LIVEKIT_STANDIN, ServiceProcess, livekit_environment
 from deploy.dev.tools import npm_package
-from services.sessions.livekit_tokens import ParticipantTokens
-from services.sessions.room_policy import AgentChoice, room_configuration
+from services.sessions.interviews.participant_tokens import ParticipantTokens
+from services.sessions.interviews.room_policy import AgentChoice, room_configuration
 from tests.support.livekit import LiveKitStandin
 from tests.support.waiting import eventually
 

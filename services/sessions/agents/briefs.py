@@ -9,11 +9,11 @@ import msgspec
 
 from libs.common.db import Database
 from libs.common.request_context import annotate_request
-from services.sessions import interview_store
-from services.sessions.agent_auth import AgentGrant
-from services.sessions.agent_reports import check_grant, refuse
+from services.sessions.agents import brief_store
+from services.sessions.agents.auth import AgentGrant
+from services.sessions.agents.brief_store import BriefTemplate
+from services.sessions.agents.reports import check_grant, refuse
 from services.sessions.errors import AgentNotPermitted, InterviewNotFound
-from services.sessions.interview_store import BriefTemplate
 
 
 class BriefCandidate(msgspec.Struct, frozen=True):
@@ -32,7 +32,7 @@ async def read_brief(database: Database, grant: AgentGrant, interview_id: uuid.U
     room = check_grant(grant)
     annotate_request(interview_id=str(interview_id))
     async with database.connection() as conn:
-        found = await interview_store.brief(conn, interview_id)
+        found = await brief_store.brief(conn, interview_id)
     if found is None:
         raise refuse("unknown_interview", InterviewNotFound(f"No interview {interview_id}."))
     if found.room_name != room:

@@ -15,8 +15,9 @@ import msgspec
 from libs.common.db import NO_NUL, Database
 from libs.common.json_bounds import bounded_json
 from libs.common.request_context import annotate_request
-from services.sessions import report_store
-from services.sessions.agent_auth import AgentGrant
+from services.sessions.agents import report_store
+from services.sessions.agents.auth import AgentGrant
+from services.sessions.agents.report_store import MAX_SEGMENT_TEXT_BYTES, Segment
 from services.sessions.errors import (
     AgentNotPermitted,
     AgentWriteTooLarge,
@@ -25,9 +26,8 @@ from services.sessions.errors import (
     InvalidTranscript,
     TranscriptConflict,
 )
-from services.sessions.interview_rooms import is_interview_room
 from services.sessions.metrics import AGENT_REPORTS_STORED, AGENT_WRITES_REFUSED, TRANSCRIPT_SEGMENTS_STORED
-from services.sessions.report_store import MAX_SEGMENT_TEXT_BYTES, Segment
+from services.sessions.rooms.names import is_interview_room
 
 MAX_SEGMENTS_PER_BATCH = 200
 MAX_SEGMENTS_PER_INTERVIEW = 5_000

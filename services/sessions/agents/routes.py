@@ -8,9 +8,9 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from libs.common.openapi import WITH_BODY, problems
-from services.sessions.agent_auth import AgentGrant
-from services.sessions.agent_briefs import AgentBrief, read_brief
-from services.sessions.agent_reports import (
+from services.sessions.agents.auth import AgentGrant
+from services.sessions.agents.briefs import AgentBrief, read_brief
+from services.sessions.agents.reports import (
     ReportReceipt,
     ReportWrite,
     TranscriptBatch,

@@ -8,10 +8,11 @@ import msgspec
 
 from libs.common.db import Database
 from libs.common.paging import decode_int, decode_keyset, keyset_page, one_page
-from services.sessions import interview_store, report_store
+from services.sessions.agents import report_store
+from services.sessions.agents.report_store import Segment, StoredReport
 from services.sessions.errors import InterviewNotFound
-from services.sessions.interview_store import Interview
-from services.sessions.report_store import Segment, StoredReport
+from services.sessions.interviews import store as interview_store
+from services.sessions.interviews.store import Interview
 
 LISTED_BY_DEFAULT = ("created", "active", "ended")  # expired ones (tokens fetched, never used) only when asked
 

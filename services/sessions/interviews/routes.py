@@ -11,7 +11,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from libs.common.openapi import WITH_BODY, problems
 from services.sessions.auth.tokens import ClerkSession
-from services.sessions.interviews import (
+from services.sessions.interviews.reads import (
     LISTED_BY_DEFAULT,
     InterviewDetail,
     InterviewPage,
@@ -20,8 +20,8 @@ from services.sessions.interviews import (
     read_interview,
     read_transcript,
 )
+from services.sessions.interviews.starts import StartedInterview, StartRequest, start_interview
 from services.sessions.runtime import Runtime
-from services.sessions.starts import StartedInterview, StartRequest, start_interview
 
 AuthedRequest = Request[ClerkSession, None, Any]
 InterviewStatus = Literal["created", "active", "ended", "expired"]

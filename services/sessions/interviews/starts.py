@@ -16,7 +16,6 @@ import msgspec
 from livekit.api import RoomConfiguration
 
 from libs.common.request_context import annotate_request
-from services.sessions import interview_store
 from services.sessions.auth.tokens import ClerkSession
 from services.sessions.errors import (
     ForbiddenParticipant,
@@ -24,15 +23,16 @@ from services.sessions.errors import (
     TooManyOpenInterviews,
     UserNotAllowed,
 )
-from services.sessions.feeds import CURRENT_SECONDS as FEED_CURRENT_SECONDS
-from services.sessions.interview_rooms import is_interview_room, room_name_for
-from services.sessions.interview_store import Interview, NewInterview, Start
-from services.sessions.known_user_store import KnownUser
+from services.sessions.interviews import store as interview_store
+from services.sessions.interviews.participant_fields import check_attributes, check_metadata, check_name
+from services.sessions.interviews.room_policy import AgentChoice, PinnedTemplate, requested_agent, room_configuration
+from services.sessions.interviews.store import Interview, NewInterview, Start
 from services.sessions.metrics import INTERVIEWS_CREATED, INTERVIEWS_REFUSED_AT_CAP, INTERVIEWS_REUSED
-from services.sessions.participant_fields import check_attributes, check_metadata, check_name
-from services.sessions.room_policy import AgentChoice, PinnedTemplate, requested_agent, room_configuration
+from services.sessions.rooms.names import is_interview_room, room_name_for
 from services.sessions.runtime import Runtime
-from services.sessions.users import confirm_user, recent_or_confirmed_user
+from services.sessions.users.confirmation import confirm_user, recent_or_confirmed_user
+from services.sessions.users.feeds import CURRENT_SECONDS as FEED_CURRENT_SECONDS
+from services.sessions.users.known_store import KnownUser
 
 
 class StartRequest(msgspec.Struct, frozen=True, kw_only=True):

@@ -4,10 +4,10 @@ templates, invites, interviews, transcripts and reports, within seconds of ident
 import asyncpg
 
 from libs.common.clerk_ids import is_clerk_organization_id
-from services.sessions.feeds import Feed, Unreadable
-from services.sessions.identity_client import FeedItem
 from services.sessions.metrics import ORGANIZATION_FEED_CHANGES, ORGANIZATION_FEED_POLLS
 from services.sessions.organizations import erasure_store
+from services.sessions.users.feeds import Feed, Unreadable
+from services.sessions.users.identity_client import FeedItem
 
 
 async def apply_organization_change(conn: asyncpg.Connection, change: FeedItem) -> str:

@@ -28,14 +28,14 @@ from services.sessions.errors import (
     InviteNotFound,
     UserNotAllowed,
 )
-from services.sessions.interview_rooms import room_name_for
+from services.sessions.interviews.room_policy import AgentChoice, PinnedTemplate, room_configuration
+from services.sessions.interviews.starts import StartedInterview, StartRequest, at_cap_refusal, mint
 from services.sessions.metrics import INTERVIEWS_CREATED, INVITES
 from services.sessions.organizations import invite_store
 from services.sessions.organizations.invites import code_hash
-from services.sessions.room_policy import AgentChoice, PinnedTemplate, room_configuration
+from services.sessions.rooms.names import room_name_for
 from services.sessions.runtime import Runtime
-from services.sessions.starts import StartedInterview, StartRequest, at_cap_refusal, mint
-from services.sessions.users import confirm_user, recent_or_confirmed_user
+from services.sessions.users.confirmation import confirm_user, recent_or_confirmed_user
 
 
 class RedeemRequest(msgspec.Struct, frozen=True, kw_only=True):

@@ -8,13 +8,13 @@ import msgspec
 
 from libs.common.db import Database
 from libs.common.paging import decode_keyset, keyset_page
-from services.sessions import report_store
+from services.sessions.agents import report_store
+from services.sessions.agents.report_store import StoredReport
 from services.sessions.errors import InterviewNotFound
-from services.sessions.interviews import TranscriptPage, transcript_page
+from services.sessions.interviews.reads import TranscriptPage, transcript_page
 from services.sessions.organizations import review_store
 from services.sessions.organizations.access import Recruiter
 from services.sessions.organizations.review_store import OrgInterview
-from services.sessions.report_store import StoredReport
 
 
 class OrgInterviewPage(msgspec.Struct, frozen=True):

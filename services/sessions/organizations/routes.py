@@ -9,7 +9,15 @@ from litestar.di import NamedDependency, Provide
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from libs.common.openapi import WITH_BODY, problems
-from services.sessions.interviews import TranscriptPage
+from services.sessions.interviews.reads import TranscriptPage
+from services.sessions.interviews.routes import (
+    NO_STORE,
+    SIGNED_IN,
+    START_REFUSALS,
+    AuthedRequest,
+    ConnectionDetails,
+    InterviewStatus,
+)
 from services.sessions.organizations.access import Recruiter, recruiter_of
 from services.sessions.organizations.invite_store import InviteState
 from services.sessions.organizations.invites import (
@@ -37,14 +45,6 @@ from services.sessions.organizations.templates import (
     list_templates,
     read_template,
     update_template,
-)
-from services.sessions.routes.api import (
-    NO_STORE,
-    SIGNED_IN,
-    START_REFUSALS,
-    AuthedRequest,
-    ConnectionDetails,
-    InterviewStatus,
 )
 from services.sessions.runtime import Runtime
 

@@ -16,9 +16,10 @@ from livekit.api import ParticipantInfo, WebhookEvent
 from livekit.protocol.models import DisconnectReason
 
 from libs.common.clerk_ids import is_clerk_user_id
-from services.sessions import room_event_store, room_removal_store
-from services.sessions.interview_rooms import is_interview_room
 from services.sessions.metrics import INTERVIEWS_ACTIVATED, INTERVIEWS_ENDED, LIVEKIT_WEBHOOKS
+from services.sessions.rooms import event_store as room_event_store
+from services.sessions.rooms import removal_store as room_removal_store
+from services.sessions.rooms.names import is_interview_room
 from services.sessions.runtime import Runtime
 
 

@@ -27,8 +27,6 @@ import msgspec
 
 from libs.common.background import Periodic
 from libs.common.db import Database, DatabaseUnavailable
-from services.sessions import reconciler_store, report_store
-from services.sessions.livekit_rooms import LiveKitRooms, LiveKitUnavailable
 from services.sessions.metrics import (
     INTERVIEWS_ACTIVATED,
     INTERVIEWS_ENDED,
@@ -38,6 +36,8 @@ from services.sessions.metrics import (
     RECONCILER_DURATION,
     RECONCILER_RUNS,
 )
+from services.sessions.rooms import reconciler_store
+from services.sessions.rooms.room_service import LiveKitRooms, LiveKitUnavailable
 
 logger = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ async def housekeeping(database: Database, report_grace_seconds: int, report: Re
     than a day, and count the interviews whose agent's grace period is over, with or without a report."""
     async with database.connection() as conn:
         await reconciler_store.prune_webhook_events(conn, WEBHOOK_EVENT_RETENTION_SECONDS, 10 * BATCH)
-        with_report, without_report = await report_store.check_reports_past_grace(
+        with_report, without_report = await reconciler_store.check_reports_past_grace(
             conn, report_grace_seconds, 10 * BATCH
         )
     report.past_grace_with_report += with_report

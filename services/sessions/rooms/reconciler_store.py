@@ -1,5 +1,5 @@
 """SQL for the interview reconciler: the interviews to check against LiveKit's rooms, their corrections, and the
-housekeeping of applied webhook ids."""
+housekeeping (applied webhook ids forgotten, ended interviews counted with or without their agent's report)."""
 
 import uuid
 from datetime import datetime
@@ -63,3 +63,20 @@ async def prune_webhook_events(conn: asyncpg.Connection, older_than_seconds: int
         batch,
     )
     return rows_affected(result)
+
+
+async def check_reports_past_grace(conn: asyncpg.Connection, grace_seconds: int, batch: int) -> tuple[int, int]:
+    """Mark up to `batch` interviews that ended over `grace_seconds` ago and were not looked at yet; how many
+    of them had a report and how many had none. Each interview is counted once, whichever replica marks it."""
+    rows = await conn.fetch(
+        """UPDATE interviews i SET report_checked = true
+           WHERE i.id IN (SELECT id FROM interviews
+                          WHERE status = 'ended' AND NOT report_checked
+                            AND ended_at < now() - make_interval(secs => $1)
+                          ORDER BY ended_at LIMIT $2 FOR UPDATE SKIP LOCKED)
+           RETURNING EXISTS (SELECT 1 FROM interview_reports r WHERE r.interview = i.id) AS reported""",
+        grace_seconds,
+        batch,
+    )
+    with_report = sum(1 for row in rows if row["reported"])
+    return with_report, len(rows) - with_report

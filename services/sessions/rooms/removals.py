@@ -14,9 +14,9 @@ import logging
 
 from libs.common.background import Periodic
 from libs.common.db import Database, DatabaseUnavailable
-from services.sessions import room_removal_store as store
-from services.sessions.livekit_rooms import LiveKitRooms, LiveKitUnavailable
 from services.sessions.metrics import ROOM_REMOVALS
+from services.sessions.rooms import removal_store as store
+from services.sessions.rooms.room_service import LiveKitRooms, LiveKitUnavailable
 
 logger = logging.getLogger(__name__)
 

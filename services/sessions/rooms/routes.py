@@ -7,8 +7,8 @@ from litestar import Request, post
 from litestar.di import NamedDependency
 
 from libs.common.openapi import problems
-from services.sessions.livekit_webhooks import read_livekit_webhook
-from services.sessions.room_events import apply_livekit_event
+from services.sessions.rooms.events import apply_livekit_event
+from services.sessions.rooms.webhooks import read_livekit_webhook
 from services.sessions.runtime import Runtime
 
 

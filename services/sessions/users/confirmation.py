@@ -13,13 +13,13 @@ forgets them here.
 
 import logging
 
-from services.sessions import known_user_store
 from services.sessions.auth.tokens import ClerkSession
 from services.sessions.errors import IdentityUnavailable, UserNotAllowed
-from services.sessions.feeds import CURRENT_SECONDS as FEED_CURRENT_SECONDS
-from services.sessions.known_user_store import KnownUser
 from services.sessions.metrics import STALE_STARTS
 from services.sessions.runtime import Runtime
+from services.sessions.users import known_store as known_user_store
+from services.sessions.users.feeds import CURRENT_SECONDS as FEED_CURRENT_SECONDS
+from services.sessions.users.known_store import KnownUser
 
 logger = logging.getLogger(__name__)
 

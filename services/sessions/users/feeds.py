@@ -19,9 +19,9 @@ from prometheus_client import Counter, Histogram
 
 from libs.common.background import Periodic
 from libs.common.db import Database, DatabaseUnavailable
-from services.sessions import feed_store
 from services.sessions.errors import IdentityUnavailable
-from services.sessions.identity_client import FeedItem, IdentityClient
+from services.sessions.users import feed_store
+from services.sessions.users.identity_client import FeedItem, IdentityClient
 
 logger = logging.getLogger(__name__)
 

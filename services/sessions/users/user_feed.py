@@ -16,10 +16,11 @@ erased (even a start that asked identity just before the deletion).
 import asyncpg
 
 from libs.common.clerk_ids import is_clerk_user_id
-from services.sessions import known_user_store, room_removal_store
-from services.sessions.feeds import Feed, Unreadable
-from services.sessions.identity_client import FeedItem
 from services.sessions.metrics import USER_FEED_CHANGES, USER_FEED_LAG, USER_FEED_POLLS
+from services.sessions.rooms import removal_store as room_removal_store
+from services.sessions.users import known_store as known_user_store
+from services.sessions.users.feeds import Feed, Unreadable
+from services.sessions.users.identity_client import FeedItem
 
 _FLAGS = {
     "banned": {"banned": True, "locked": None},

@@ -14,8 +14,8 @@ from hypothesis import strategies as st
 from deploy.dev.stack import ServiceProcess
 from libs.common.db import Database
 from services.sessions.app import create_app
-from services.sessions.livekit_rooms import LiveKitRooms
-from services.sessions.reconciler import reconcile_once
+from services.sessions.rooms.reconciler import reconcile_once
+from services.sessions.rooms.room_service import LiveKitRooms
 from tests.sessions.conftest import sessions_settings_for
 from tests.support.asgi import serve_in_process
 from tests.support.clerk import clerk_user

@@ -13,10 +13,10 @@ import httpx
 import pytest
 
 from services.sessions.organizations import erasure_store
-from tests.sessions.organizations import Org, candidate, create_invite, create_template, new_org, redeem
 from tests.support.clerk import clerk_user
 from tests.support.credentials import bearer
 from tests.support.livekit import verify_livekit_token
+from tests.support.organizations import Org, candidate, create_invite, create_template, new_org, redeem
 from tests.support.rows import rows
 from tests.support.waiting import eventually
 

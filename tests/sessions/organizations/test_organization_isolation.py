@@ -9,8 +9,8 @@ import httpx
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.sessions.organizations import TEMPLATE, Org, candidate, new_org, redeem
 from tests.support.hostile import HOSTILE
+from tests.support.organizations import TEMPLATE, Org, candidate, new_org, redeem
 from tests.support.rows import rows
 
 Token = Callable[..., str]

@@ -10,7 +10,10 @@ import httpx
 import pytest
 
 from deploy.dev.standins.clerk.session_tokens import ActiveOrganization
-from tests.sessions.organizations import (
+from tests.support.credentials import bearer
+from tests.support.livekit import agent_write_token, verify_livekit_token
+from tests.support.metrics import sample
+from tests.support.organizations import (
     TEMPLATE,
     Org,
     candidate,
@@ -20,9 +23,6 @@ from tests.sessions.organizations import (
     redeem,
     sha256,
 )
-from tests.support.credentials import bearer
-from tests.support.livekit import agent_write_token, verify_livekit_token
-from tests.support.metrics import sample
 from tests.support.rows import rows
 
 Token = Callable[..., str]

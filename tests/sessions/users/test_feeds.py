@@ -10,9 +10,9 @@ import pytest
 from aiohttp import web
 
 from libs.common.db import Database
-from services.sessions.feeds import follow_once
-from services.sessions.identity_client import IdentityClient
-from services.sessions.user_feed import USERS_FEED
+from services.sessions.users.feeds import follow_once
+from services.sessions.users.identity_client import IdentityClient
+from services.sessions.users.user_feed import USERS_FEED
 from tests.support.credentials import INTERNAL_TOKEN
 from tests.support.rows import rows
 
@@ -60,7 +60,7 @@ async def test_kinds_and_items_this_release_cannot_apply_are_skipped_once_told_a
     await database.open()
     try:
         async with IdentityClient(later_identity, INTERNAL_TOKEN, timeout=2) as identity:
-            with caplog.at_level(logging.WARNING, logger="services.sessions.feeds"):
+            with caplog.at_level(logging.WARNING, logger="services.sessions.users.feeds"):
                 applied = await follow_once(USERS_FEED, database, identity, "replica-1")
                 again = await follow_once(USERS_FEED, database, identity, "replica-1")
     finally:

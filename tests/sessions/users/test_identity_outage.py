@@ -9,7 +9,7 @@ import pytest
 
 from deploy.dev.stack import ServiceProcess, free_port
 from services.sessions.app import create_app
-from services.sessions.identity_client import IdentityClient
+from services.sessions.users.identity_client import IdentityClient
 from tests.sessions.conftest import sessions_settings_for
 from tests.support.asgi import serve_in_process
 from tests.support.clerk import clerk_user

@@ -12,12 +12,13 @@ import httpx
 import pytest
 
 from deploy.dev.stack import ServiceProcess
-from services.sessions import interview_store, known_user_store
 from services.sessions.app import create_app
-from services.sessions.identity_client import FeedItem
-from services.sessions.interview_store import NewInterview, Start
-from services.sessions.known_user_store import KnownUser
-from services.sessions.user_feed import USERS_FEED, apply_change
+from services.sessions.interviews import store as interview_store
+from services.sessions.interviews.store import NewInterview, Start
+from services.sessions.users import known_store as known_user_store
+from services.sessions.users.identity_client import FeedItem
+from services.sessions.users.known_store import KnownUser
+from services.sessions.users.user_feed import USERS_FEED, apply_change
 from tests.sessions.conftest import sessions_settings_for
 from tests.support.asgi import serve_in_process
 from tests.support.clerk import clerk_user

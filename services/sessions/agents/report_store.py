@@ -143,20 +143,3 @@ async def report_of(conn: asyncpg.Connection, interview_id: uuid.UUID) -> tuple[
             updated_at=row["updated_at"],
         )
     return report, int(row["segments"])
-
-
-async def check_reports_past_grace(conn: asyncpg.Connection, grace_seconds: int, batch: int) -> tuple[int, int]:
-    """Mark up to `batch` interviews that ended over `grace_seconds` ago and were not looked at yet; how many
-    of them had a report and how many had none. Each interview is counted once, whichever replica marks it."""
-    rows = await conn.fetch(
-        """UPDATE interviews i SET report_checked = true
-           WHERE i.id IN (SELECT id FROM interviews
-                          WHERE status = 'ended' AND NOT report_checked
-                            AND ended_at < now() - make_interval(secs => $1)
-                          ORDER BY ended_at LIMIT $2 FOR UPDATE SKIP LOCKED)
-           RETURNING EXISTS (SELECT 1 FROM interview_reports r WHERE r.interview = i.id) AS reported""",
-        grace_seconds,
-        batch,
-    )
-    with_report = sum(1 for row in rows if row["reported"])
-    return with_report, len(rows) - with_report

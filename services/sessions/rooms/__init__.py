@@ -1,0 +1,5 @@
+"""LiveKit's side of an interview: its room's name, LiveKit's webhooks and what they do to interviews (`events`),
+the RoomService client (`room_service`), removals of users who may no longer be in a room, and the reconciler that
+checks interviews against the rooms LiveKit has.
+
+Imports from no other domain: every other one may import from here."""
