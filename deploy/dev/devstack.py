@@ -25,6 +25,8 @@ from deploy.dev.stack import FRONTEND, ROOT, ServiceProcess, Stack, embedded_pos
 from deploy.dev.standins.clerk.session_tokens import mint_session_token
 
 STATE_DIR = Path(os.environ.get("DEV_STATE_DIR", ROOT / ".dev")).resolve()
+LOG_DIR = STATE_DIR / "logs"
+"""Each process's own output goes to a file here, so the terminal shows the banner and the stack's own words."""
 DEMO_USER = "user_2DevDemoUser000000000000000"
 
 
@@ -79,6 +81,8 @@ def print_banner(info: StackInfo, secrets: DevSecrets, demo_user: str) -> None:
   │ livekit   {_livekit_line(info)}
   │ frontend  {info.frontend_url}   (dev frontend: sign up and in, start interviews, read reports, in a browser)
   │ state     {STATE_DIR}
+  │ logs      {LOG_DIR}/  (a JSON-lines file per process: identity.log, sessions.log, clerk.log, livekit.log,
+  │           frontend.log; follow one with  tail -f {LOG_DIR}/sessions.log)
   │
   │ Start an interview as the demo user {demo_user} (token valid 24 h):
   │   curl -s -X POST {info.sessions_url}/api/livekit/connection-details \\
@@ -94,7 +98,7 @@ STANDIN_AGENT = "interviewer"
 
 
 def main() -> None:
-    STATE_DIR.mkdir(parents=True, exist_ok=True)
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
     os.environ.setdefault("XDG_RUNTIME_DIR", str(STATE_DIR / "run"))
     Path(os.environ["XDG_RUNTIME_DIR"]).mkdir(mode=0o700, parents=True, exist_ok=True)
     secrets = load_or_create_secrets(STATE_DIR / "secrets.json")
@@ -123,7 +127,9 @@ def main() -> None:
         }
         if livekit_url is None:
             environment["sessions"]["LIVEKIT_DEFAULT_AGENT"] = STANDIN_AGENT
-        stack = Stack(secrets, databases, livekit_url=livekit_url, ports=_ports(), environment=environment)
+        stack = Stack(
+            secrets, databases, livekit_url=livekit_url, ports=_ports(), environment=environment, log_dir=LOG_DIR
+        )
         info = StackInfo(
             identity_url=stack.identity.url,
             sessions_url=stack.sessions.url,
@@ -141,7 +147,9 @@ def main() -> None:
             clerk_url=info.clerk_url,
             livekit_standin_url=info.livekit_standin_url,
         )
-        frontend = ServiceProcess(FRONTEND, frontend_env, None, port=FRONTEND_PORT, ready_path="/healthz")
+        frontend = ServiceProcess(
+            FRONTEND, frontend_env, LOG_DIR / "frontend.log", port=FRONTEND_PORT, ready_path="/healthz"
+        )
         try:
             stack.start()
             frontend.start(timeout=180)  # the first start installs livekit-client's browser build from npm
@@ -153,7 +161,11 @@ def main() -> None:
             print_banner(info, secrets, demo)
             while not stopping:
                 if exited := stack.exited() + ([] if frontend.running() else [FRONTEND]):
-                    print(f"{', '.join(exited)} exited; stopping the stack", file=sys.stderr, flush=True)
+                    print(
+                        f"{', '.join(exited)} exited (its log is in {LOG_DIR}); stopping the stack",
+                        file=sys.stderr,
+                        flush=True,
+                    )
                     break
                 time.sleep(0.2)
         finally:

@@ -104,3 +104,6 @@ def test_dev_stack_runs_the_walkthrough_and_stops_cleanly_on_ctrl_c(tmp_path: Pa
     assert f"ws://127.0.0.1:{ports['DEV_LIVEKIT_PORT']} (stand-in;" in banner
     assert f"frontend  http://localhost:{ports['DEV_FRONTEND_PORT']}" in banner
     assert "stack stopped" in banner
+    before_banner = banner.split("interview backend: development stack", 1)[0]
+    assert not [line for line in before_banner.splitlines() if line.startswith("{")]  # no server's log lines
+    assert "logs      " in banner
