@@ -28,10 +28,15 @@ from services.identity.profiles import User
 from services.identity.settings import load_identity_settings
 from services.identity.tables import Users
 from services.sessions.errors import InvalidParticipantField, InvalidRoomConfig
-from services.sessions.interview_rooms import is_interview_room, room_name_for
-from services.sessions.livekit_tokens import ParticipantTokens
-from services.sessions.participant_fields import check_attributes, check_metadata, check_name
-from services.sessions.room_policy import CLIENT_AGENT_FIELDS, AgentChoice, requested_agent, room_configuration
+from services.sessions.interviews.participant_fields import check_attributes, check_metadata, check_name
+from services.sessions.interviews.participant_tokens import ParticipantTokens
+from services.sessions.interviews.room_policy import (
+    CLIENT_AGENT_FIELDS,
+    AgentChoice,
+    requested_agent,
+    room_configuration,
+)
+from services.sessions.rooms.names import is_interview_room, room_name_for
 from tests.support.hostile import nested
 
 
