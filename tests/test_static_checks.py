@@ -34,11 +34,13 @@ SESSIONS = ROOT / "services" / "sessions"
 # so no two domains import each other.
 DOMAIN_IMPORTS = {
     "auth": set(),
-    "rooms": set(),
-    "agents": {"rooms"},
-    "users": {"auth", "rooms"},
-    "interviews": {"agents", "auth", "rooms", "users"},
-    "organizations": {"agents", "auth", "interviews", "rooms", "users"},
+    "recordings": set(),
+    "consents": {"recordings"},
+    "rooms": {"recordings"},
+    "agents": {"consents", "rooms"},
+    "users": {"auth", "recordings", "rooms"},
+    "interviews": {"agents", "auth", "consents", "recordings", "rooms", "users"},
+    "organizations": {"agents", "auth", "consents", "interviews", "recordings", "rooms", "users"},
 }
 
 

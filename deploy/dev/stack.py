@@ -29,14 +29,23 @@ import httpx
 
 from deploy.dev.secrets import DevSecrets
 from deploy.dev.standins.clerk.session_tokens import DEV_APP_ORIGIN, DEV_ISSUER
+from deploy.dev.standins.storage import DEV_ACCESS_KEY, DEV_SECRET
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
 SERVICES = ("identity", "sessions")
 CLERK_STANDIN = "deploy.dev.standins.clerk"
 LIVEKIT_STANDIN = "deploy.dev.standins.livekit"
+STORAGE_STANDIN = "deploy.dev.standins.storage"
+RECORDINGS_BUCKET = "recordings"
 FRONTEND = "deploy.dev.frontend"
-READY_PATHS = {"clerk": "/_standin/stats", "livekit": "/healthz", "identity": "/readyz", "sessions": "/readyz"}
+READY_PATHS = {
+    "clerk": "/_standin/stats",
+    "livekit": "/healthz",
+    "storage": f"/{RECORDINGS_BUCKET}?versioning",  # the bucket exists
+    "identity": "/readyz",
+    "sessions": "/readyz",
+}
 
 
 LOWEST_PORT = 10_000
@@ -273,6 +282,19 @@ def identity_environment(secrets: DevSecrets, *, database_url: str, clerk_url: s
     }
 
 
+def recordings_environment(storage_url: str) -> dict[str, str]:
+    """Sessions' recordings kept in the storage stand-in's bucket (moto checks no credentials: the dev pair only
+    has to be well-formed); LiveKit's egress uploads with the same pair."""
+    return {
+        "RECORDINGS_S3_ENDPOINT": storage_url,
+        "RECORDINGS_S3_BUCKET": RECORDINGS_BUCKET,
+        "RECORDINGS_S3_REGION": "us-east-1",
+        "RECORDINGS_S3_ACCESS_KEY": DEV_ACCESS_KEY,
+        "RECORDINGS_S3_SECRET": DEV_SECRET,
+        "RECORDINGS_S3_FORCE_PATH_STYLE": "true",
+    }
+
+
 def sessions_environment(
     secrets: DevSecrets, *, database_url: str, identity_url: str, livekit_url: str
 ) -> dict[str, str]:
@@ -289,9 +311,9 @@ def sessions_environment(
 
 
 class Stack:
-    """The Clerk and LiveKit stand-ins (unless `clerk_url` / `livekit_url` name servers already running),
-    identity and `sessions_replicas` sessions processes on loopback, each service on its own database
-    (`database_urls`, already migrated; sessions replicas share theirs).
+    """The Clerk and LiveKit stand-ins (unless `clerk_url` / `livekit_url` name servers already running), the
+    storage stand-in (moto's S3, the recordings' bucket), identity and `sessions_replicas` sessions processes on
+    loopback, each service on its own database (`database_urls`, already migrated; sessions replicas share theirs).
 
     `environment` adds or overrides variables per service ("clerk", "livekit", "identity", "sessions"); `ports`
     fixes ports (default: free ones); logs go to `log_dir` (None: this process's output). LiveKit's webhooks
@@ -336,6 +358,7 @@ class Stack:
             livekit_env = livekit_environment(extra.get("sessions", {}), webhook_url=webhook)
             self.livekit = process("livekit", LIVEKIT_STANDIN, livekit_env)
         self.livekit_url = livekit_url
+        self.storage = process("storage", STORAGE_STANDIN, {})
         self.identity = process(
             "identity",
             "services.identity",
@@ -343,7 +366,7 @@ class Stack:
         )
         sessions_env = sessions_environment(
             secrets, database_url=database_urls["sessions"], identity_url=identity_url, livekit_url=livekit_url
-        )
+        ) | recordings_environment(self.storage.url)
         self.sessions = process("sessions", "services.sessions", sessions_env)
         self.sessions_replicas = [self.sessions] + [
             process("sessions", "services.sessions", sessions_env, log_name=f"sessions-{n}", port=free_port())
@@ -352,7 +375,7 @@ class Stack:
 
     @property
     def processes(self) -> list[ServiceProcess]:
-        services = (self.clerk, self.livekit, self.identity, *self.sessions_replicas)
+        services = (self.clerk, self.livekit, self.storage, self.identity, *self.sessions_replicas)
         return [process for process in services if process is not None]
 
     def start(self, timeout: float = 60.0) -> Self:

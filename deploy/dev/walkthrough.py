@@ -242,8 +242,20 @@ class Walkthrough:
         candidate = (await self.clerk_signup(f"invited-{uuid.uuid4().hex[:6]}@example.com", deliver=True))["user"]
         as_candidate = await self.clerk_session(candidate["id"])
         code = {"code": invite.json()["code"]}
-        details = await self.http.post(f"{api}/api/invites/connection-details", json=code, headers=as_candidate)
-        self.check(details.status_code == 200, f"the candidate redeems the link: room {details.json()['roomName']}")
+        unasked = await self.http.post(f"{api}/api/invites/connection-details", json=code, headers=as_candidate)
+        self.check(
+            unasked.status_code == 409 and unasked.json()["type"] == "urn:problem:consent-required",
+            "redeeming without the candidate's consent starts nothing (409 consent-required)",
+        )
+        shown = (await self.http.post(f"{api}/api/invites/preview", json=code, headers=as_candidate)).json()
+        self.say(
+            f"the candidate reads the notice of v{shown['template']['version']}: {shown['template']['notice'][:60]}…"
+        )
+        consent = {"template_version": shown["template"]["version"], "ai_evaluation": True, "recording": False}
+        details = await self.http.post(
+            f"{api}/api/invites/connection-details", json={**code, "consent": consent}, headers=as_candidate
+        )
+        self.check(details.status_code == 200, f"and consents: room {details.json()['roomName']}")
         someone = (await self.clerk_signup(f"forwarded-{uuid.uuid4().hex[:6]}@example.com", deliver=True))["user"]
         forwarded = await self.http.post(
             f"{api}/api/invites/connection-details", json=code, headers=await self.clerk_session(someone["id"])

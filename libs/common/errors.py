@@ -27,9 +27,16 @@ class Problem(ProblemDetailsException):
     slug: ClassVar[str] = "internal-error"
     title_text: ClassVar[str] = "Internal server error"
 
-    def __init__(self, detail: str, *, headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, detail: str, *, headers: dict[str, str] | None = None, extra: dict[str, Any] | None = None
+    ) -> None:
         super().__init__(
-            detail=detail, status_code=self.status, headers=headers, type_=_type(self.slug), title=self.title_text
+            detail=detail,
+            status_code=self.status,
+            headers=headers,
+            extra=extra,
+            type_=_type(self.slug),
+            title=self.title_text,
         )
 
 

@@ -21,7 +21,11 @@ from services.sessions.auth.tokens import session_verifier
 from services.sessions.interviews.participant_tokens import ParticipantTokens
 from services.sessions.interviews.routes import InterviewsController, LiveKitController
 from services.sessions.organizations.erasure import ORGANIZATIONS_FEED
-from services.sessions.organizations.routes import org_router, redeem
+from services.sessions.organizations.routes import org_router, preview, redeem
+from services.sessions.recordings.deletions import deletions_task
+from services.sessions.recordings.egress import LiveKitEgress, Upload
+from services.sessions.recordings.egress_queue import egress_tasks
+from services.sessions.recordings.storage import Bucket, RecordingStorage
 from services.sessions.rooms.reconciler import reconciler_tasks
 from services.sessions.rooms.removals import removals_task
 from services.sessions.rooms.room_service import LiveKitRooms
@@ -91,10 +95,11 @@ def create_app(settings: SessionsSettings) -> Litestar:
     livekit_verifier = TokenVerifier(*key_pair)
     tokens = ParticipantTokens(*key_pair, settings.livekit_token_ttl_seconds)
     rooms = LiveKitRooms(settings.room_service_url, *key_pair)
+    storage, egress = recording_clients(settings)
     verifier = session_verifier(settings)
     api = Router(
         path="/api",
-        route_handlers=[LiveKitController, InterviewsController, org_router, redeem],
+        route_handlers=[LiveKitController, InterviewsController, org_router, redeem, preview],
         middleware=[
             DefineMiddleware(
                 ClerkAuthenticationMiddleware, verifier=verifier, browser_origins=frozenset(settings.browser_origins)
@@ -113,13 +118,14 @@ def create_app(settings: SessionsSettings) -> Litestar:
         database=database,
         route_handlers=[api, agent, receive_livekit_webhook],
         security_schemes=SECURITY_SCHEMES,
-        provides={"runtime": Runtime(settings, database, identity, livekit_verifier, tokens, rooms)},
+        provides={"runtime": Runtime(settings, database, identity, livekit_verifier, tokens, rooms, storage, egress)},
         cors_config=browser_cors(settings.browser_origins),
         cors_prefix="/api/",
         resources=[
             lambda: verifier.keys,
             lambda: identity,
             lambda: rooms,
+            *((lambda: storage, lambda: egress) if storage and egress else ()),
             *(
                 functools.partial(periodic, "sessions", task)
                 for task in (
@@ -133,10 +139,37 @@ def create_app(settings: SessionsSettings) -> Litestar:
                     feed_task(USERS_FEED, database, identity),
                     feed_task(ORGANIZATIONS_FEED, database, identity),
                     removals_task(database, rooms, settings.max_interview_seconds),
+                    *(
+                        [
+                            *egress_tasks(database, egress, settings.egress_retry_seconds),
+                            deletions_task(database, storage, settings.storage_deletion_retry_seconds),
+                        ]
+                        if storage and egress
+                        else []
+                    ),
                 )
             ),
         ],
     )
+
+
+def recording_clients(settings: SessionsSettings) -> tuple[RecordingStorage | None, LiveKitEgress | None]:
+    """The bucket and LiveKit's Egress, when recordings are kept (`RECORDINGS_S3_BUCKET`); else neither."""
+    if not settings.recording_enabled:
+        return None, None
+    bucket = Bucket(
+        endpoint=settings.recordings_s3_endpoint,
+        name=settings.recordings_s3_bucket,
+        region=settings.recordings_s3_region,
+        force_path_style=settings.recordings_s3_force_path_style,
+    )
+    storage = RecordingStorage(
+        bucket, access_key=settings.recordings_s3_access_key, secret=settings.recordings_s3_secret
+    )
+    upload_key, upload_secret = settings.upload_credentials
+    upload = Upload(bucket=bucket, access_key=upload_key, secret=upload_secret)
+    key_pair = settings.livekit_api_key, settings.livekit_api_secret
+    return storage, LiveKitEgress(settings.room_service_url, *key_pair, upload)
 
 
 def app_from_environment() -> Litestar:

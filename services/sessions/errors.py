@@ -196,3 +196,35 @@ class InviteForSomeoneElse(Problem):
     status = 403
     slug = "invite-for-someone-else"
     title_text = "Invite meant for someone else"
+
+
+class ConsentRequired(Problem):
+    """An invite's first redemption without the candidate's consent to the AI's evaluation of the template version
+    they read (absent, refused, or for another version): 409, the body carrying what the notice needs to be shown
+    (`template_version`, the latest, and `template`: title, notice, recording, max_minutes)."""
+
+    status = 409
+    slug = "consent-required"
+    title_text = "Consent required"
+
+
+class RecordingNotFound(Problem):
+    status = 404
+    slug = "recording-not-found"
+    title_text = "Recording not found"
+
+
+class StillRecording(Problem):
+    """The recording is still being made; its file comes when the interview ends (409)."""
+
+    status = 409
+    slug = "still-recording"
+    title_text = "Still recording"
+
+
+class ConsentWithdrawn(Problem):
+    """The candidate withdrew their consent to the AI's evaluation: the agent may not report on them (409)."""
+
+    status = 409
+    slug = "consent-withdrawn"
+    title_text = "Consent withdrawn"

@@ -1,6 +1,6 @@
 """What a person on call watches in the sessions service (Prometheus series)."""
 
-from prometheus_client import Counter, Histogram
+from prometheus_client import Counter, Gauge, Histogram
 
 IDENTITY_RPC_DURATION = Histogram(
     "sessions_identity_rpc_duration_seconds",
@@ -115,4 +115,31 @@ ORGANIZATION_FEED_CHANGES = Counter(
     "sessions_organization_feed_changes",
     "Changes of identity's organizations' feed seen here, by change (organization_deleted: erased).",
     ["change"],
+)
+
+CONSENTS = Counter(
+    "sessions_consents",
+    "Consents recorded: given or refused with an invite's first redemption, and withdrawn, by scope.",
+    ["scope", "action"],
+)
+RECORDINGS = Counter(
+    "sessions_recordings",
+    "Recordings by what happened: requested (a consenting candidate joined), failed (never started), and what "
+    "egress webhooks and the reconciliation of quiet egresses did (applied, stale, erased, duplicate).",
+    ["event"],
+)
+EGRESS_CALLS = Counter(
+    "sessions_egress_calls", "Calls to LiveKit's Egress from the queue: started, stopped, failed.", ["outcome"]
+)
+STORAGE_DELETIONS = Counter(
+    "sessions_storage_deletions",
+    "Deletions of an erased interview's objects from the bucket: deleted, failed.",
+    ["outcome"],
+)
+STORAGE_DELETIONS_PENDING = Gauge(
+    "sessions_storage_deletions_pending", "Deletions queued and not done yet (as this replica last counted)."
+)
+STORAGE_DELETIONS_OLDEST = Gauge(
+    "sessions_storage_deletions_oldest_seconds",
+    "Age of the oldest deletion not done yet, 0 when none (an alert fires past a day).",
 )

@@ -5,6 +5,7 @@ from pathlib import Path
 from piccolo.conf.apps import AppConfig
 
 from services.sessions.tables import (
+    Consents,
     ErasedOrganizations,
     ErasedUsers,
     FeedCursors,
@@ -14,7 +15,9 @@ from services.sessions.tables import (
     Invites,
     KnownUsers,
     LiveKitWebhookEvents,
+    Recordings,
     RoomRemovals,
+    StorageDeletions,
     TemplateVersions,
     TranscriptSegments,
 )
@@ -35,5 +38,8 @@ APP_CONFIG = AppConfig(
         TemplateVersions,
         Invites,
         ErasedOrganizations,
+        Consents,
+        Recordings,
+        StorageDeletions,
     ],
 )

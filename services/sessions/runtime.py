@@ -6,6 +6,8 @@ from livekit.api import TokenVerifier
 
 from libs.common.db import Database
 from services.sessions.interviews.participant_tokens import ParticipantTokens
+from services.sessions.recordings.egress import LiveKitEgress
+from services.sessions.recordings.storage import RecordingStorage
 from services.sessions.rooms.room_service import LiveKitRooms
 from services.sessions.settings import SessionsSettings
 from services.sessions.users.identity_client import IdentityClient
@@ -22,3 +24,5 @@ class Runtime:
     livekit_verifier: TokenVerifier
     tokens: ParticipantTokens
     rooms: LiveKitRooms
+    storage: RecordingStorage | None = None  # None: recording is off (no RECORDINGS_S3_BUCKET)
+    egress: LiveKitEgress | None = None

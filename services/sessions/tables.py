@@ -157,6 +157,8 @@ class TemplateVersions(Table, tablename="template_versions"):
     max_minutes = Integer(null=True, default=None)
     share_report_with_candidate = Boolean(default=False)
     created_at = Timestamptz(default=TimestamptzNow())
+    notice = Text(null=True, default=None)  # what the candidate is told before consenting; None: the default
+    recording = Boolean(default=False)  # the interview is recorded, if its candidate consents
 
 
 class Invites(Table, tablename="invites"):
@@ -182,3 +184,53 @@ class ErasedOrganizations(Table, tablename="erased_organizations"):
 
     org_id = Varchar(length=64, primary_key=True)
     erased_at = Timestamptz(default=TimestamptzNow())
+
+
+class Consents(Table, tablename="consents"):
+    """The candidate's consents with an invite's redemption, append-only: given or refused, for the template version
+    they read; the only change a row sees is its withdrawal. Erased with the invite, or with the candidate."""
+
+    id = BigSerial(primary_key=True)
+    invite = ForeignKey(references=Invites, on_delete=OnDelete.cascade, null=False)
+    clerk_id = Varchar(length=64)
+    scope = Varchar(length=16)  # ai_evaluation | recording
+    template_version = Integer()
+    given = Boolean()
+    given_at = Timestamptz(default=TimestamptzNow())
+    withdrawn_at = Timestamptz(null=True, default=None)
+
+
+class Recordings(Table, tablename="recordings"):
+    """One recording per interview at most, written before LiveKit is asked; the egress queue too (a requested row
+    without an egress is due to start, `stop_pending` due to stop). No foreign key: the row outlives its interview's
+    erasure (status erased), naming the objects that must be gone from the bucket, even if they land later."""
+
+    id = UUID(primary_key=True)
+    interview_id = UUID(unique=True)
+    room_name = Varchar(length=128)
+    object_key = Text()  # recordings/<interview id>/<random>.ogg
+    status = Varchar(length=16)  # requested | active | complete | failed | erased
+    egress_id = Varchar(length=64, null=True, default=None, unique=True)
+    stop_pending = Boolean(default=False)
+    attempts = Integer(default=0)
+    next_attempt_at = Timestamptz(default=TimestamptzNow())
+    last_event_at = Timestamptz(default=TimestamptzNow())
+    egress_ended_at = Timestamptz(null=True, default=None)
+    duration_ms = BigInt(null=True, default=None)
+    size = BigInt(null=True, default=None)
+    error = Text(null=True, default=None)
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class StorageDeletions(Table, tablename="storage_deletions"):
+    """Prefixes of the recordings' bucket to erase (every version), queued in the transaction that erased what they
+    held, done by a worker that never gives up; `deleted_at` records when each went."""
+
+    id = BigSerial(primary_key=True)
+    object_prefix = Text()
+    reason = Varchar(length=32)
+    queued_at = Timestamptz(default=TimestamptzNow())
+    attempts = Integer(default=0)
+    next_attempt_at = Timestamptz(default=TimestamptzNow())
+    deleted_at = Timestamptz(null=True, default=None)
+    deleted_objects = Integer(null=True, default=None)

@@ -251,7 +251,11 @@ async def test_a_recruiter_invites_a_candidate_who_interviews_and_the_recruiter_
     assert await candidate_page.is_visible("#invited")
     await candidate_page.fill("#first-name", '<img src=x onerror="window.pwned=1">')
     candidate_id = await sign_up_and_in(candidate_page, "casey.candidate@example.com", "delivered")
-    started = await start(candidate_page, "#redeem")
+    await candidate_page.click("#redeem")
+    await candidate_page.wait_for_selector("#consent:not([hidden])")
+    notice = await candidate_page.text_content("#notice-text")
+    await candidate_page.check("#consent-ai")
+    started = await start(candidate_page, "#consent-yes")
     await candidate_page.click("#join")
     await log_says(candidate_page, "joined")
     await candidate_page.click("#agent")
@@ -268,6 +272,8 @@ async def test_a_recruiter_invites_a_candidate_who_interviews_and_the_recruiter_
     await recruiter_page.screenshot(path=str(tmp_path / "recruiter.png"), full_page=True)
     print(f"\nthe recruiter's review: {tmp_path / 'recruiter.png'}")
 
+    assert notice is not None
+    assert "a person" in notice  # the service's default notice: the report is the AI's, a person decides
     claims = verify_livekit_token(started["token"])
     assert (claims.identity, claims.name) == (candidate_id, '<img src=x onerror="window.pwned=1">')
     assert await candidate_page.evaluate("window.pwned") is None

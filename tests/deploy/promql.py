@@ -42,13 +42,17 @@ COUNTERS: dict[str, set[str]] = {
     "sessions_organization_feed_changes_total": {"change"},
     "identity_background_failures_total": {"task"},
     "sessions_background_failures_total": {"task"},
+    "sessions_consents_total": {"scope", "action"},
+    "sessions_recordings_total": {"event"},
+    "sessions_egress_calls_total": {"outcome"},
+    "sessions_storage_deletions_total": {"outcome"},
 }
 # libs/common/background.py's, per service and task.
 GAUGES: dict[str, set[str]] = {
     f"{service}_background_{name}": {"task"}
     for service in ("identity", "sessions")
     for name in ("last_success_timestamp_seconds", "interval_seconds")
-}
+} | {"sessions_storage_deletions_pending": set(), "sessions_storage_deletions_oldest_seconds": set()}
 HISTOGRAMS: dict[str, set[str]] = {
     "identity_webhook_lag_seconds": set(),
     "identity_request_duration_seconds": ROUTE_LABELS,

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from tests.deploy.contract import DEPLOY
-from tests.deploy.promql import COUNTERS, HISTOGRAMS, known_series, selectors
+from tests.deploy.promql import COUNTERS, GAUGES, HISTOGRAMS, known_series, selectors
 
 RULES = DEPLOY / "alerts" / "rules.yaml"
 WEBHOOK_ADVICE = (
@@ -102,6 +102,8 @@ def test_every_signal_the_issue_names_has_an_alert() -> None:
     assert alerts_selecting("sessions_interviews_activated_total")
     assert alerts_selecting("sessions_interviews_past_report_grace_total", outcome="without_report")
     assert alerts_selecting("sessions_requests_total", path="/webhooks/livekit", status_code="401")
+    assert alerts_selecting("sessions_storage_deletions_oldest_seconds")
+    assert alerts_selecting("sessions_egress_calls_total", outcome="failed")
     assert alerts_selecting("up")
     assert alerts_selecting("kube_pod_status_ready")
     for service in ("identity", "sessions"):
@@ -119,5 +121,5 @@ def test_series_match_what_each_service_registers(service: str) -> None:
         for collector in vars(metrics).values()
         if hasattr(collector, "_labelnames")
     }
-    expected = {name: labels for name, labels in {**COUNTERS, **HISTOGRAMS}.items() if name in declared}
+    expected = {name: labels for name, labels in {**COUNTERS, **GAUGES, **HISTOGRAMS}.items() if name in declared}
     assert declared == expected

@@ -11,7 +11,7 @@ from deploy.dev.standins.clerk.session_tokens import ActiveOrganization
 from tests.support.clerk import clerk_user, deliver
 from tests.support.credentials import bearer
 from tests.support.livekit import LiveKitStandin, agent_write_token
-from tests.support.organizations import TEMPLATE
+from tests.support.organizations import TEMPLATE, redeem
 from tests.support.rows import rows
 from tests.support.stack import Stack
 from tests.support.waiting import eventually
@@ -53,9 +53,7 @@ async def hired(
     async with httpx.AsyncClient(base_url=stack.sessions.url, timeout=10) as sessions:
         template = (await sessions.post("/api/org/templates", json=TEMPLATE, headers=recruiter_headers)).json()
         invite = await sessions.post(f"/api/org/templates/{template['id']}/invites", json={}, headers=recruiter_headers)
-        details = await sessions.post(
-            "/api/invites/connection-details", json={"code": invite.json()["code"]}, headers=bearer(token(person["id"]))
-        )
+        details = await redeem(sessions, invite.json()["code"], bearer(token(person["id"])))
         assert details.status_code == 200, details.text
         await livekit.join(details.json()["participantToken"])
         room = details.json()["roomName"]

@@ -21,6 +21,7 @@ from tests.support.credentials import (
     identity_env,
 )
 from tests.support.postgres import PostgresForTests
+from tests.support.storage import ObjectStore, object_store_on_loopback
 
 
 @pytest.fixture(scope="session")
@@ -108,5 +109,33 @@ async def roomy_sessions(
 ) -> AsyncIterator[httpx.AsyncClient]:
     """The sessions app with room for many open interviews per user (tests that start dozens)."""
     settings = sessions_settings_for(sessions_db, identity_service.url, clerk_keys, max_open_interviews_per_user=100)
+    async with serve_in_process(create_app(settings), "http://sessions") as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def object_store() -> Iterator[ObjectStore]:
+    with object_store_on_loopback() as store:
+        yield store
+
+
+@pytest.fixture
+def recordings_bucket(object_store: ObjectStore) -> str:
+    return object_store.new_bucket()
+
+
+@pytest.fixture
+async def recording_sessions(
+    sessions_db: str,
+    identity_service: ServiceProcess,
+    clerk_keys: ClerkKeyPair,
+    object_store: ObjectStore,
+    recordings_bucket: str,
+) -> AsyncIterator[httpx.AsyncClient]:
+    """The sessions app keeping recordings in a bucket of its own (its egress pointing at no LiveKit: the tests that
+    start one drive a stack)."""
+    settings = sessions_settings_for(
+        sessions_db, identity_service.url, clerk_keys, **object_store.settings(recordings_bucket)
+    )
     async with serve_in_process(create_app(settings), "http://sessions") as client:
         yield client

@@ -10,6 +10,7 @@ import httpx
 from google.protobuf.json_format import MessageToJson
 from livekit.api import AccessToken, ParticipantInfo, Room, TokenVerifier, VideoGrants, WebhookEvent
 from livekit.api.access_token import Claims
+from livekit.protocol.egress import EgressInfo, FileInfo
 
 from tests.support.credentials import LIVEKIT_KEY, LIVEKIT_SECRET
 
@@ -36,9 +37,27 @@ def livekit_webhook(
     if identity:
         participant = ParticipantInfo(identity=identity, sid=sid, joined_at=created_at, disconnect_reason=reason)
         message.participant.CopyFrom(participant)
+    return _signed(message)
+
+
+def _signed(message: WebhookEvent) -> tuple[bytes, str]:
     body = MessageToJson(message).encode()
     digest = base64.b64encode(hashlib.sha256(body).digest()).decode()
     return body, AccessToken(LIVEKIT_KEY, LIVEKIT_SECRET).with_sha256(digest).to_jwt()
+
+
+def egress_webhook(
+    event: str, egress_id: str, room: str, status: int, *, key: str | None = None, size: int = 0, seconds: float = 0
+) -> tuple[bytes, str]:
+    """An egress event (`egress_started`, `egress_updated`, `egress_ended`) as LiveKit signs it, its `EgressInfo` in
+    `status`; with `key`, the file it uploaded there (`size` bytes, `seconds` long: `FileInfo.duration` is in
+    nanoseconds). Each call is a new event `id`."""
+    info = EgressInfo(egress_id=egress_id, room_name=room, status=status)  # type: ignore[arg-type]
+    if key is not None:
+        info.file_results.append(FileInfo(filename=key, size=size, duration=int(seconds * 1e9)))
+    message = WebhookEvent(event=event, created_at=int(time.time()), id=f"EV_{time.time_ns()}")
+    message.egress_info.CopyFrom(info)
+    return _signed(message)
 
 
 class LiveKitStandin:
@@ -82,6 +101,15 @@ class LiveKitStandin:
     async def set_slow(self, delay_seconds: float) -> None:
         """RoomService answers each call after `delay_seconds` (0: at once)."""
         (await self.http.put("/_standin/faults", json={"delay_seconds": delay_seconds})).raise_for_status()
+
+    async def set_egress_faults(self, **faults: bool | float) -> None:
+        """Egress faults (`refuse_starts`, `fail_egress`, `lose_webhooks`, `reorder_webhooks`,
+        `upload_delay_seconds`); none given: all off."""
+        (await self.http.put("/_standin/egress/faults", json=faults)).raise_for_status()
+
+    async def egresses(self, room: str) -> list[dict[str, Any]]:
+        response = await self.http.get("/_standin/egresses")
+        return [egress for egress in response.json()["egresses"] if egress["room_name"] == room]
 
 
 def agent_token(room: str, identity: str = "agent-AJ_interviewer") -> str:

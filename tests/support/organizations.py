@@ -65,8 +65,18 @@ async def candidate(
     return user["id"], bearer(token_for(user["id"]))
 
 
-async def redeem(sessions: httpx.AsyncClient, code: str, headers: dict[str, str]) -> httpx.Response:
-    return await sessions.post("/api/invites/connection-details", json={"code": code}, headers=headers)
+async def redeem(
+    sessions: httpx.AsyncClient, code: str, headers: dict[str, str], *, consenting: bool = True, recording: bool = True
+) -> httpx.Response:
+    """Redeem as a frontend does: preview the notice, then redeem with the candidate's consent to its version (and
+    to the recording, as `recording` says); `consenting=False` redeems without a consent body."""
+    body: dict[str, Any] = {"code": code}
+    if consenting:
+        shown = await sessions.post("/api/invites/preview", json={"code": code}, headers=headers)
+        if shown.status_code == 200:
+            version = shown.json()["template"]["version"]
+            body["consent"] = {"template_version": version, "ai_evaluation": True, "recording": recording}
+    return await sessions.post("/api/invites/connection-details", json=body, headers=headers)
 
 
 def sha256(code: str) -> bytes:

@@ -13,6 +13,8 @@ from services.sessions.agents import brief_store
 from services.sessions.agents.auth import AgentGrant
 from services.sessions.agents.brief_store import BriefTemplate
 from services.sessions.agents.reports import check_grant, refuse
+from services.sessions.consents import store as consent_store
+from services.sessions.consents.store import ConsentNow
 from services.sessions.errors import AgentNotPermitted, InterviewNotFound
 
 
@@ -21,10 +23,14 @@ class BriefCandidate(msgspec.Struct, frozen=True):
 
 
 class AgentBrief(msgspec.Struct, frozen=True, kw_only=True):
+    """`consent` as it stands now: without `ai_evaluation` the agent may not report on the candidate (its report
+    was erased and a new one is refused); `recording` tells it whether the room is being recorded."""
+
     interview_id: uuid.UUID
     status: str
     candidate: BriefCandidate
     template: BriefTemplate | None
+    consent: ConsentNow
 
 
 async def read_brief(database: Database, grant: AgentGrant, interview_id: uuid.UUID) -> AgentBrief:
@@ -33,6 +39,7 @@ async def read_brief(database: Database, grant: AgentGrant, interview_id: uuid.U
     annotate_request(interview_id=str(interview_id))
     async with database.connection() as conn:
         found = await brief_store.brief(conn, interview_id)
+        consent = await consent_store.consent_now(conn, interview_id)
     if found is None:
         raise refuse("unknown_interview", InterviewNotFound(f"No interview {interview_id}."))
     if found.room_name != room:
@@ -42,4 +49,5 @@ async def read_brief(database: Database, grant: AgentGrant, interview_id: uuid.U
         status=found.status,
         candidate=BriefCandidate(found.candidate_name),
         template=found.template,
+        consent=consent,
     )

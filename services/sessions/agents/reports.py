@@ -18,10 +18,12 @@ from libs.common.request_context import annotate_request
 from services.sessions.agents import report_store
 from services.sessions.agents.auth import AgentGrant
 from services.sessions.agents.report_store import MAX_SEGMENT_TEXT_BYTES, Segment
+from services.sessions.consents import store as consent_store
 from services.sessions.errors import (
     AgentNotPermitted,
     AgentWriteTooLarge,
     ClosedToAgent,
+    ConsentWithdrawn,
     InterviewNotFound,
     InvalidTranscript,
     TranscriptConflict,
@@ -146,12 +148,20 @@ async def write_transcript(
 async def write_report(
     database: Database, grant: AgentGrant, interview_id: uuid.UUID, report: ReportWrite, grace_seconds: int
 ) -> ReportReceipt:
-    """Store the report if its version is higher than the stored one; the version now stored."""
+    """Store the report if its version is higher than the stored one; the version now stored. Refused (409) once
+    the candidate withdrew their consent to the AI's evaluation."""
     room = check_grant(grant)
     data = _checked_data(report)
     annotate_request(interview_id=str(interview_id))
     async with database.transaction() as conn:
         _check_writable(await report_store.lock_for_agent(conn, interview_id), interview_id, room, grace_seconds)
+        if not (await consent_store.consent_now(conn, interview_id)).ai_evaluation:
+            raise refuse(
+                "consent_withdrawn",
+                ConsentWithdrawn(
+                    f"The candidate of interview {interview_id} withdrew their consent to the AI's evaluation."
+                ),
+            )
         version, written = await report_store.put_report(
             conn, interview_id, report.version, report.summary, data.decode()
         )

@@ -10,9 +10,13 @@ from libs.common.db import Database
 from libs.common.paging import decode_int, decode_keyset, keyset_page, one_page
 from services.sessions.agents import report_store
 from services.sessions.agents.report_store import Segment, StoredReport
+from services.sessions.consents import store as consent_store
+from services.sessions.consents.store import Consent
 from services.sessions.errors import InterviewNotFound
 from services.sessions.interviews import store as interview_store
 from services.sessions.interviews.store import Interview
+from services.sessions.recordings.playback import RecordingLink, playback_link
+from services.sessions.runtime import Runtime
 
 LISTED_BY_DEFAULT = ("created", "active", "ended")  # expired ones (tokens fetched, never used) only when asked
 
@@ -27,6 +31,7 @@ class InterviewDetail(Interview, frozen=True, kw_only=True):
 
     report: StoredReport | None
     transcript_segments: int
+    consents: list[Consent]  # given or refused with an organization's invite (none for one started alone)
 
 
 class TranscriptPage(msgspec.Struct, frozen=True):
@@ -57,8 +62,11 @@ async def read_interview(database: Database, clerk_id: str, interview_id: uuid.U
     async with database.connection() as conn:
         found = await _owned(conn, clerk_id, interview_id)
         report, segments = await report_store.report_of(conn, interview_id)
+        consents = await consent_store.consents_of(conn, interview_id)
     shown = report if found.has_report else None
-    return InterviewDetail(**msgspec.structs.asdict(found), report=shown, transcript_segments=segments)
+    return InterviewDetail(
+        **msgspec.structs.asdict(found), report=shown, transcript_segments=segments, consents=consents
+    )
 
 
 async def transcript_page(
@@ -77,3 +85,10 @@ async def read_transcript(
     async with database.connection() as conn:
         await _owned(conn, clerk_id, interview_id)
         return await transcript_page(conn, interview_id, cursor, limit)
+
+
+async def read_recording(runtime: Runtime, clerk_id: str, interview_id: uuid.UUID) -> RecordingLink:
+    """A short-lived link to hear the caller's interview."""
+    async with runtime.database.connection() as conn:
+        await _owned(conn, clerk_id, interview_id)
+        return await playback_link(conn, runtime.storage, interview_id, runtime.settings.recording_url_seconds)

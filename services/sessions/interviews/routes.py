@@ -4,13 +4,15 @@ import uuid
 from typing import Annotated, Any, Literal
 
 import msgspec
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, delete, get, post
 from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from libs.common.openapi import WITH_BODY, problems
 from services.sessions.auth.tokens import ClerkSession
+from services.sessions.consents.store import Scope
+from services.sessions.consents.withdrawal import withdraw_consent
 from services.sessions.interviews.reads import (
     LISTED_BY_DEFAULT,
     InterviewDetail,
@@ -18,9 +20,11 @@ from services.sessions.interviews.reads import (
     TranscriptPage,
     list_interviews,
     read_interview,
+    read_recording,
     read_transcript,
 )
 from services.sessions.interviews.starts import StartedInterview, StartRequest, start_interview
+from services.sessions.recordings.playback import RecordingLink
 from services.sessions.runtime import Runtime
 
 AuthedRequest = Request[ClerkSession, None, Any]
@@ -143,3 +147,32 @@ class InterviewsController(Controller):
         limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
     ) -> TranscriptPage:
         return await read_transcript(runtime.database, request.user.user_id, interview_id, cursor, limit)
+
+    @get(
+        "/{interview_id:uuid}/recording",
+        summary="A short-lived link to hear your interview",
+        description="`url` is a presigned GET valid `RECORDING_URL_SECONDS` (`expires_at`), never stored. 404: no "
+        "recording (never recorded, refused, failed, or erased); 409: still being recorded.",
+        cache_control=NO_STORE,
+        responses=problems(*SIGNED_IN, 404, 409),
+    )
+    async def read_recording(
+        self, request: AuthedRequest, interview_id: FromPath[uuid.UUID], runtime: NamedDependency[Runtime]
+    ) -> RecordingLink:
+        return await read_recording(runtime, request.user.user_id, interview_id)
+
+    @delete(
+        "/{interview_id:uuid}/consent/{consent_scope:str}",
+        status_code=204,
+        summary="Withdraw a consent: the recording (stopped and erased) or the AI's evaluation (its report erased)",
+        description="Idempotent. The scope is `recording` or `ai_evaluation`; any other is 400.",
+        responses=problems(400, *SIGNED_IN, 404),
+    )
+    async def withdraw_consent(
+        self,
+        request: AuthedRequest,
+        interview_id: FromPath[uuid.UUID],
+        consent_scope: FromPath[Scope],
+        runtime: NamedDependency[Runtime],
+    ) -> None:
+        await withdraw_consent(runtime.database, request.user.user_id, interview_id, consent_scope)

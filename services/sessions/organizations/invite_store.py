@@ -5,15 +5,18 @@ An invite's code is never stored: only its SHA-256, unique, by which it is found
 
 import uuid
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 import asyncpg
 import msgspec
 
-InviteState = Literal["pending", "used", "expired", "revoked"]
+InviteState = Literal["pending", "used", "declined", "expired", "revoked"]
 
+# Declined: its candidate refused the AI's evaluation (and has not consented since): recruiters may offer them
+# another way.
 _STATE = """CASE WHEN i.revoked_at IS NOT NULL THEN 'revoked'
                  WHEN i.redeemed_at IS NOT NULL THEN 'used'
+                 WHEN EXISTS (SELECT 1 FROM consents c WHERE c.invite = i.id AND NOT c.given) THEN 'declined'
                  WHEN i.expires_at <= now() THEN 'expired'
                  ELSE 'pending' END"""
 
@@ -105,25 +108,75 @@ async def revoke(conn: asyncpg.Connection, org_id: str, invite_id: uuid.UUID) ->
     return state
 
 
-class InviteLookup(msgspec.Struct, frozen=True):
-    """What a redemption looks at before asking identity anything: whose it is, and whether it still opens."""
+class NoticedTemplate(msgspec.Struct, frozen=True, kw_only=True):
+    """The template version a candidate is asked to consent to: its latest."""
 
+    title: str
+    version: int
+    notice: str | None  # None: the service's default notice
+    recording: bool
+    max_minutes: int | None
+
+
+class InviteLookup(msgspec.Struct, frozen=True, kw_only=True):
+    """What a redemption (or its preview) looks at before asking identity anything: whose it is, whether it still
+    opens, and what the candidate would consent to."""
+
+    org_id: str
     redeemed_by: str | None
     used: bool
     closed: str | None  # revoked, expired, archived (its template); None: it opens
     names_email: bool
+    template: NoticedTemplate
 
 
 async def look_up(conn: asyncpg.Connection, code_hash: bytes) -> InviteLookup | None:
     row = await conn.fetchrow(
-        """SELECT i.redeemed_by, i.redeemed_at IS NOT NULL AS used,
+        """SELECT i.org_id, i.redeemed_by, i.redeemed_at IS NOT NULL AS used,
                   CASE WHEN i.revoked_at IS NOT NULL THEN 'revoked' WHEN i.expires_at <= now() THEN 'expired'
                        WHEN t.archived_at IS NOT NULL THEN 'archived' END AS closed,
-                  i.email IS NOT NULL AS names_email
-           FROM invites i JOIN interview_templates t ON t.id = i.template WHERE i.code_hash = $1""",
+                  i.email IS NOT NULL AS names_email,
+                  v.title, v.version, v.notice, v.recording, v.max_minutes
+           FROM invites i JOIN interview_templates t ON t.id = i.template
+           JOIN template_versions v ON v.template = t.id AND v.version = t.latest_version
+           WHERE i.code_hash = $1""",
         code_hash,
     )
-    return None if row is None else InviteLookup(**dict(row))
+    if row is None:
+        return None
+    template = NoticedTemplate(
+        title=row["title"],
+        version=row["version"],
+        notice=row["notice"],
+        recording=row["recording"],
+        max_minutes=row["max_minutes"],
+    )
+    return InviteLookup(
+        org_id=row["org_id"],
+        redeemed_by=row["redeemed_by"],
+        used=row["used"],
+        closed=row["closed"],
+        names_email=row["names_email"],
+        template=template,
+    )
+
+
+async def opens_for_email(conn: asyncpg.Connection, code_hash: bytes, email: str | None) -> bool:
+    """Whether the invite's email is `email` (the caller's verified primary email), ASCII case aside, as
+    `redeem_invite` compares them (`ascii_casefold`)."""
+    matches = await conn.fetchval(
+        "SELECT ascii_casefold(email) = ascii_casefold($2) FROM invites WHERE code_hash = $1", code_hash, email
+    )
+    return bool(matches)
+
+
+class GivenConsent(msgspec.Struct, frozen=True, kw_only=True):
+    """What the candidate answered to the notice of `template_version`: the AI's evaluation (needed), and the
+    recording (only asked when that version records; false: the interview runs unrecorded)."""
+
+    template_version: Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)]
+    ai_evaluation: bool
+    recording: bool = False
 
 
 class NewRedemption(msgspec.Struct, frozen=True, kw_only=True):
@@ -133,11 +186,13 @@ class NewRedemption(msgspec.Struct, frozen=True, kw_only=True):
     token_expires_at: datetime
     cap: int
     default_agent: str | None
+    consent: GivenConsent | None
 
 
 class Redemption(msgspec.Struct, frozen=True):
     """What `redeem_invite` did: `outcome` (started, reused, rejoined, or a refusal: deleted, unknown, other_user,
-    ended, revoked, expired, archived, email_mismatch, at_cap) and the interview it handed out."""
+    ended, revoked, expired, archived, email_mismatch, consent_required, declined, at_cap) and the interview it
+    handed out (for the two consent refusals, the template's latest version)."""
 
     outcome: str
     interview_id: uuid.UUID | None
@@ -160,7 +215,7 @@ async def redeem(
 ) -> Redemption:
     row = await conn.fetchrow(
         """SELECT outcome, interview_id, room_name, agent_name, template_id, template_version, user_name
-           FROM redeem_invite($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)""",
+           FROM redeem_invite($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)""",
         code_hash,
         new.interview_id,
         new.clerk_id,
@@ -172,6 +227,9 @@ async def redeem(
         email,
         answered_now,
         new.default_agent,
+        new.consent.template_version if new.consent else None,
+        new.consent.ai_evaluation if new.consent else None,
+        new.consent.recording if new.consent else None,
     )
     assert row is not None
     return Redemption(*row)

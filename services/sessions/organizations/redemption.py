@@ -20,7 +20,9 @@ import msgspec
 from libs.common.errors import Problem
 from libs.common.request_context import annotate_request
 from services.sessions.auth.tokens import ClerkSession
+from services.sessions.consents.notice import notice_of
 from services.sessions.errors import (
+    ConsentRequired,
     IdentityUnavailable,
     InterviewEnded,
     InviteForSomeoneElse,
@@ -30,19 +32,42 @@ from services.sessions.errors import (
 )
 from services.sessions.interviews.room_policy import AgentChoice, PinnedTemplate, room_configuration
 from services.sessions.interviews.starts import StartedInterview, StartRequest, at_cap_refusal, mint
-from services.sessions.metrics import INTERVIEWS_CREATED, INVITES
+from services.sessions.metrics import CONSENTS, INTERVIEWS_CREATED, INVITES
 from services.sessions.organizations import invite_store
+from services.sessions.organizations.invite_store import GivenConsent, NoticedTemplate
 from services.sessions.organizations.invites import code_hash
 from services.sessions.rooms.names import room_name_for
 from services.sessions.runtime import Runtime
 from services.sessions.users.confirmation import confirm_user, recent_or_confirmed_user
+from services.sessions.users.known_store import KnownUser
+
+Code = Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
 
 
 class RedeemRequest(msgspec.Struct, frozen=True, kw_only=True):
-    """The invite's code, as its link carries it. Anything else a client sends (`room_config`, say) is ignored:
-    the template decides the interview."""
+    """The invite's code, as its link carries it, and the candidate's answer to its notice (`POST
+    /api/invites/preview` shows it): a first redemption needs `consent.ai_evaluation` true for the version they
+    read; later ones (coming back to the interview) need none. Anything else a client sends (`room_config`, say)
+    is ignored: the template decides the interview."""
 
-    code: Annotated[str, msgspec.Meta(min_length=1, max_length=128)]
+    code: Code
+    consent: GivenConsent | None = None
+
+
+class PreviewRequest(msgspec.Struct, frozen=True, kw_only=True):
+    code: Code
+
+
+class PreviewOrganization(msgspec.Struct, frozen=True):
+    id: str
+
+
+class InvitePreview(msgspec.Struct, frozen=True, kw_only=True):
+    """What the candidate is asked to agree to: the template's latest version, its notice (the service's default
+    notice when the template has none of its own) and whether it records."""
+
+    organization: PreviewOrganization
+    template: NoticedTemplate
 
 
 _REFUSALS: dict[str, tuple[type[Problem], str]] = {
@@ -58,34 +83,75 @@ _REFUSALS: dict[str, tuple[type[Problem], str]] = {
     "ended": (InterviewEnded, "The interview of this invite has ended."),
 }
 _COUNTED = {"unknown": "unknown_code", "started": "redeemed"}
+_CONSENT_DETAIL = {
+    "consent_required": "Starting this interview needs your consent to the AI's evaluation of the template version "
+    "you read: send `consent` with its `template_version` (in this body) and `ai_evaluation: true`.",
+    "declined": "You declined the AI's evaluation: no interview was started, and the organization was told so. You "
+    "may still consent while the invite is valid.",
+}
 
 
-def _refused(outcome: str) -> Problem:
-    INVITES.labels(_COUNTED.get(outcome, outcome)).inc()
+def _refused(outcome: str, *, counted: bool = True) -> Problem:
+    """The refusal's problem; counted as a redemption's outcome unless it answers a preview."""
+    if counted:
+        INVITES.labels(_COUNTED.get(outcome, outcome)).inc()
     problem, detail = _REFUSALS[outcome]
     return problem(detail)
 
 
-async def redeem_invite(runtime: Runtime, session: ClerkSession, request: RedeemRequest) -> StartedInterview:
-    """The invite's interview for the caller: started now on first use, else theirs handed back."""
-    clerk_id, database, settings = session.user_id, runtime.database, runtime.settings
-    hashed = code_hash(request.code)
-    async with database.connection() as conn:
+def _noticed(template: NoticedTemplate) -> NoticedTemplate:
+    return msgspec.structs.replace(template, notice=notice_of(template.notice))
+
+
+def consent_required(template: NoticedTemplate, detail: str) -> ConsentRequired:
+    """409 `consent-required`, carrying what a frontend needs to show the notice and ask again."""
+    noticed = _noticed(template)
+    return ConsentRequired(
+        detail, extra={"template_version": noticed.version, "template": msgspec.to_builtins(noticed)}
+    )
+
+
+async def _open_invite(
+    runtime: Runtime, session: ClerkSession, hashed: bytes, *, counted: bool
+) -> tuple[invite_store.InviteLookup, KnownUser]:
+    """The invite, if the caller may have it (else the redemption's refusal, nothing written), and the caller as
+    identity knows them: now, with the verified primary email, for a first use (an invite may name that email, and
+    its recruiters see it); recently enough for a candidate coming back to their interview."""
+    clerk_id = session.user_id
+    async with runtime.database.connection() as conn:
         found = await invite_store.look_up(conn, hashed)
     if found is None:
-        raise _refused("unknown")
+        raise _refused("unknown", counted=counted)
     if found.used and found.redeemed_by != clerk_id:
-        raise _refused("other_user")
+        raise _refused("other_user", counted=counted)
     if not found.used and found.closed is not None:
-        raise _refused(found.closed)
-    # A first use needs identity's answer now (the verified primary email an invite may name, and the one its
-    # recruiters see); a candidate coming back to their interview does not.
+        raise _refused(found.closed, counted=counted)
     if found.used:
-        user = await recent_or_confirmed_user(runtime, session)
-    else:
-        user = await confirm_user(runtime, session, verified_email=True)
-    if found.names_email and not found.used and not (user.answered_now and user.email_known):
+        return found, await recent_or_confirmed_user(runtime, session)
+    user = await confirm_user(runtime, session, verified_email=True)
+    if found.names_email and not (user.answered_now and user.email_known):
         raise IdentityUnavailable("Clerk cannot confirm your email address now; retry shortly.")
+    return found, user
+
+
+async def preview_invite(runtime: Runtime, session: ClerkSession, request: PreviewRequest) -> InvitePreview:
+    """What redeeming the invite would ask the caller to agree to; the redemption's own refusals (404, 410, 403),
+    and nothing bound or created."""
+    hashed = code_hash(request.code)
+    found, user = await _open_invite(runtime, session, hashed, counted=False)
+    if found.names_email and not found.used:
+        async with runtime.database.connection() as conn:
+            if not await invite_store.opens_for_email(conn, hashed, user.email):
+                raise _refused("email_mismatch", counted=False)
+    return InvitePreview(organization=PreviewOrganization(found.org_id), template=_noticed(found.template))
+
+
+async def redeem_invite(runtime: Runtime, session: ClerkSession, request: RedeemRequest) -> StartedInterview:
+    """The invite's interview for the caller: started now on first use (with their consent), else theirs handed
+    back."""
+    clerk_id, database, settings = session.user_id, runtime.database, runtime.settings
+    hashed = code_hash(request.code)
+    found, user = await _open_invite(runtime, session, hashed, counted=True)
     new_id = uuid.uuid4()
     issued_at = int(time.time())
     new = invite_store.NewRedemption(
@@ -95,6 +161,7 @@ async def redeem_invite(runtime: Runtime, session: ClerkSession, request: Redeem
         token_expires_at=runtime.tokens.expiry(issued_at),
         cap=settings.max_open_interviews_per_user,
         default_agent=settings.livekit_default_agent or None,
+        consent=request.consent,
     )
     async with database.connection() as conn:
         redeemed = await invite_store.redeem(
@@ -112,11 +179,19 @@ async def redeem_invite(runtime: Runtime, session: ClerkSession, request: Redeem
     if outcome == "at_cap":
         INVITES.labels("at_cap").inc()
         raise await at_cap_refusal(runtime, clerk_id)
+    if outcome in ("consent_required", "declined"):
+        INVITES.labels(outcome).inc()
+        if outcome == "declined":
+            CONSENTS.labels("ai_evaluation", "refused").inc()
+        assert redeemed.template_version is not None
+        latest = msgspec.structs.replace(found.template, version=redeemed.template_version)
+        raise consent_required(latest, _CONSENT_DETAIL[outcome])
     if outcome in _REFUSALS:
         raise _refused(outcome)
     INVITES.labels(_COUNTED.get(outcome, outcome)).inc()
     if outcome == "started":
         INTERVIEWS_CREATED.inc()
+        CONSENTS.labels("ai_evaluation", "given").inc()
     assert redeemed.interview_id is not None
     assert redeemed.room_name is not None
     assert redeemed.template_id is not None

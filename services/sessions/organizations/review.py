@@ -10,11 +10,15 @@ from libs.common.db import Database
 from libs.common.paging import decode_keyset, keyset_page
 from services.sessions.agents import report_store
 from services.sessions.agents.report_store import StoredReport
+from services.sessions.consents import store as consent_store
+from services.sessions.consents.store import Consent
 from services.sessions.errors import InterviewNotFound
 from services.sessions.interviews.reads import TranscriptPage, transcript_page
 from services.sessions.organizations import review_store
 from services.sessions.organizations.access import Recruiter
 from services.sessions.organizations.review_store import OrgInterview
+from services.sessions.recordings.playback import RecordingLink, playback_link
+from services.sessions.runtime import Runtime
 
 
 class OrgInterviewPage(msgspec.Struct, frozen=True):
@@ -25,6 +29,7 @@ class OrgInterviewPage(msgspec.Struct, frozen=True):
 class OrgInterviewDetail(OrgInterview, frozen=True, kw_only=True):
     report: StoredReport | None
     transcript_segments: int
+    consents: list[Consent]
 
 
 async def list_org_interviews(
@@ -58,7 +63,10 @@ async def read_org_interview(database: Database, recruiter: Recruiter, interview
     async with database.connection() as conn:
         found = await _of_organization(conn, recruiter, interview_id)
         report, segments = await report_store.report_of(conn, interview_id)
-    return OrgInterviewDetail(**msgspec.structs.asdict(found), report=report, transcript_segments=segments)
+        consents = await consent_store.consents_of(conn, interview_id)
+    return OrgInterviewDetail(
+        **msgspec.structs.asdict(found), report=report, transcript_segments=segments, consents=consents
+    )
 
 
 async def read_org_transcript(
@@ -68,3 +76,10 @@ async def read_org_transcript(
     async with database.connection() as conn:
         await _of_organization(conn, recruiter, interview_id)
         return await transcript_page(conn, interview_id, cursor, limit)
+
+
+async def read_org_recording(runtime: Runtime, recruiter: Recruiter, interview_id: uuid.UUID) -> RecordingLink:
+    """A short-lived link to one of the organization's interviews' recording."""
+    async with runtime.database.connection() as conn:
+        await _of_organization(conn, recruiter, interview_id)
+        return await playback_link(conn, runtime.storage, interview_id, runtime.settings.recording_url_seconds)

@@ -28,12 +28,19 @@ from services.sessions.organizations.invites import (
     list_invites,
     revoke_invite,
 )
-from services.sessions.organizations.redemption import RedeemRequest, redeem_invite
+from services.sessions.organizations.redemption import (
+    InvitePreview,
+    PreviewRequest,
+    RedeemRequest,
+    preview_invite,
+    redeem_invite,
+)
 from services.sessions.organizations.review import (
     OrgInterviewDetail,
     OrgInterviewPage,
     list_org_interviews,
     read_org_interview,
+    read_org_recording,
     read_org_transcript,
 )
 from services.sessions.organizations.template_store import Template
@@ -46,6 +53,7 @@ from services.sessions.organizations.templates import (
     read_template,
     update_template,
 )
+from services.sessions.recordings.playback import RecordingLink
 from services.sessions.runtime import Runtime
 
 RECRUITER = SIGNED_IN
@@ -221,6 +229,22 @@ class OrgInterviewsController(Controller):
     ) -> TranscriptPage:
         return await read_org_transcript(runtime.database, recruiter, interview_id, cursor, limit)
 
+    @get(
+        "/{interview_id:uuid}/recording",
+        summary="A short-lived link to hear one of the organization's interviews",
+        description="`url` is a presigned GET valid `RECORDING_URL_SECONDS` (`expires_at`), never stored: fetch a new "
+        "one each time. 404: no recording (never recorded, refused, failed, or erased); 409: still being recorded.",
+        cache_control=NO_STORE,
+        responses=problems(*RECRUITER, 404, 409),
+    )
+    async def recording(
+        self,
+        recruiter: NamedDependency[Recruiter],
+        runtime: NamedDependency[Runtime],
+        interview_id: FromPath[uuid.UUID],
+    ) -> RecordingLink:
+        return await read_org_recording(runtime, recruiter, interview_id)
+
 
 org_router = Router(
     path="/org",
@@ -234,9 +258,14 @@ org_router = Router(
     status_code=200,
     tags=["organizations", "interviews"],
     summary="Redeem an invite: its interview's connection details (started on first use, yours again after)",
-    description="404: no invite has this code; 403: it is someone else's (bound to another user, or naming "
-    "another email); 410: expired, revoked, or its template archived; 409: its interview has ended; 429: you hold "
-    "MAX_OPEN_INTERVIEWS_PER_USER open interviews. The code goes in the body, never in a URL.",
+    description="A first redemption needs `consent` (`POST /api/invites/preview` shows the notice): "
+    "`ai_evaluation: true` for the `template_version` read, `recording` as the candidate chose. Without it: 409 "
+    "`consent-required`, its body carrying `template_version` and the `template` (title, notice, recording, "
+    "max_minutes) to show, and a refusal (`ai_evaluation: false`) is recorded for the recruiters (`declined`). "
+    "404: no invite has this code; 403: it is someone else's (bound to another user, or naming another email than "
+    "your verified primary email); 410: expired, revoked, or its template archived; 409 `interview-ended`: its "
+    "interview has ended; 429: you hold MAX_OPEN_INTERVIEWS_PER_USER open interviews. The code goes in the body, "
+    "never in a URL.",
     cache_control=NO_STORE,
     responses=problems(*WITH_BODY, *START_REFUSALS, 404, 409, 410),
 )
@@ -244,3 +273,18 @@ async def redeem(
     request: AuthedRequest, runtime: NamedDependency[Runtime], data: JSONBody[RedeemRequest]
 ) -> ConnectionDetails:
     return ConnectionDetails.of(await redeem_invite(runtime, request.user, data))
+
+
+@post(
+    "/invites/preview",
+    status_code=200,
+    tags=["organizations", "interviews"],
+    summary="What redeeming an invite asks you to agree to: its template's notice, version and recording",
+    description="Binds and creates nothing. The redemption's refusals: 404 no invite has this code; 403 someone "
+    "else's; 410 expired, revoked or archived. A template without a notice of its own shows the service's default.",
+    responses=problems(*WITH_BODY, *SIGNED_IN, 404, 410),
+)
+async def preview(
+    request: AuthedRequest, runtime: NamedDependency[Runtime], data: JSONBody[PreviewRequest]
+) -> InvitePreview:
+    return await preview_invite(runtime, request.user, data)

@@ -19,6 +19,8 @@ class TemplateFields(msgspec.Struct, frozen=True, kw_only=True):
     agent_name: str | None
     max_minutes: int | None
     share_report_with_candidate: bool
+    notice: str | None
+    recording: bool
 
 
 class Template(msgspec.Struct, frozen=True, kw_only=True):
@@ -35,12 +37,16 @@ class Template(msgspec.Struct, frozen=True, kw_only=True):
     agent_name: str | None
     max_minutes: int | None
     share_report_with_candidate: bool
+    notice: str | None  # None: the service's default notice is shown
+    recording: bool
     created_at: datetime
     updated_at: datetime
     archived_at: datetime | None
 
 
-_VERSION_COLUMNS = "title, instructions, questions, rubric, agent_name, max_minutes, share_report_with_candidate"
+_VERSION_COLUMNS = (
+    "title, instructions, questions, rubric, agent_name, max_minutes, share_report_with_candidate, notice, recording"
+)
 _SELECTED = f"""t.id, v.version, t.latest_version, {", ".join(f"v.{c}" for c in _VERSION_COLUMNS.split(", "))},
                t.created_at, t.updated_at, t.archived_at"""
 
@@ -62,6 +68,8 @@ def _fields(fields: TemplateFields) -> tuple[object, ...]:
         fields.agent_name,
         fields.max_minutes,
         fields.share_report_with_candidate,
+        fields.notice,
+        fields.recording,
     )
 
 
@@ -78,7 +86,7 @@ WITH t AS (
     RETURNING id, latest_version, created_at, updated_at, archived_at),
 v AS (
     INSERT INTO template_versions (template, version, {_VERSION_COLUMNS})
-    SELECT t.id, 1, $3, $4, $5, $6, $7, $8, $9 FROM t
+    SELECT t.id, 1, $3, $4, $5, $6, $7, $8, $9, $10, $11 FROM t
     RETURNING version, {_VERSION_COLUMNS})
 SELECT {_SELECTED} FROM t, v
 """
@@ -100,7 +108,7 @@ WITH t AS (
     RETURNING id, latest_version, created_at, updated_at, archived_at),
 v AS (
     INSERT INTO template_versions (template, version, {_VERSION_COLUMNS})
-    SELECT t.id, t.latest_version, $3, $4, $5, $6, $7, $8, $9 FROM t
+    SELECT t.id, t.latest_version, $3, $4, $5, $6, $7, $8, $9, $10, $11 FROM t
     RETURNING version, {_VERSION_COLUMNS})
 SELECT {_SELECTED} FROM t, v
 """

@@ -24,12 +24,15 @@ MAX_QUESTIONS = 50
 MAX_QUESTION_BYTES = 2 * 1024
 MAX_RUBRIC_BYTES = 16 * 1024
 MAX_RUBRIC_DEPTH = 64
+MAX_NOTICE_BYTES = 8 * 1024
 
 
 class TemplateWrite(msgspec.Struct, frozen=True, kw_only=True):
     """A template's content. Sizes in KiB are UTF-8 bytes (so the characters stated here are their upper bound),
     `rubric`'s of its encoded JSON; `title` is counted in characters. `agent_name`: one of `LIVEKIT_AGENTS`, or
-    null for the default agent. `max_minutes`: at most `MAX_INTERVIEW_SECONDS` / 60."""
+    null for the default agent. `max_minutes`: at most `MAX_INTERVIEW_SECONDS` / 60. `notice`: what the candidate
+    is told the AI looks at and how it is used, before they consent (null: the service's default notice).
+    `recording`: the interview is recorded if its candidate consents (only where a bucket is configured)."""
 
     title: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_TITLE_CHARS, pattern=NO_NUL)]
     instructions: Annotated[str, msgspec.Meta(max_length=MAX_INSTRUCTIONS_BYTES, pattern=NO_NUL)] = ""
@@ -41,6 +44,8 @@ class TemplateWrite(msgspec.Struct, frozen=True, kw_only=True):
     agent_name: Annotated[str, msgspec.Meta(max_length=128)] | None = None
     max_minutes: Annotated[int, msgspec.Meta(ge=1)] | None = None
     share_report_with_candidate: bool = False
+    notice: Annotated[str, msgspec.Meta(max_length=MAX_NOTICE_BYTES, pattern=NO_NUL)] | None = None
+    recording: bool = False
 
 
 class TemplatePage(msgspec.Struct, frozen=True):
@@ -62,6 +67,10 @@ def _checked(write: TemplateWrite, settings: SessionsSettings) -> TemplateFields
             raise InvalidTemplate(f"rubric {problem}.")
     if write.agent_name is not None and write.agent_name not in settings.allowed_agents:
         raise InvalidTemplate("agent_name is not an agent this service dispatches (LIVEKIT_AGENTS).")
+    if write.notice is not None and len(write.notice.encode()) > MAX_NOTICE_BYTES:
+        raise InvalidTemplate(f"notice is over {MAX_NOTICE_BYTES} bytes (UTF-8).")
+    if write.recording and not settings.recording_enabled:
+        raise InvalidTemplate("recording: this service keeps no recordings (no RECORDINGS_S3_BUCKET is configured).")
     longest = settings.max_interview_seconds // 60
     if write.max_minutes is not None and write.max_minutes > longest:
         raise InvalidTemplate(f"max_minutes is over {longest} (MAX_INTERVIEW_SECONDS).")
@@ -73,6 +82,8 @@ def _checked(write: TemplateWrite, settings: SessionsSettings) -> TemplateFields
         agent_name=write.agent_name,
         max_minutes=write.max_minutes,
         share_report_with_candidate=write.share_report_with_candidate,
+        notice=write.notice,
+        recording=write.recording,
     )
 
 

@@ -16,7 +16,10 @@ from livekit.api import ParticipantInfo, WebhookEvent
 from livekit.protocol.models import DisconnectReason
 
 from libs.common.clerk_ids import is_clerk_user_id
-from services.sessions.metrics import INTERVIEWS_ACTIVATED, INTERVIEWS_ENDED, LIVEKIT_WEBHOOKS
+from services.sessions.metrics import INTERVIEWS_ACTIVATED, INTERVIEWS_ENDED, LIVEKIT_WEBHOOKS, RECORDINGS
+from services.sessions.recordings import store as recording_store
+from services.sessions.recordings.egress_queue import new_key_name
+from services.sessions.recordings.events import EGRESS_EVENTS, apply_egress_event
 from services.sessions.rooms import event_store as room_event_store
 from services.sessions.rooms import removal_store as room_removal_store
 from services.sessions.rooms.names import is_interview_room
@@ -28,8 +31,10 @@ def _is_candidate(participant: ParticipantInfo) -> bool:
 
 
 async def _joined(runtime: Runtime, event: WebhookEvent, at: datetime) -> str:
+    """The join recorded and, in its transaction, the recording queued if the candidate consented to one (egress
+    starts from that queue: the webhook never waits for LiveKit)."""
     participant = event.participant
-    async with runtime.database.connection() as conn:
+    async with runtime.database.transaction() as conn:
         applied = await room_event_store.record_join(
             conn,
             event.id,
@@ -39,6 +44,11 @@ async def _joined(runtime: Runtime, event: WebhookEvent, at: datetime) -> str:
             at=at,
             joined_ms=participant.joined_at_ms or participant.joined_at * 1000,
         )
+        consenting = applied.outcome == "applied" and not applied.refused and runtime.settings.recording_enabled
+        if consenting and await recording_store.request_on_join(
+            conn, event.room.name, participant.identity, new_key_name()
+        ):
+            RECORDINGS.labels("requested").inc()
     if applied.before in ("created", "expired"):
         INTERVIEWS_ACTIVATED.inc()
     if not (applied.outcome in ("applied", "unknown_room") and applied.refused):
@@ -52,24 +62,31 @@ async def _joined(runtime: Runtime, event: WebhookEvent, at: datetime) -> str:
 
 async def _apply(runtime: Runtime, event: WebhookEvent) -> str:
     database = runtime.database
+    if event.event in EGRESS_EVENTS:
+        async with database.transaction() as conn:
+            return await apply_egress_event(conn, event)
     if not is_interview_room(event.room.name):
         return "unknown_room"
     at = datetime.fromtimestamp(event.created_at, tz=UTC) if event.created_at else datetime.now(UTC)
     participant = event.participant
     if event.event == "participant_joined" and _is_candidate(participant):
         return await _joined(runtime, event, at)
+    identity: str | None
+    sid: str | None
     if event.event == "participant_left" and _is_candidate(participant):
         if participant.disconnect_reason == DisconnectReason.DUPLICATE_IDENTITY:
             return "rejoined"
-        async with database.connection() as conn:
-            applied = await room_event_store.record_end(
-                conn, event.id, event.room.name, at, identity=participant.identity, sid=participant.sid
-            )
+        identity, sid = participant.identity, participant.sid
     elif event.event == "room_finished":
-        async with database.connection() as conn:
-            applied = await room_event_store.record_end(conn, event.id, event.room.name, at, identity=None, sid=None)
+        identity = sid = None
     else:
         return "ignored"  # room_started, track events, agents and other participants
+    # The interview ended, and in the same transaction its recording (if one runs) is to be stopped: nothing after
+    # the candidate's final departure is theirs to record.
+    async with database.transaction() as conn:
+        applied = await room_event_store.record_end(conn, event.id, event.room.name, at, identity=identity, sid=sid)
+        if applied.outcome == "applied":
+            await recording_store.stop_with_interview(conn, event.room.name)
     if applied.outcome == "applied":
         INTERVIEWS_ENDED.inc()
     return applied.outcome
@@ -77,7 +94,8 @@ async def _apply(runtime: Runtime, event: WebhookEvent) -> str:
 
 async def apply_livekit_event(runtime: Runtime, event: WebhookEvent) -> str:
     """Apply one verified event; its outcome: applied, refused (a banned, locked or deleted candidate joined
-    and was removed), duplicate, stale, rejoined, ignored or unknown_room."""
+    and was removed), duplicate, stale, rejoined, ignored or unknown_room; for an egress event, erased too (a file
+    that landed after its recording was erased, queued for deletion)."""
     outcome = await _apply(runtime, event)
     LIVEKIT_WEBHOOKS.labels(event.event or "unknown", outcome).inc()
     return outcome

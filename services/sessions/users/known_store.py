@@ -6,6 +6,7 @@ import asyncpg
 import msgspec
 
 from libs.common.db import rows_affected
+from services.sessions.recordings import store as recording_store
 
 
 class KnownUser(msgspec.Struct, frozen=True):
@@ -43,9 +44,13 @@ async def hold_user(conn: asyncpg.Connection, clerk_id: str) -> None:
 
 
 async def erase_user(conn: asyncpg.Connection, clerk_id: str) -> int:
-    """Delete every row naming the user (their interviews, organizations' included; what identity said of them;
-    their name and email on the invite they redeemed, which stays used) and record them as erased (their Clerk
-    id only, which refuses their starts from then on); how many interviews were erased."""
+    """Delete every row naming the user (their interviews, organizations' included; their consents; what identity
+    said of them; their name and email on the invite they redeemed, which stays used), queue their recordings'
+    erasure from the bucket, and record them as erased (their Clerk id only, which refuses their starts from then
+    on); how many interviews were erased. Inside the caller's transaction."""
+    interviews = [row["id"] for row in await conn.fetch("SELECT id FROM interviews WHERE clerk_id = $1", clerk_id)]
+    await recording_store.erase_recordings(conn, interviews, "user_deleted")
+    await conn.execute("DELETE FROM consents WHERE clerk_id = $1", clerk_id)
     result = await conn.execute("DELETE FROM interviews WHERE clerk_id = $1", clerk_id)
     await forget_user(conn, clerk_id)
     await conn.execute(

@@ -424,6 +424,7 @@ async def test_the_agent_reads_its_brief_with_the_pinned_version_and_nobody_else
             "rubric": TEMPLATE["rubric"],
             "max_minutes": 30,
         },
+        "consent": {"ai_evaluation": True, "recording": False},
     }
     assert plain_brief.json()["template"] is None
     assert [response.status_code for response in refused] == [403, 403, 401]

@@ -194,9 +194,25 @@ async function reviewInterview(id) {
     candidate: detail.candidate,
     status: detail.status,
     template: { id: detail.template_id, version: detail.template_version },
+    consents: detail.consents,
     report: detail.report,
     transcript: await transcriptOf(`/api/org/interviews/${id}`),
   });
+  // The recording, if the candidate consented to one: a short-lived presigned link, fetched each time it is played.
+  const audio = $("#org-recording");
+  const recorded = detail.consents.some((c) => c.scope === "recording" && c.given && !c.withdrawn_at);
+  audio.hidden = true;
+  if (!recorded) return;
+  try {
+    const recording = await api(`/api/org/interviews/${id}/recording`);
+    audio.src = recording.url;
+    audio.hidden = false;
+    tell(`the recording plays until ${recording.expires_at} (${recording.duration_ms} ms)`);
+  } catch (error) {
+    audio.removeAttribute("src");
+    audio.hidden = true;
+    tell(`no recording: ${error.message}`);
+  }
 }
 
 $("#signup").addEventListener("click", async (event) => {
@@ -270,14 +286,46 @@ if (invited) {
   $("#invited").hidden = false;
 }
 
+// Before an organization's AI interviews anyone, the candidate reads what it does and consents (or declines).
 $("#redeem").addEventListener("click", async () => {
-  // As an app would hand it to livekit-client: TokenSource.custom, redeeming the invite each time it is asked.
+  const shown = await post("/api/invites/preview", { code: $("#invite-code").value });
+  state.notice = shown.template;
+  $("#notice-title").textContent = `${shown.template.title} (version ${shown.template.version})`;
+  $("#notice-text").textContent = shown.template.notice;
+  $("#notice-length").textContent = shown.template.max_minutes ? `At most ${shown.template.max_minutes} minutes.` : "";
+  $("#consent-recording-label").hidden = !shown.template.recording;
+  $("#consent").hidden = false;
+});
+
+function consentGiven(aiEvaluation) {
+  return {
+    template_version: state.notice.version,
+    ai_evaluation: aiEvaluation,
+    recording: aiEvaluation && state.notice.recording && $("#consent-recording").checked,
+  };
+}
+
+$("#consent-yes").addEventListener("click", async () => {
+  if (!$("#consent-ai").checked) return tell("tick the box to agree, or decline");
+  const consent = consentGiven(true);
+  // As an app would hand it to livekit-client: TokenSource.custom, redeeming the invite each time it is asked
+  // (the consent goes with the first redemption; coming back needs none).
   const source = TokenSource.custom(async () => {
-    const answer = await post("/api/invites/connection-details", { code: $("#invite-code").value });
+    const answer = await post("/api/invites/connection-details", { code: $("#invite-code").value, consent });
     return { serverUrl: answer.serverUrl, participantToken: answer.participantToken };
   });
   const { serverUrl, participantToken } = await source.fetch({}, true);
-  describe(participantToken, serverUrl, "an invite, redeemed (TokenSource.custom)");
+  $("#consent").hidden = true;
+  describe(participantToken, serverUrl, "an invite, redeemed with consent (TokenSource.custom)");
+});
+
+$("#consent-no").addEventListener("click", async () => {
+  try {
+    await post("/api/invites/connection-details", { code: $("#invite-code").value, consent: consentGiven(false) });
+  } catch (error) {
+    $("#consent").hidden = true;
+    tell(`declined: ${error.message}`);
+  }
 });
 
 $("#join").addEventListener("click", async () => {
@@ -309,6 +357,7 @@ $("#save-template").addEventListener("click", async () => {
     instructions: $("#template-instructions").value,
     questions,
     share_report_with_candidate: $("#template-share").checked,
+    recording: $("#template-recording").checked,
   });
   tell(`template "${template.title}" written (version ${template.version})`);
   await listTemplates();

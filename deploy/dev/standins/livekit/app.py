@@ -4,7 +4,9 @@
   protobuf body (`application/protobuf`; or JSON, as Twirp allows and LiveKit's Node SDK sends it: answered in
   the request's encoding), a bearer JWT signed with the API secret and carrying the grant LiveKit requires per
   method, errors as Twirp's JSON `{"code", "msg"}`.
-  ListRooms, DeleteRoom, ListParticipants and RemoveParticipant are served.
+  ListRooms, DeleteRoom, ListParticipants and RemoveParticipant are served; and Egress
+  (`/twirp/livekit.Egress/<Method>`: StartRoomCompositeEgress, StopEgress, ListEgress; `egress.py`), which records
+  an audio-only room into the bucket its request names.
 - A control API under `/_standin/` for tests and the dev stack: join a room with a participant token (as a
   client SDK would), leave, close a room, play the dispatched agent (`agent.py`), read the rooms and the
   RoomService calls made, redeliver an event, make RoomService unavailable.
@@ -31,6 +33,7 @@ from litestar.datastructures import State
 from litestar.params import FromPath, JSONBody
 from livekit.api import AccessToken, TokenVerifier, WebhookEvent
 from livekit.api.access_token import Claims, VideoGrants
+from livekit.protocol.egress import ListEgressRequest, RoomCompositeEgressRequest, StopEgressRequest
 from livekit.protocol.models import DisconnectReason
 from livekit.protocol.room import (
     DeleteRoomRequest,
@@ -44,6 +47,7 @@ from livekit.protocol.room import (
 )
 
 from deploy.dev.standins.livekit.agent import AgentJob, report_interview
+from deploy.dev.standins.livekit.egress import Egresses, EgressFaults, EgressRefused
 from deploy.dev.standins.livekit.rooms import RoomFull, Rooms
 
 
@@ -60,6 +64,8 @@ class TwirpError(Exception):
         "permission_denied": 403,
         "not_found": 404,
         "bad_route": 404,
+        "invalid_argument": 400,
+        "failed_precondition": 412,
         "resource_exhausted": 429,
         "unavailable": 503,
     }
@@ -83,6 +89,10 @@ class Standin:
     delay_seconds: float = 0.0
     http: httpx.AsyncClient | None = None
     background: set[asyncio.Task[Any]] = field(default_factory=set)
+    egresses: Egresses = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.egresses = Egresses(report=self.report)
 
     @property
     def verifier(self) -> TokenVerifier:
@@ -140,7 +150,10 @@ def _parse(request_class: type[Message], body: bytes, content_type: str) -> Any:
 
 
 def _permitted(method: str, message: Any, grants: VideoGrants) -> bool:
-    """The grant LiveKit requires: roomList to list, roomCreate to delete, roomAdmin on that room otherwise."""
+    """The grant LiveKit requires: roomList to list, roomCreate to delete, roomRecord for egress, roomAdmin on that
+    room otherwise."""
+    if method in _EGRESS_METHODS:
+        return bool(grants.room_record)
     if method == "ListRooms":
         return bool(grants.room_list)
     if method == "DeleteRoom":
@@ -171,6 +184,7 @@ def _delete_room(standin: Standin, request: DeleteRoomRequest) -> DeleteRoomResp
         standin.report_later(standin.rooms.close(request.room))
     except KeyError as error:
         raise TwirpError("not_found", "requested room does not exist") from error
+    standin.egresses.room_closed(request.room)
     return DeleteRoomResponse()
 
 
@@ -197,13 +211,39 @@ _METHODS: dict[str, tuple[type[Message], Callable[[Standin, Any], Message]]] = {
 }
 
 
+def _start_egress(standin: Standin, request: RoomCompositeEgressRequest) -> Message:
+    room = standin.rooms.rooms.get(request.room_name)
+    return standin.egresses.start(request, room.sid if room else None)
+
+
+_EGRESS_METHODS: dict[str, tuple[type[Message], Callable[[Standin, Any], Message]]] = {
+    "StartRoomCompositeEgress": (RoomCompositeEgressRequest, _start_egress),
+    "StopEgress": (StopEgressRequest, lambda standin, request: standin.egresses.stop(request)),
+    "ListEgress": (ListEgressRequest, lambda standin, request: standin.egresses.listed(request)),
+}
+
+
 @post("/twirp/livekit.RoomService/{method:str}", status_code=200)
 async def room_service(method: FromPath[str], request: Request[Any, Any, Any], state: State) -> Response[Any]:
-    standin = _standin(state)
+    return await _twirp(_standin(state), "livekit.RoomService", _METHODS, method, request)
+
+
+@post("/twirp/livekit.Egress/{method:str}", status_code=200)
+async def egress_service(method: FromPath[str], request: Request[Any, Any, Any], state: State) -> Response[Any]:
+    return await _twirp(_standin(state), "livekit.Egress", _EGRESS_METHODS, method, request)
+
+
+async def _twirp(
+    standin: Standin,
+    service: str,
+    methods: dict[str, tuple[type[Message], Callable[[Standin, Any], Message]]],
+    method: str,
+    request: Request[Any, Any, Any],
+) -> Response[Any]:
     try:
-        if method not in _METHODS:
-            raise TwirpError("bad_route", f"no handler for path /twirp/livekit.RoomService/{method}")
-        request_class, handler = _METHODS[method]
+        if method not in methods:
+            raise TwirpError("bad_route", f"no handler for path /twirp/{service}/{method}")
+        request_class, handler = methods[method]
         content_type = request.headers.get("content-type", "")
         message = _parse(request_class, await request.body(), content_type)
         _authorize(standin, request, method, message)
@@ -212,7 +252,10 @@ async def room_service(method: FromPath[str], request: Request[Any, Any, Any], s
             await asyncio.sleep(standin.delay_seconds)
         if standin.unavailable:
             raise TwirpError("unavailable", "the stand-in plays an outage")
-        answer = handler(standin, message)
+        try:
+            answer = handler(standin, message)
+        except EgressRefused as refused:
+            raise TwirpError(refused.code, str(refused)) from refused
     except TwirpError as error:
         return error.response()
     if content_type.startswith("application/json"):  # Twirp answers in the request's encoding
@@ -293,7 +336,9 @@ async def close(name: FromPath[str], data: JSONBody[Close], state: State) -> Res
         events = standin.rooms.close(name)
     except KeyError:
         return _control_error(404, "no such room")
-    return Response({"events": await standin.report(events, deliver=data.deliver)})
+    receipts = await standin.report(events, deliver=data.deliver)
+    standin.egresses.room_closed(name)
+    return Response({"events": receipts})
 
 
 class PlayAgent(msgspec.Struct, frozen=True, kw_only=True):
@@ -367,6 +412,18 @@ def set_faults(data: JSONBody[Faults], state: State) -> Faults:
     return data
 
 
+@put("/_standin/egress/faults", sync_to_thread=False)
+def set_egress_faults(data: JSONBody[EgressFaults], state: State) -> EgressFaults:
+    _standin(state).egresses.faults = data
+    return data
+
+
+@get("/_standin/egresses", sync_to_thread=False)
+def egresses(state: State) -> dict[str, Any]:
+    items = _standin(state).egresses.items.values()
+    return {"egresses": [json_format.MessageToDict(info, preserving_proto_field_name=True) for info in items]}
+
+
 @get("/healthz", sync_to_thread=False)
 def healthz() -> dict[str, str]:
     return {"status": "ok"}
@@ -381,9 +438,24 @@ def create_app(config: StandinConfig) -> Litestar:
             standin.http = http
             yield
             await asyncio.gather(*standin.background, return_exceptions=True)
+            await standin.egresses.settled()
 
     return Litestar(
-        route_handlers=[room_service, join, leave, close, play_agent, rooms, calls, redeliver, set_faults, healthz],
+        route_handlers=[
+            room_service,
+            egress_service,
+            join,
+            leave,
+            close,
+            play_agent,
+            rooms,
+            calls,
+            redeliver,
+            set_faults,
+            set_egress_faults,
+            egresses,
+            healthz,
+        ],
         state=State({"standin": standin}),
         lifespan=[lifespan],
     )
