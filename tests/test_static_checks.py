@@ -41,6 +41,7 @@ DOMAIN_IMPORTS = {
     "users": {"auth", "recordings", "rooms"},
     "interviews": {"agents", "auth", "consents", "recordings", "rooms", "users"},
     "organizations": {"agents", "auth", "consents", "interviews", "recordings", "rooms", "users"},
+    "rights": {"agents", "auth", "consents", "interviews", "recordings", "rooms", "users"},
 }
 
 

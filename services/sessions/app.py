@@ -26,6 +26,8 @@ from services.sessions.recordings.deletions import deletions_task
 from services.sessions.recordings.egress import LiveKitEgress, Upload
 from services.sessions.recordings.egress_queue import egress_tasks
 from services.sessions.recordings.storage import Bucket, RecordingStorage
+from services.sessions.rights.retention import retention_tasks
+from services.sessions.rights.routes import delete_mine, export_mine
 from services.sessions.rooms.reconciler import reconciler_tasks
 from services.sessions.rooms.removals import removals_task
 from services.sessions.rooms.room_service import LiveKitRooms
@@ -99,7 +101,7 @@ def create_app(settings: SessionsSettings) -> Litestar:
     verifier = session_verifier(settings)
     api = Router(
         path="/api",
-        route_handlers=[LiveKitController, InterviewsController, org_router, redeem, preview],
+        route_handlers=[LiveKitController, InterviewsController, org_router, redeem, preview, delete_mine, export_mine],
         middleware=[
             DefineMiddleware(
                 ClerkAuthenticationMiddleware, verifier=verifier, browser_origins=frozenset(settings.browser_origins)
@@ -139,6 +141,12 @@ def create_app(settings: SessionsSettings) -> Litestar:
                     feed_task(USERS_FEED, database, identity),
                     feed_task(ORGANIZATIONS_FEED, database, identity),
                     removals_task(database, rooms, settings.max_interview_seconds),
+                    *retention_tasks(
+                        database,
+                        settings.retention_run_seconds,
+                        settings.interview_retention_days,
+                        settings.access_log_retention_days,
+                    ),
                     *(
                         [
                             *egress_tasks(database, egress, settings.egress_retry_seconds),

@@ -228,3 +228,27 @@ class ConsentWithdrawn(Problem):
     status = 409
     slug = "consent-withdrawn"
     title_text = "Consent withdrawn"
+
+
+class NotAnAdmin(Problem):
+    """The caller recruits but does not administer the organization (`ORG_ADMIN_ROLES`) (403)."""
+
+    status = 403
+    slug = "not-an-admin"
+    title_text = "Not an administrator of the organization"
+
+
+class ReviewFirst(Problem):
+    """A decision by a recruiter who has not read the transcript or heard the recording themselves (409)."""
+
+    status = 409
+    slug = "review-first"
+    title_text = "Review the interview first"
+
+
+class InvalidDecision(Problem):
+    """A decision or a setting beyond its bounds; `detail` names the field (422)."""
+
+    status = 422
+    slug = "invalid-field"
+    title_text = "Invalid field"

@@ -143,3 +143,15 @@ STORAGE_DELETIONS_OLDEST = Gauge(
     "sessions_storage_deletions_oldest_seconds",
     "Age of the oldest deletion not done yet, 0 when none (an alert fires past a day).",
 )
+DECISIONS = Counter("sessions_decisions", "Decisions people recorded on interviews, by decision.", ["decision"])
+ERASURES = Counter(
+    "sessions_erasures",
+    "Interviews erased, by reason: candidate (deleted by its candidate), retention (an organization's, or "
+    "INTERVIEW_RETENTION_DAYS), user_deleted, organization_deleted.",
+    ["reason"],
+)
+EXPORTS = Counter("sessions_exports", "Exports of a candidate's data (GET /api/me/export) begun.")
+RETENTION_LAG = Gauge(
+    "sessions_retention_lag_seconds",
+    "How long past its retention the oldest interview still kept is (0 when none): the retention task is behind.",
+)

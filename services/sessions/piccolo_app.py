@@ -5,16 +5,20 @@ from pathlib import Path
 from piccolo.conf.apps import AppConfig
 
 from services.sessions.tables import (
+    AccessRecords,
     Consents,
+    Decisions,
     ErasedOrganizations,
     ErasedUsers,
     FeedCursors,
     InterviewReports,
     Interviews,
     InterviewTemplates,
+    InterviewTombstones,
     Invites,
     KnownUsers,
     LiveKitWebhookEvents,
+    OrganizationSettings,
     Recordings,
     RoomRemovals,
     StorageDeletions,
@@ -41,5 +45,9 @@ APP_CONFIG = AppConfig(
         Consents,
         Recordings,
         StorageDeletions,
+        InterviewTombstones,
+        Decisions,
+        AccessRecords,
+        OrganizationSettings,
     ],
 )

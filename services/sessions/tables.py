@@ -73,6 +73,8 @@ class InterviewReports(Table, tablename="interview_reports"):
     summary = Text()
     data = Text()  # the agent's own JSON (never interpreted here)
     updated_at = Timestamptz(default=TimestamptzNow())
+    model = Varchar(length=200, null=True, default=None)  # what the agent says produced it
+    prompt_version = Varchar(length=200, null=True, default=None)
 
 
 class LiveKitWebhookEvents(Table, tablename="livekit_webhook_events"):
@@ -234,3 +236,47 @@ class StorageDeletions(Table, tablename="storage_deletions"):
     next_attempt_at = Timestamptz(default=TimestamptzNow())
     deleted_at = Timestamptz(null=True, default=None)
     deleted_objects = Integer(null=True, default=None)
+
+
+class InterviewTombstones(Table, tablename="interview_tombstones"):
+    """What stays of an organization's interview its candidate deleted, or retention erased: that it was, and when
+    and why it went; nothing of its content, nothing naming its candidate."""
+
+    id = UUID(primary_key=True)  # the interview's
+    org_id = Varchar(length=64)
+    created_at = Timestamptz()  # the interview's, for the recruiters' list order
+    deleted_by = Varchar(length=16)  # candidate | retention
+    deleted_at = Timestamptz(default=TimestamptzNow())
+
+
+class Decisions(Table, tablename="decisions"):
+    """A person's decision on an organization's interview, appended: never overwriting the agent's report or an
+    earlier decision."""
+
+    id = BigSerial(primary_key=True)
+    interview = ForeignKey(references=Interviews, on_delete=OnDelete.cascade, null=False)
+    decision = Varchar(length=16)  # advance | reject | hold
+    reason = Text()
+    decided_by = Varchar(length=64)  # the recruiter's Clerk id
+    decided_at = Timestamptz(default=TimestamptzNow())
+
+
+class AccessRecords(Table, tablename="access_records"):
+    """Every recruiter's read of an interview's detail, transcript or recording, kept `ACCESS_LOG_RETENTION_DAYS`
+    even after the interview is gone (no foreign key)."""
+
+    id = BigSerial(primary_key=True)
+    org_id = Varchar(length=64)
+    actor = Varchar(length=64)  # the reader's Clerk id
+    role = Varchar(length=64)  # their organization role, what the candidate is shown
+    interview_id = UUID()
+    what = Varchar(length=16)  # detail | transcript | recording
+    at = Timestamptz(default=TimestamptzNow())
+
+
+class OrganizationSettings(Table, tablename="organization_settings"):
+    """An organization's own settings: how long its interviews are kept after they end (None: kept)."""
+
+    org_id = Varchar(length=64, primary_key=True)
+    retention_days = Integer(null=True, default=None)
+    updated_at = Timestamptz(default=TimestamptzNow())

@@ -46,13 +46,20 @@ COUNTERS: dict[str, set[str]] = {
     "sessions_recordings_total": {"event"},
     "sessions_egress_calls_total": {"outcome"},
     "sessions_storage_deletions_total": {"outcome"},
+    "sessions_decisions_total": {"decision"},
+    "sessions_erasures_total": {"reason"},
+    "sessions_exports_total": set(),
 }
 # libs/common/background.py's, per service and task.
 GAUGES: dict[str, set[str]] = {
     f"{service}_background_{name}": {"task"}
     for service in ("identity", "sessions")
     for name in ("last_success_timestamp_seconds", "interval_seconds")
-} | {"sessions_storage_deletions_pending": set(), "sessions_storage_deletions_oldest_seconds": set()}
+} | {
+    "sessions_storage_deletions_pending": set(),
+    "sessions_storage_deletions_oldest_seconds": set(),
+    "sessions_retention_lag_seconds": set(),
+}
 HISTOGRAMS: dict[str, set[str]] = {
     "identity_webhook_lag_seconds": set(),
     "identity_request_duration_seconds": ROUTE_LABELS,

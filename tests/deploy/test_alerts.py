@@ -103,6 +103,7 @@ def test_every_signal_the_issue_names_has_an_alert() -> None:
     assert alerts_selecting("sessions_interviews_past_report_grace_total", outcome="without_report")
     assert alerts_selecting("sessions_requests_total", path="/webhooks/livekit", status_code="401")
     assert alerts_selecting("sessions_storage_deletions_oldest_seconds")
+    assert alerts_selecting("sessions_retention_lag_seconds")
     assert alerts_selecting("sessions_egress_calls_total", outcome="failed")
     assert alerts_selecting("up")
     assert alerts_selecting("kube_pod_status_ready")

@@ -27,10 +27,15 @@ class Segment(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class StoredReport(msgspec.Struct, frozen=True, kw_only=True):
+    """The agent's report, always shown as the AI's (`author`): a person's decisions are kept apart from it."""
+
     version: int
     summary: str
     data: msgspec.Raw  # the agent's JSON, as stored (never decoded here)
     updated_at: datetime
+    model: str | None = None  # what the agent says produced it
+    prompt_version: str | None = None
+    author: Literal["ai"] = "ai"
 
 
 class WritableInterview(msgspec.Struct, frozen=True):
@@ -102,22 +107,31 @@ async def segments_after(
     return [Segment(**dict(row)) for row in rows]
 
 
-async def put_report(
-    conn: asyncpg.Connection, interview_id: uuid.UUID, version: int, summary: str, data: str
-) -> tuple[int, bool]:
+class ReportContent(msgspec.Struct, frozen=True, kw_only=True):
+    version: int
+    summary: str
+    data: str  # encoded JSON
+    model: str | None
+    prompt_version: str | None
+
+
+async def put_report(conn: asyncpg.Connection, interview_id: uuid.UUID, report: ReportContent) -> tuple[int, bool]:
     """Store the report unless one of `version` or higher is stored: the stored version, and whether this
     write stored it."""
     stored = await conn.fetchval(
-        """INSERT INTO interview_reports AS r (interview, version, summary, data, updated_at)
-           VALUES ($1, $2, $3, $4, now())
+        """INSERT INTO interview_reports AS r (interview, version, summary, data, model, prompt_version, updated_at)
+           VALUES ($1, $2, $3, $4, $5, $6, now())
            ON CONFLICT (interview) DO UPDATE
-           SET version = EXCLUDED.version, summary = EXCLUDED.summary, data = EXCLUDED.data, updated_at = now()
+           SET version = EXCLUDED.version, summary = EXCLUDED.summary, data = EXCLUDED.data,
+               model = EXCLUDED.model, prompt_version = EXCLUDED.prompt_version, updated_at = now()
            WHERE r.version < EXCLUDED.version
            RETURNING r.version""",
         interview_id,
-        version,
-        summary,
-        data,
+        report.version,
+        report.summary,
+        report.data,
+        report.model,
+        report.prompt_version,
     )
     if stored is not None:
         return int(stored), True
@@ -128,7 +142,7 @@ async def put_report(
 async def report_of(conn: asyncpg.Connection, interview_id: uuid.UUID) -> tuple[StoredReport | None, int]:
     """The interview's report (None without one) and how many transcript segments it has, in one round trip."""
     row = await conn.fetchrow(
-        """SELECT r.version, r.summary, r.data, r.updated_at,
+        """SELECT r.version, r.summary, r.data, r.updated_at, r.model, r.prompt_version,
                   (SELECT count(*) FROM transcript_segments s WHERE s.interview = $1) AS segments
            FROM (SELECT 1) AS one LEFT JOIN interview_reports r ON r.interview = $1""",
         interview_id,
@@ -141,5 +155,7 @@ async def report_of(conn: asyncpg.Connection, interview_id: uuid.UUID) -> tuple[
             summary=row["summary"],
             data=msgspec.Raw(row["data"].encode()),
             updated_at=row["updated_at"],
+            model=row["model"],
+            prompt_version=row["prompt_version"],
         )
     return report, int(row["segments"])

@@ -49,13 +49,16 @@ class TranscriptReceipt(msgspec.Struct, frozen=True):
     duplicates: int
 
 
-class ReportWrite(msgspec.Struct, frozen=True):
+class ReportWrite(msgspec.Struct, frozen=True, kw_only=True):
     """`summary`: at most 16 KiB in UTF-8 (so at most 16,384 characters), without NUL; `data`: any JSON of at
-    most 64 KiB encoded and 64 levels deep, stored and served back, never interpreted."""
+    most 64 KiB encoded and 64 levels deep, stored and served back, never interpreted; `model` and
+    `prompt_version`: what produced it (at most 200 characters each), shown with it."""
 
     version: Annotated[int, msgspec.Meta(ge=1, le=2**31 - 1)]
     summary: Annotated[str, msgspec.Meta(max_length=MAX_SUMMARY_BYTES, pattern=NO_NUL)]
     data: Any
+    model: Annotated[str, msgspec.Meta(max_length=200, pattern=NO_NUL)] | None = None
+    prompt_version: Annotated[str, msgspec.Meta(max_length=200, pattern=NO_NUL)] | None = None
 
 
 class ReportReceipt(msgspec.Struct, frozen=True):
@@ -162,9 +165,14 @@ async def write_report(
                     f"The candidate of interview {interview_id} withdrew their consent to the AI's evaluation."
                 ),
             )
-        version, written = await report_store.put_report(
-            conn, interview_id, report.version, report.summary, data.decode()
+        content = report_store.ReportContent(
+            version=report.version,
+            summary=report.summary,
+            data=data.decode(),
+            model=report.model,
+            prompt_version=report.prompt_version,
         )
+        version, written = await report_store.put_report(conn, interview_id, content)
     if written:
         AGENT_REPORTS_STORED.inc()
     return ReportReceipt(version=version)

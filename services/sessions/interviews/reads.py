@@ -14,7 +14,7 @@ from services.sessions.consents import store as consent_store
 from services.sessions.consents.store import Consent
 from services.sessions.errors import InterviewNotFound
 from services.sessions.interviews import store as interview_store
-from services.sessions.interviews.store import Interview
+from services.sessions.interviews.store import Interview, ReadBy
 from services.sessions.recordings.playback import RecordingLink, playback_link
 from services.sessions.runtime import Runtime
 
@@ -32,6 +32,7 @@ class InterviewDetail(Interview, frozen=True, kw_only=True):
     report: StoredReport | None
     transcript_segments: int
     consents: list[Consent]  # given or refused with an organization's invite (none for one started alone)
+    read_by: list[ReadBy]  # the organization's recruiters' reads, by role
 
 
 class TranscriptPage(msgspec.Struct, frozen=True):
@@ -63,9 +64,14 @@ async def read_interview(database: Database, clerk_id: str, interview_id: uuid.U
         found = await _owned(conn, clerk_id, interview_id)
         report, segments = await report_store.report_of(conn, interview_id)
         consents = await consent_store.consents_of(conn, interview_id)
+        readers = await interview_store.read_by(conn, interview_id)
     shown = report if found.has_report else None
     return InterviewDetail(
-        **msgspec.structs.asdict(found), report=shown, transcript_segments=segments, consents=consents
+        **msgspec.structs.asdict(found),
+        report=shown,
+        transcript_segments=segments,
+        consents=consents,
+        read_by=readers,
     )
 
 

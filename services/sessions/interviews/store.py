@@ -147,3 +147,21 @@ async def list_owned(
         limit,
     )
     return [_interview(row) for row in rows]
+
+
+class ReadBy(msgspec.Struct, frozen=True, kw_only=True):
+    """A recruiter's read of the interview, as its candidate is shown it: the reader's organization role, never
+    their id, name or email."""
+
+    role: str
+    what: str
+    at: datetime
+
+
+async def read_by(conn: asyncpg.Connection, interview_id: uuid.UUID) -> list[ReadBy]:
+    """Who read the interview, newest first (at most the last 1,000 reads)."""
+    rows = await conn.fetch(
+        """SELECT role, what, at FROM access_records WHERE interview_id = $1 ORDER BY at DESC, id DESC LIMIT 1000""",
+        interview_id,
+    )
+    return [ReadBy(**dict(row)) for row in rows]

@@ -2,7 +2,7 @@
 `/api/invites/connection-details`."""
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Literal
 
 from litestar import Controller, Router, delete, get, post, put
 from litestar.di import NamedDependency, Provide
@@ -18,7 +18,9 @@ from services.sessions.interviews.routes import (
     ConnectionDetails,
     InterviewStatus,
 )
-from services.sessions.organizations.access import Recruiter, recruiter_of
+from services.sessions.organizations.access import Recruiter, admin_of, recruiter_of
+from services.sessions.organizations.access_log import AccessPage, list_access
+from services.sessions.organizations.decision_store import Decision
 from services.sessions.organizations.invite_store import InviteState
 from services.sessions.organizations.invites import (
     CreatedInvite,
@@ -28,6 +30,7 @@ from services.sessions.organizations.invites import (
     list_invites,
     revoke_invite,
 )
+from services.sessions.organizations.org_settings import OrgSettings, OrgSettingsWrite, read_settings, write_settings
 from services.sessions.organizations.redemption import (
     InvitePreview,
     PreviewRequest,
@@ -36,13 +39,16 @@ from services.sessions.organizations.redemption import (
     redeem_invite,
 )
 from services.sessions.organizations.review import (
+    DecisionWrite,
     OrgInterviewDetail,
     OrgInterviewPage,
+    decide,
     list_org_interviews,
     read_org_interview,
     read_org_recording,
     read_org_transcript,
 )
+from services.sessions.organizations.review_store import DeletedInterview
 from services.sessions.organizations.template_store import Template
 from services.sessions.organizations.templates import (
     TemplatePage,
@@ -191,7 +197,8 @@ class OrgInterviewsController(Controller):
         *,
         template_id: FromQuery[uuid.UUID | None] = None,
         status: Annotated[
-            list[InterviewStatus] | None, QueryParameter(description="Only these statuses (repeatable).")
+            list[InterviewStatus | Literal["deleted"]] | None,
+            QueryParameter(description="Only these statuses (repeatable; `deleted`: the tombstones)."),
         ] = None,
         cursor: FromQuery[str | None] = None,
         limit: Limit = 20,
@@ -203,7 +210,9 @@ class OrgInterviewsController(Controller):
 
     @get(
         "/{interview_id:uuid}",
-        summary="One of the organization's interviews, with the agent's report",
+        summary="One of the organization's interviews: the agent's report (author ai), consents, decisions",
+        description="Each read is recorded in the organization's access log. An interview its candidate deleted, or "
+        "retention erased, answers its tombstone: `{id, status: deleted, deleted_by, deleted_at}`.",
         responses=problems(*RECRUITER, 404),
     )
     async def read(
@@ -211,7 +220,7 @@ class OrgInterviewsController(Controller):
         recruiter: NamedDependency[Recruiter],
         runtime: NamedDependency[Runtime],
         interview_id: FromPath[uuid.UUID],
-    ) -> OrgInterviewDetail:
+    ) -> OrgInterviewDetail | DeletedInterview:
         return await read_org_interview(runtime.database, recruiter, interview_id)
 
     @get(
@@ -245,10 +254,69 @@ class OrgInterviewsController(Controller):
     ) -> RecordingLink:
         return await read_org_recording(runtime, recruiter, interview_id)
 
+    @post(
+        "/{interview_id:uuid}/decisions",
+        status_code=201,
+        summary="Record your decision on the interview (advance, reject, hold), with its reason",
+        description="Appended with you and the time, never overwriting the agent's report or an earlier decision. "
+        "409 `review-first`: you have not read its transcript or heard its recording yourself (its detail does not "
+        "count). 422: a reason empty or over 2 KiB.",
+        responses=problems(*WITH_BODY, *RECRUITER, 404, 409),
+    )
+    async def decide(
+        self,
+        recruiter: NamedDependency[Recruiter],
+        runtime: NamedDependency[Runtime],
+        interview_id: FromPath[uuid.UUID],
+        data: JSONBody[DecisionWrite],
+    ) -> Decision:
+        return await decide(runtime.database, recruiter, interview_id, data)
+
+
+class OrganizationController(Controller):
+    path = "/"
+    tags = ("organizations",)
+
+    @get("/settings", summary="The organization's settings (retention)", responses=problems(*RECRUITER))
+    async def settings(self, recruiter: NamedDependency[Recruiter], runtime: NamedDependency[Runtime]) -> OrgSettings:
+        return await read_settings(runtime.database, recruiter)
+
+    @put(
+        "/settings",
+        summary="Set how long the organization's interviews are kept after they end (admins)",
+        description="`retention_days` 1..3650, or null to keep them. 403 for a role not in ORG_ADMIN_ROLES.",
+        responses=problems(*WITH_BODY, *RECRUITER),
+    )
+    async def write_settings(
+        self, recruiter: NamedDependency[Recruiter], runtime: NamedDependency[Runtime], data: JSONBody[OrgSettingsWrite]
+    ) -> OrgSettings:
+        admin = admin_of(recruiter, runtime.settings.admin_roles)
+        return await write_settings(runtime.database, admin, data)
+
+    @get(
+        "/access-log",
+        summary="Who read what of the organization's interviews, newest first (admins)",
+        responses=problems(400, *RECRUITER),
+    )
+    async def access_log(
+        self,
+        recruiter: NamedDependency[Recruiter],
+        runtime: NamedDependency[Runtime],
+        *,
+        interview_id: FromQuery[uuid.UUID | None] = None,
+        actor: Annotated[str | None, QueryParameter(max_length=64)] = None,
+        cursor: FromQuery[str | None] = None,
+        limit: Limit = 50,
+    ) -> AccessPage:
+        admin = admin_of(recruiter, runtime.settings.admin_roles)
+        return await list_access(
+            runtime.database, admin, interview_id=interview_id, actor=actor, cursor=cursor, limit=limit
+        )
+
 
 org_router = Router(
     path="/org",
-    route_handlers=[TemplatesController, InvitesController, OrgInterviewsController],
+    route_handlers=[TemplatesController, InvitesController, OrgInterviewsController, OrganizationController],
     dependencies={"recruiter": Provide(_recruiter, sync_to_thread=False)},
 )
 
