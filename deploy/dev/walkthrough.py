@@ -284,6 +284,102 @@ class Walkthrough:
         templates = await self.sessions_rows("SELECT count(*) FROM interview_templates WHERE org_id = $1", org_id)
         self.check(left == templates == 0, "its templates, invites and interviews are erased within seconds")
 
+    async def until(self, url: str, headers: dict[str, str], status: int) -> httpx.Response:
+        """GET `url` every 0.2 s until it answers `status` (10 s at most); the last answer."""
+        for _ in range(50):
+            answer = await self.http.get(url, headers=headers)
+            if answer.status_code == status:
+                break
+            await asyncio.sleep(0.2)
+        return answer
+
+    async def consent_recordings_and_rights(self) -> None:
+        print("\n7. Consent, a recording, a person's decision, and the candidate's rights", flush=True)
+        if not self.info.livekit_standin_url:
+            self.say(f"skipped: {self.info.livekit_url} is a real LiveKit server (its egress records for it)")
+            return
+        api = self.info.sessions_url
+        recruiter = (await self.clerk_signup(f"admin-{uuid.uuid4().hex[:6]}@example.com", deliver=True))["user"]
+        made = await self.http.post(
+            f"{self.info.clerk_url}/_standin/organizations",
+            json={"name": "Globex Hiring", "members": [{"user_id": recruiter["id"], "role": "org:admin"}]},
+        )
+        org_id = made.json()["organization"]["id"]
+        as_admin = await self.clerk_session(recruiter["id"], org_id)
+        notice = "An AI asks the questions and rates your answers on depth; a person reads it and decides."
+        template = await self.http.post(
+            f"{api}/api/org/templates",
+            json={"title": "Support engineer", "questions": ["A hard bug?"], "notice": notice, "recording": True},
+            headers=as_admin,
+        )
+        self.check(template.status_code == 201, "the admin writes a template that records, with its own notice")
+        invite = await self.http.post(
+            f"{api}/api/org/templates/{template.json()['id']}/invites", json={}, headers=as_admin
+        )
+        code = {"code": invite.json()["code"]}
+        candidate = (await self.clerk_signup(f"recorded-{uuid.uuid4().hex[:6]}@example.com", deliver=True))["user"]
+        as_candidate = await self.clerk_session(candidate["id"])
+        shown = (await self.http.post(f"{api}/api/invites/preview", json=code, headers=as_candidate)).json()
+        self.say(f"the candidate reads: {shown['template']['notice']}")
+        consent = {"template_version": shown["template"]["version"], "ai_evaluation": True, "recording": True}
+        details = await self.http.post(
+            f"{api}/api/invites/connection-details", json={**code, "consent": consent}, headers=as_candidate
+        )
+        self.check(details.status_code == 200, "and consents to the AI's evaluation and to the recording")
+        room = details.json()["roomName"]
+        await self.livekit("join", {"token": details.json()["participantToken"]})
+        [item] = (await self.http.get(f"{api}/api/org/interviews", headers=as_admin)).json()["items"]
+        heard_url = f"{api}/api/interviews/{item['id']}/recording"
+        recording = await self.until(heard_url, as_candidate, 409)
+        self.check(recording.status_code == 409, "their join starts LiveKit's egress: still recording (409)")
+        for _ in range(50):
+            if await self.sessions_rows(
+                "SELECT count(*) FROM recordings WHERE room_name = $1 AND status = 'active'", room
+            ):
+                break
+            await asyncio.sleep(0.2)
+        await self.livekit(f"rooms/{room}/agent", {})
+        await self.livekit("leave", {"room": room, "identity": candidate["id"]})
+        link = await self.until(f"{api}/api/org/interviews/{item['id']}/recording", as_admin, 200)
+        heard = await self.http.get(link.json()["url"]) if link.status_code == 200 else link
+        self.check(
+            heard.status_code == 200 and heard.content.startswith(b"OggS"),
+            f"they leave; the recruiter hears {link.json().get('duration_ms')} ms of OGG through a link valid 300 s",
+        )
+        decided = await self.http.post(
+            f"{api}/api/org/interviews/{item['id']}/decisions",
+            json={"decision": "advance", "reason": "Clear answers."},
+            headers=as_admin,
+        )
+        self.check(decided.status_code == 201, "having heard it, the recruiter records a decision of their own")
+        mine = (await self.http.get(f"{api}/api/interviews/{item['id']}", headers=as_candidate)).json()
+        self.say(f"the candidate sees who read it, by role: {[(r['role'], r['what']) for r in mine['read_by']]}")
+        exported = await self.http.get(f"{api}/api/me/export", headers=as_candidate)
+        self.check(
+            exported.status_code == 200 and len(exported.json()["interviews"]) == 1,
+            "the candidate downloads everything held about them (GET /api/me/export)",
+        )
+        deleted = await self.http.delete(f"{api}/api/interviews/{item['id']}", headers=as_candidate)
+        left = (await self.http.get(f"{api}/api/org/interviews/{item['id']}", headers=as_admin)).json()
+        self.check(
+            deleted.status_code == 204 and left["status"] == "deleted",
+            "and deletes the interview: the recruiters keep a tombstone, nothing of its content",
+        )
+        gone = await self.until(f"{api}/api/interviews/{item['id']}/recording", as_candidate, 404)
+        pending = await self.sessions_rows(
+            "SELECT count(*) FROM storage_deletions WHERE object_prefix = $1 AND deleted_at IS NULL",
+            f"recordings/{item['id']}/",
+        )
+        for _ in range(50):
+            if not pending:
+                break
+            await asyncio.sleep(0.2)
+            pending = await self.sessions_rows(
+                "SELECT count(*) FROM storage_deletions WHERE object_prefix = $1 AND deleted_at IS NULL",
+                f"recordings/{item['id']}/",
+            )
+        self.check(gone.status_code == 404 and pending == 0, "its recording is erased from the bucket, every version")
+
 
 async def run(info: StackInfo, secrets: DevSecrets) -> None:
     async with httpx.AsyncClient(timeout=15) as http:
@@ -294,6 +390,7 @@ async def run(info: StackInfo, secrets: DevSecrets) -> None:
         await walkthrough.life_in_a_room()
         await walkthrough.agent_reports()
         await walkthrough.an_organization_hires()
+        await walkthrough.consent_recordings_and_rights()
 
 
 def main() -> None:
