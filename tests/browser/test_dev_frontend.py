@@ -16,7 +16,8 @@ from deploy.dev.tools import debian_tool
 from tests.support.credentials import TEST_ENVIRONMENT, ClerkKeyPair, secrets_for_tests
 from tests.support.livekit import verify_livekit_token
 from tests.support.postgres import PostgresForTests
-from tests.support.rows import interview_rows
+from tests.support.rows import interview_rows, rows
+from tests.support.waiting import eventually
 
 
 class Origins:
@@ -288,3 +289,94 @@ async def test_a_recruiter_invites_a_candidate_who_interviews_and_the_recruiter_
     assert interview["org_id"] is not None
     assert recruiter_errors == candidate_errors == []
     await candidate_context.close()
+
+
+async def test_a_consenting_candidate_s_recording_plays_for_the_recruiter_and_a_declining_one_is_never_recorded(
+    origins: Origins, frontend: ServiceProcess, stack: Stack, browser: Browser
+):
+    """The recruiter writes a template that records; one candidate reads its notice and consents to the AI and the
+    recording, joins and leaves; the recruiter's review plays the recording in an <audio> element, which loads and
+    has a duration. Another candidate declines: no interview, no recording, the invite shows declined."""
+    recruiter_page, recruiter_errors = await open_page(browser, origins.app)
+    recruiter_id = await sign_up_and_in(recruiter_page, "rhea.recruiter@example.com", "delivered")
+    await recruiter_page.fill("#org-name", "Initech Hiring")
+    await recruiter_page.click("#new-org")
+    await log_says(recruiter_page, "organization Initech Hiring made")
+    await recruiter_page.click(f"button[data-user='{recruiter_id}'][data-org-name='Initech Hiring']")
+    await recruiter_page.wait_for_selector("#recruiter:not([hidden])")
+    await recruiter_page.fill("#template-title", "Recorded round")
+    await recruiter_page.check("#template-recording")
+    await recruiter_page.click("#save-template")
+    await log_says(recruiter_page, "written (version 1)")
+    invite_urls = []
+    for _ in range(2):
+        await recruiter_page.evaluate("document.querySelector('#invite-url').textContent = ''")
+        await recruiter_page.click("button[data-invite-template]")
+        await recruiter_page.wait_for_function("document.querySelector('#invite-url').textContent.includes('/invite/')")
+        invite_urls.append(await recruiter_page.text_content("#invite-url"))
+
+    async def candidate_at(url: str | None, email: str) -> tuple[Any, Page, str]:
+        context = await browser.new_context()
+        page = await context.new_page()
+        assert url is not None
+        await page.goto(url)
+        await page.wait_for_selector("body[data-ready=true]")
+        user_id = await sign_up_and_in(page, email, "delivered")
+        await page.click("#redeem")
+        await page.wait_for_selector("#consent:not([hidden])")
+        return context, page, user_id
+
+    consenting_context, consenting, consenting_id = await candidate_at(invite_urls[0], "cora@example.com")
+    recording_offered = await consenting.is_visible("#consent-recording-label")
+    await consenting.check("#consent-ai")
+    await consenting.check("#consent-recording")
+    await start(consenting, "#consent-yes")
+    await consenting.click("#join")
+    await log_says(consenting, "joined")
+    sessions_db = stack.database_urls["sessions"]
+
+    async def recording_is(status: str) -> bool:
+        found = await rows(
+            sessions_db,
+            "SELECT r.status FROM recordings r JOIN interviews i ON i.id = r.interview_id WHERE i.clerk_id = $1",
+            consenting_id,
+        )
+        return [row["status"] for row in found] == [status]
+
+    assert await eventually(lambda: recording_is("active"), within=15)
+    await consenting.click("#leave")
+    assert await eventually(lambda: recording_is("complete"), within=15)
+
+    declining_context, declining, declining_id = await candidate_at(invite_urls[1], "dale@example.com")
+    await declining.click("#consent-no")
+    await log_says(declining, "declined")
+
+    await recruiter_page.click("#org-list")
+    review = recruiter_page.locator("button[data-org-interview]")
+    await review.first.wait_for()
+    await review.first.click()
+    await recruiter_page.wait_for_function(
+        "(() => { const a = document.querySelector('#org-recording');"
+        " return !a.hidden && a.readyState >= 1 && a.duration > 0; })()",
+        timeout=15_000,
+    )
+    duration = await recruiter_page.evaluate("document.querySelector('#org-recording').duration")
+
+    assert recording_offered
+    assert duration >= 1
+    assert await interviews_of(stack, declining_id) == []
+    assert (
+        await rows(
+            sessions_db,
+            "SELECT 1 FROM recordings r JOIN interviews i ON i.id = r.interview_id WHERE i.clerk_id = $1",
+            declining_id,
+        )
+        == []
+    )
+    states = await rows(
+        sessions_db, "SELECT count(*) AS n FROM consents WHERE clerk_id = $1 AND NOT given", declining_id
+    )
+    assert states[0]["n"] == 1
+    assert recruiter_errors == []
+    await consenting_context.close()
+    await declining_context.close()
