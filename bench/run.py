@@ -506,6 +506,13 @@ def main() -> None:  # noqa: PLR0915 (one linear script: set up, measure each pa
             results[BARE] = _combined(yardstick)
             results.update(floor_results)
 
+            print("consent, recordings and the candidate's rights", flush=True)
+            from bench import rights  # noqa: PLC0415 (it builds on this module's Bench and wrk)
+
+            rights_results = rights.measure(stack, details_script, seconds, session)
+            (Path("bench-results") / "rights.json").parent.mkdir(exist_ok=True)
+            (Path("bench-results") / "rights.json").write_text(json.dumps(rights_results, indent=2))
+
             if not args.quick:
                 print("1k against 1M users: seeding a second identity, then rounds taking turns", flush=True)
                 results[FLAT_SMALL], results[FLAT_BIG] = flatness(stack, session)

@@ -7,8 +7,9 @@ import msgspec
 
 from libs.common.cli import Command, run_service
 from libs.common.db import Database, DatabaseUnavailable
+from services.sessions.livekit_server import LiveKitServer, LiveKitUnavailable
 from services.sessions.rooms.reconciler import reconcile_once
-from services.sessions.rooms.room_service import LiveKitRooms, LiveKitUnavailable
+from services.sessions.rooms.room_service import LiveKitRooms
 from services.sessions.settings import SessionsSettings, load_sessions_settings
 
 
@@ -16,11 +17,11 @@ async def _reconcile(settings: SessionsSettings) -> int:
     database = Database(settings.database_url, max_size=2)
     await database.open()
     try:
-        async with LiveKitRooms(
+        async with LiveKitServer(
             settings.room_service_url, settings.livekit_api_key, settings.livekit_api_secret
-        ) as rooms:
+        ) as server:
             report = await reconcile_once(
-                database, rooms, settings.max_interview_seconds, settings.agent_report_grace_seconds
+                database, LiveKitRooms(server), settings.max_interview_seconds, settings.agent_report_grace_seconds
             )
     except (LiveKitUnavailable, DatabaseUnavailable) as error:
         print(f"reconcile stopped: {error}; run it again (every change it made is kept)", file=sys.stderr)

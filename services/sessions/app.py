@@ -20,6 +20,7 @@ from services.sessions.auth.middleware import ClerkAuthenticationMiddleware
 from services.sessions.auth.tokens import session_verifier
 from services.sessions.interviews.participant_tokens import ParticipantTokens
 from services.sessions.interviews.routes import InterviewsController, LiveKitController
+from services.sessions.livekit_server import LiveKitServer
 from services.sessions.organizations.erasure import ORGANIZATIONS_FEED
 from services.sessions.organizations.routes import org_router, preview, redeem
 from services.sessions.recordings.deletions import deletions_task
@@ -96,8 +97,9 @@ def create_app(settings: SessionsSettings) -> Litestar:
     key_pair = settings.livekit_api_key, settings.livekit_api_secret
     livekit_verifier = TokenVerifier(*key_pair)
     tokens = ParticipantTokens(*key_pair, settings.livekit_token_ttl_seconds)
-    rooms = LiveKitRooms(settings.room_service_url, *key_pair)
-    storage, egress = recording_clients(settings)
+    livekit = LiveKitServer(settings.room_service_url, *key_pair)
+    rooms = LiveKitRooms(livekit)
+    storage, egress = recording_clients(settings, livekit)
     verifier = session_verifier(settings)
     api = Router(
         path="/api",
@@ -126,8 +128,8 @@ def create_app(settings: SessionsSettings) -> Litestar:
         resources=[
             lambda: verifier.keys,
             lambda: identity,
-            lambda: rooms,
-            *((lambda: storage, lambda: egress) if storage and egress else ()),
+            lambda: livekit,
+            *((lambda: storage,) if storage else ()),
             *(
                 functools.partial(periodic, "sessions", task)
                 for task in (
@@ -161,7 +163,9 @@ def create_app(settings: SessionsSettings) -> Litestar:
     )
 
 
-def recording_clients(settings: SessionsSettings) -> tuple[RecordingStorage | None, LiveKitEgress | None]:
+def recording_clients(
+    settings: SessionsSettings, livekit: LiveKitServer
+) -> tuple[RecordingStorage | None, LiveKitEgress | None]:
     """The bucket and LiveKit's Egress, when recordings are kept (`RECORDINGS_S3_BUCKET`); else neither."""
     if not settings.recording_enabled:
         return None, None
@@ -176,8 +180,7 @@ def recording_clients(settings: SessionsSettings) -> tuple[RecordingStorage | No
     )
     upload_key, upload_secret = settings.upload_credentials
     upload = Upload(bucket=bucket, access_key=upload_key, secret=upload_secret)
-    key_pair = settings.livekit_api_key, settings.livekit_api_secret
-    return storage, LiveKitEgress(settings.room_service_url, *key_pair, upload)
+    return storage, LiveKitEgress(livekit, upload)
 
 
 def app_from_environment() -> Litestar:

@@ -380,3 +380,68 @@ async def test_a_consenting_candidate_s_recording_plays_for_the_recruiter_and_a_
     assert recruiter_errors == []
     await consenting_context.close()
     await declining_context.close()
+
+
+async def test_the_candidate_exports_and_deletes_and_the_recruiter_decides_sets_retention_and_reads_the_log(
+    origins: Origins, frontend: ServiceProcess, stack: Stack, browser: Browser
+):
+    """The rights in two browsers: the recruiter reviews (which reads the transcript) and records a decision, sets
+    the organization's retention and reads its access log; the candidate sees who read it (by role), downloads
+    their data, and deletes the interview, which the recruiter then sees as a tombstone."""
+    recruiter_page, recruiter_errors = await open_page(browser, origins.app)
+    recruiter_id = await sign_up_and_in(recruiter_page, "ruth.recruiter@example.com", "delivered")
+    await recruiter_page.fill("#org-name", "Umbrella Hiring")
+    await recruiter_page.click("#new-org")
+    await log_says(recruiter_page, "organization Umbrella Hiring made")
+    await recruiter_page.click(f"button[data-user='{recruiter_id}'][data-org-name='Umbrella Hiring']")
+    await recruiter_page.wait_for_selector("#recruiter:not([hidden])")
+    await recruiter_page.click("#save-template")
+    await log_says(recruiter_page, "written (version 1)")
+    await recruiter_page.click("button[data-invite-template]")
+    await recruiter_page.wait_for_function("document.querySelector('#invite-url').textContent.includes('/invite/')")
+    invite_url = await recruiter_page.text_content("#invite-url")
+
+    context = await browser.new_context()
+    candidate_page = await context.new_page()
+    assert invite_url is not None
+    await candidate_page.goto(invite_url)
+    await candidate_page.wait_for_selector("body[data-ready=true]")
+    candidate_id = await sign_up_and_in(candidate_page, "erin.candidate@example.com", "delivered")
+    await candidate_page.click("#redeem")
+    await candidate_page.wait_for_selector("#consent:not([hidden])")
+    await candidate_page.check("#consent-ai")
+    await start(candidate_page, "#consent-yes")
+
+    await recruiter_page.click("#org-list")
+    await recruiter_page.locator("button[data-org-interview]").first.click()
+    await recruiter_page.wait_for_selector("#decide:not([disabled])")
+    await recruiter_page.click("#decide")
+    await log_says(recruiter_page, "decision recorded: advance")
+    await recruiter_page.click("#save-retention")
+    await log_says(recruiter_page, "interviews are kept 365 days")
+    await recruiter_page.click("#access-log")
+    await log_says(recruiter_page, "reads in the access log")
+    access_log = await recruiter_page.text_content("#access-records")
+
+    await candidate_page.click("#list")
+    await candidate_page.locator("button[data-interview]").first.click()
+    await candidate_page.wait_for_function("document.querySelector('#report').textContent.includes('read_by')")
+    seen = await candidate_page.text_content("#report")
+    await candidate_page.click("#export")
+    await log_says(candidate_page, "exported 1 interviews")
+    await candidate_page.click("button[data-delete-interview]")
+    await log_says(candidate_page, "deleted, with its transcript")
+
+    await recruiter_page.click("#org-list")
+    await recruiter_page.wait_for_function(
+        "document.querySelector('#org-interviews').textContent.includes('deleted by candidate')"
+    )
+
+    assert access_log is not None
+    assert "transcript" in access_log
+    assert seen is not None
+    assert '"role": "admin"' in seen or '"role":"admin"' in seen.replace(" ", "")
+    assert recruiter_id not in seen  # the candidate sees the reader's role, never who
+    assert await interviews_of(stack, candidate_id) == []
+    assert recruiter_errors == []
+    await context.close()

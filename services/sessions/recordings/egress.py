@@ -1,16 +1,14 @@
 """LiveKit's Egress as sessions uses it: record one interview's room as audio (OGG, no manifest) straight into the
-recordings' bucket, stop it, and ask which egresses a room has. livekit-api's Twirp client at `LIVEKIT_API_URL`,
-region failover off (it would look regions up over the network); every failure is `EgressUnavailable`.
+recordings' bucket, stop it, and ask which egresses a room has; through the service's one LiveKit client
+(`livekit_server`), every failure `LiveKitUnavailable`.
 
 Never LiveKit's auto egress (`RoomEgress` in a room's or a token's configuration): that starts when the room opens,
 before the candidate consented."""
 
-from typing import Any, Self
+from typing import Any
 
-import aiohttp
 import msgspec
 from google.protobuf.message import Message
-from livekit.api import LiveKitAPI, TwirpError
 from livekit.protocol.egress import (
     EgressInfo,
     EgressStatus,
@@ -22,13 +20,13 @@ from livekit.protocol.egress import (
     StopEgressRequest,
 )
 
+from services.sessions.livekit_server import LiveKitServer
 from services.sessions.recordings.storage import Bucket
 
 RUNNING = frozenset({EgressStatus.EGRESS_STARTING, EgressStatus.EGRESS_ACTIVE, EgressStatus.EGRESS_ENDING})
 
 
-class EgressUnavailable(Exception):
-    """Egress could not answer (unreachable, timed out, or an error other than not-found)."""
+_ENDED_OR_UNKNOWN = frozenset({"not_found", "failed_precondition"})
 
 
 class Upload(msgspec.Struct, frozen=True, kw_only=True):
@@ -51,32 +49,16 @@ class Upload(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class LiveKitEgress:
-    """Open for the app's life (`async with`); `timeout` bounds each call."""
+    """Egress through the service's one LiveKit client (`livekit_server`)."""
 
-    def __init__(self, url: str, api_key: str, api_secret: str, upload: Upload, *, timeout: float = 10.0) -> None:
-        self._args = (url, api_key, api_secret)
+    def __init__(self, server: LiveKitServer, upload: Upload) -> None:
+        self._server = server
         self._upload = upload
-        self._timeout = timeout
-        self._api: LiveKitAPI | None = None
-
-    async def __aenter__(self) -> Self:
-        self._api = LiveKitAPI(*self._args, timeout=aiohttp.ClientTimeout(total=self._timeout), failover=False)
-        return self
-
-    async def __aexit__(self, *_: object) -> None:
-        if self._api is not None:
-            await self._api.aclose()
 
     async def _call(self, method: str, request: Message, *, missing_ok: bool = False) -> Any:
-        assert self._api is not None, "LiveKitEgress used outside `async with`"
-        try:
-            return await getattr(self._api.egress, method)(request)
-        except TwirpError as error:
-            if missing_ok and error.code in ("not_found", "failed_precondition"):
-                return None
-            raise EgressUnavailable(f"Egress {method}: {error.code} ({error.status})") from error
-        except (TimeoutError, aiohttp.ClientError) as error:
-            raise EgressUnavailable(f"Egress {method}: {type(error).__name__}") from error
+        return await self._server.call(
+            "egress", method, request, missing_ok=_ENDED_OR_UNKNOWN if missing_ok else frozenset()
+        )
 
     async def start(self, room_name: str, key: str) -> EgressInfo:
         """Record `room_name` as one OGG audio file at `key` in the bucket."""

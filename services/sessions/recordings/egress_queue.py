@@ -18,9 +18,10 @@ import uuid
 
 from libs.common.background import Periodic
 from libs.common.db import Database, DatabaseUnavailable
+from services.sessions.livekit_server import LiveKitUnavailable
 from services.sessions.metrics import EGRESS_CALLS, RECORDINGS
 from services.sessions.recordings import store
-from services.sessions.recordings.egress import RUNNING, EgressUnavailable, LiveKitEgress
+from services.sessions.recordings.egress import RUNNING, LiveKitEgress
 from services.sessions.recordings.events import apply_report, report_of
 
 logger = logging.getLogger(__name__)
@@ -61,7 +62,7 @@ async def _handle(database: Database, egress: LiveKitEgress, work: store.EgressW
                 await store.never_started(conn, work.id, "the room closed before the recording started")
             return
         egress_id = await _started_egress(egress, work)
-    except EgressUnavailable as error:
+    except LiveKitUnavailable as error:
         EGRESS_CALLS.labels("failed").inc()
         if work.attempts == 0:
             logger.warning(
@@ -120,7 +121,7 @@ def egress_tasks(database: Database, egress: LiveKitEgress, first_retry: float) 
     async def stale_round() -> None:
         await check_stale(database, egress)
 
-    outages = (DatabaseUnavailable, EgressUnavailable)
+    outages = (DatabaseUnavailable, LiveKitUnavailable)
     return [
         Periodic(name="egress", run_round=queue_round, every_seconds=POLL_SECONDS, outages=outages),
         Periodic(name="egress_check", run_round=stale_round, every_seconds=STALE_CHECK_SECONDS, outages=outages),

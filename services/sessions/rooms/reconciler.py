@@ -27,6 +27,7 @@ import msgspec
 
 from libs.common.background import Periodic
 from libs.common.db import Database, DatabaseUnavailable
+from services.sessions.livekit_server import LiveKitUnavailable
 from services.sessions.metrics import (
     INTERVIEWS_ACTIVATED,
     INTERVIEWS_ENDED,
@@ -37,7 +38,7 @@ from services.sessions.metrics import (
     RECONCILER_RUNS,
 )
 from services.sessions.rooms import reconciler_store
-from services.sessions.rooms.room_service import LiveKitRooms, LiveKitUnavailable
+from services.sessions.rooms.room_service import LiveKitRooms
 
 logger = logging.getLogger(__name__)
 

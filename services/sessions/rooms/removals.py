@@ -14,9 +14,10 @@ import logging
 
 from libs.common.background import Periodic
 from libs.common.db import Database, DatabaseUnavailable
+from services.sessions.livekit_server import LiveKitUnavailable
 from services.sessions.metrics import ROOM_REMOVALS
 from services.sessions.rooms import removal_store as store
-from services.sessions.rooms.room_service import LiveKitRooms, LiveKitUnavailable
+from services.sessions.rooms.room_service import LiveKitRooms
 
 logger = logging.getLogger(__name__)
 

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from deploy.dev.stack import ServiceProcess
 from libs.common.db import Database
 from services.sessions.app import create_app
+from services.sessions.livekit_server import LiveKitServer
 from services.sessions.rooms.reconciler import reconcile_once
 from services.sessions.rooms.room_service import LiveKitRooms
 from tests.sessions.conftest import sessions_settings_for
@@ -434,7 +435,8 @@ async def test_ended_interviews_are_counted_once_with_or_without_a_report_when_t
     database = Database(sessions_db, max_size=2)
     await database.open()
     try:
-        async with LiveKitRooms("http://127.0.0.1:9", "key", "secret") as rooms:  # no open interview to ask about
+        async with LiveKitServer("http://127.0.0.1:9", "key", "secret") as server:  # no open interview to ask about
+            rooms = LiveKitRooms(server)
             first = await reconcile_once(database, rooms, max_interview_seconds=3600, report_grace_seconds=600)
             second = await reconcile_once(database, rooms, max_interview_seconds=3600, report_grace_seconds=600)
     finally:

@@ -145,7 +145,7 @@ function signIn(id, email, org) {
   state.org = org;
   state.token = null;
   show("#signed-in", `Signed in as ${email || id}${org ? ` (recruiter of ${org.name})` : ""}`);
-  for (const button of ["#start", "#start-endpoint", "#start-cookie", "#list", "#redeem", "#new-org"]) {
+  for (const button of ["#start", "#start-endpoint", "#start-cookie", "#list", "#export", "#redeem", "#new-org"]) {
     $(button).disabled = false;
   }
   $("#recruiter").hidden = !org;
@@ -159,6 +159,7 @@ async function listInterviews() {
   rows("#interviews", page.items.map((item) => [
     item.room_name, item.status, item.has_report ? "report" : "",
     el("button", { "data-interview": item.id }, "Read"),
+    el("button", { "data-delete-interview": item.id }, "Delete"),
   ]));
 }
 
@@ -169,7 +170,26 @@ async function transcriptOf(path) {
 
 async function readInterview(id) {
   const detail = await api(`/api/interviews/${id}`);
-  show("#report", { status: detail.status, report: detail.report, transcript: await transcriptOf(`/api/interviews/${id}`) });
+  show("#report", {
+    status: detail.status,
+    report: detail.report,
+    consents: detail.consents,
+    read_by: detail.read_by, // who at the organization read it, by role
+    transcript: await transcriptOf(`/api/interviews/${id}`),
+  });
+}
+
+// The candidate's rights: a copy of everything (a download), and deleting one interview.
+async function exportMine() {
+  const response = await fetch(`${config.sessions_url}/api/me/export`, {
+    headers: { Authorization: `Bearer ${await getToken()}` },
+  });
+  if (!response.ok) fail(new Error(`${response.status}: the export failed`));
+  const blob = await response.blob();
+  const link = el("a", { href: URL.createObjectURL(blob), download: "my-interviews.json" }, "my-interviews.json");
+  $("#export-link").replaceChildren(link);
+  const document_ = JSON.parse(await blob.text());
+  tell(`exported ${document_.interviews.length} interviews (${blob.size} bytes): download my-interviews.json`);
 }
 
 async function listTemplates() {
@@ -182,10 +202,12 @@ async function listTemplates() {
 
 async function listOrgInterviews() {
   const page = await api("/api/org/interviews");
-  rows("#org-interviews", page.items.map((item) => [
-    item.candidate.name ?? "", item.candidate.email ?? "", item.status, item.has_report ? "report" : "",
-    el("button", { "data-org-interview": item.id }, "Review"),
-  ]));
+  rows("#org-interviews", page.items.map((item) => item.kind === "tombstone"
+    ? ["", "", `deleted by ${item.deleted_by}`, "", ""]
+    : [
+      item.candidate.name ?? "", item.candidate.email ?? "", item.status, item.has_report ? "report" : "",
+      el("button", { "data-org-interview": item.id }, "Review"),
+    ]));
 }
 
 async function reviewInterview(id) {
@@ -196,8 +218,11 @@ async function reviewInterview(id) {
     template: { id: detail.template_id, version: detail.template_version },
     consents: detail.consents,
     report: detail.report,
+    decisions: detail.decisions,
     transcript: await transcriptOf(`/api/org/interviews/${id}`),
   });
+  state.reviewing = id;
+  $("#decide").disabled = false;
   // The recording, if the candidate consented to one: a short-lived presigned link, fetched each time it is played.
   const audio = $("#org-recording");
   const recorded = detail.consents.some((c) => c.scope === "recording" && c.given && !c.withdrawn_at);
@@ -345,6 +370,41 @@ $("#leave").addEventListener("click", async () => {
 });
 
 $("#list").addEventListener("click", listInterviews);
+$("#export").addEventListener("click", exportMine);
+
+$("#interviews").addEventListener("click", async (event) => {
+  const id = event.target.dataset.deleteInterview;
+  if (!id) return;
+  await api(`/api/interviews/${id}`, { method: "DELETE" });
+  tell(`interview ${id} deleted, with its transcript, report and recording`);
+  await listInterviews();
+});
+
+// A person decides, having read the transcript (the review above read it): never over the AI's report.
+$("#decide").addEventListener("click", async () => {
+  const decided = await post(`/api/org/interviews/${state.reviewing}/decisions`, {
+    decision: $("#decision").value,
+    reason: $("#decision-reason").value,
+  });
+  tell(`decision recorded: ${decided.decision} by ${decided.by}`);
+  await reviewInterview(state.reviewing);
+});
+
+$("#save-retention").addEventListener("click", async () => {
+  const days = $("#retention-days").value;
+  const settings = await api("/api/org/settings", {
+    method: "PUT",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify({ retention_days: days ? Number(days) : null }),
+  });
+  tell(`interviews are kept ${settings.retention_days ?? "until deleted"} days after they end`);
+});
+
+$("#access-log").addEventListener("click", async () => {
+  const page = await api("/api/org/access-log");
+  rows("#access-records", page.items.map((record) => [record.at, record.role, record.actor, record.what, record.interview_id]));
+  tell(`${page.items.length} reads in the access log`);
+});
 
 $("#interviews").addEventListener("click", async (event) => {
   if (event.target.dataset.interview) await readInterview(event.target.dataset.interview);
