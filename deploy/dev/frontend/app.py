@@ -134,8 +134,9 @@ async def organizations(state: State) -> list[dict[str, Any]]:
 
 @post("/dev/organizations", status_code=201)
 async def create_organization(data: JSONBody[NewOrganization], state: State) -> Response[Any]:
-    """A Clerk organization whose recruiter is `recruiter_id` (role `org:recruiter`); its webhook is delivered."""
-    body = {"name": data.name, "members": [{"user_id": data.recruiter_id, "role": "org:recruiter"}]}
+    """A Clerk organization whose recruiter is `recruiter_id` (role `org:admin`, as Clerk makes whoever creates one);
+    its webhook is delivered."""
+    body = {"name": data.name, "members": [{"user_id": data.recruiter_id, "role": "org:admin"}]}
     created = await _http(state).post(f"{_config(state).clerk_url}/_standin/organizations", json=body)
     return Response(created.json(), status_code=created.status_code)
 
