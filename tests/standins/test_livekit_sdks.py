@@ -22,6 +22,7 @@ from deploy.dev.tools import npm_package
 from services.sessions.interviews.participant_tokens import ParticipantTokens
 from services.sessions.interviews.room_policy import AgentChoice, room_configuration
 from tests.support.livekit import LiveKitStandin
+from tests.support.storage import object_store_on_loopback
 from tests.support.waiting import eventually
 
 NODE_SDK = ("livekit-server-sdk", "2.19.2")
@@ -179,3 +180,50 @@ async def test_every_webhook_the_stand_in_sends_passes_both_sdks_receivers(
     ]
     assert seen_by_node == seen_by_python
     assert "error" in forged  # the Node receiver does check the body's hash: the comparison above means something
+
+
+async def test_livekit_api_s_own_egress_client_starts_lists_and_stops_an_egress_that_uploads_a_real_file(
+    livekit: ServiceProcess, webhooks: Webhooks
+):
+    """livekit-api's `EgressService` vouches for the stand-in's Egress: a room composite (audio only, OGG, to the
+    bucket its `S3Upload` names) starts, is listed while running, stops; the file lands in the bucket as real OGG, and
+    the egress webhooks arrive signed as LiveKit signs them."""
+    room = f"interview-{uuid.uuid4()}"
+    async with httpx.AsyncClient(base_url=livekit.url) as control:
+        (
+            await control.post("/_standin/join", json={"token": participant_token(room, "user_egress")})
+        ).raise_for_status()
+    with object_store_on_loopback() as store:
+        bucket = store.new_bucket()
+        upload = api.S3Upload(
+            endpoint=store.url, bucket=bucket, region="us-east-1", access_key="k", secret="s", force_path_style=True
+        )
+        output = api.EncodedFileOutput(
+            file_type=api.EncodedFileType.OGG, filepath=f"recordings/x/{room}.ogg", disable_manifest=True, s3=upload
+        )
+        async with api.LiveKitAPI(livekit.url, KEY, SECRET) as client:
+            started = await client.egress.start_room_composite_egress(
+                api.RoomCompositeEgressRequest(room_name=room, audio_only=True, file_outputs=[output])
+            )
+            running = await client.egress.list_egress(api.ListEgressRequest(room_name=room, active=True))
+            await client.egress.stop_egress(api.StopEgressRequest(egress_id=started.egress_id))
+
+            async def ended() -> bool:
+                listed = await client.egress.list_egress(api.ListEgressRequest(egress_id=started.egress_id))
+                return listed.items[0].status == api.EgressStatus.EGRESS_COMPLETE
+
+            assert await eventually(ended)
+            [done] = (await client.egress.list_egress(api.ListEgressRequest(egress_id=started.egress_id))).items
+        body = store.s3.get_object(Bucket=bucket, Key=f"recordings/x/{room}.ogg")["Body"].read()
+
+    assert [item.egress_id for item in running.items] == [started.egress_id]
+    assert body.startswith(b"OggS")
+    assert done.file_results[0].size == len(body)
+    assert done.file_results[0].duration >= 1_000_000_000  # nanoseconds
+    receiver = api.WebhookReceiver(api.TokenVerifier(KEY, SECRET))
+
+    async def egress_events() -> bool:
+        kinds = [receiver.receive(body, auth).event for body, auth in webhooks.received]
+        return {"egress_started", "egress_updated", "egress_ended"} <= set(kinds)
+
+    assert await eventually(egress_events)
