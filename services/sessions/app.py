@@ -122,7 +122,7 @@ def create_app(settings: SessionsSettings) -> Litestar:
         database=database,
         route_handlers=[api, agent, receive_livekit_webhook],
         security_schemes=SECURITY_SCHEMES,
-        provides={"runtime": Runtime(settings, database, identity, livekit_verifier, tokens, rooms, storage, egress)},
+        provides={"runtime": Runtime(settings, database, identity, livekit_verifier, tokens, rooms, storage)},
         cors_config=browser_cors(settings.browser_origins),
         cors_prefix="/api/",
         resources=[

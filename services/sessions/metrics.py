@@ -124,8 +124,9 @@ CONSENTS = Counter(
 )
 RECORDINGS = Counter(
     "sessions_recordings",
-    "Recordings by what happened: requested (a consenting candidate joined), failed (never started), and what "
-    "egress webhooks and the reconciliation of quiet egresses did (applied, stale, erased, duplicate).",
+    "Recordings by what happened: requested (a consenting candidate joined), failed (its room closed before it "
+    "started), reconciled_applied / _stale / _erased (a quiet egress looked up with ListEgress). Egress webhooks are "
+    "counted in sessions_livekit_webhooks_total.",
     ["event"],
 )
 EGRESS_CALLS = Counter(

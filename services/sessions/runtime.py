@@ -6,7 +6,6 @@ from livekit.api import TokenVerifier
 
 from libs.common.db import Database
 from services.sessions.interviews.participant_tokens import ParticipantTokens
-from services.sessions.recordings.egress import LiveKitEgress
 from services.sessions.recordings.storage import RecordingStorage
 from services.sessions.rooms.room_service import LiveKitRooms
 from services.sessions.settings import SessionsSettings
@@ -25,4 +24,3 @@ class Runtime:
     tokens: ParticipantTokens
     rooms: LiveKitRooms
     storage: RecordingStorage | None = None  # None: recording is off (no RECORDINGS_S3_BUCKET)
-    egress: LiveKitEgress | None = None
