@@ -72,7 +72,6 @@ def test_each_sessions_domain_is_a_folder_and_imports_go_one_way():
         "errors.py",
         "metrics.py",
         "tables.py",
-        "livekit_server.py",
         "piccolo_app.py",
         "piccolo_conf.py",
     }

@@ -7,7 +7,7 @@ import msgspec
 
 from libs.common.cli import Command, run_service
 from libs.common.db import Database, DatabaseUnavailable
-from services.sessions.livekit_server import LiveKitServer, LiveKitUnavailable
+from libs.common.livekit_api import LiveKitServer, LiveKitUnavailable
 from services.sessions.rooms.reconciler import reconcile_once
 from services.sessions.rooms.room_service import LiveKitRooms
 from services.sessions.settings import SessionsSettings, load_sessions_settings

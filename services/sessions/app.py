@@ -14,15 +14,16 @@ from livekit.api import TokenVerifier
 from libs.common.app import build_service_app, from_environment
 from libs.common.background import periodic
 from libs.common.db import Database
+from libs.common.livekit_api import LiveKitServer
 from services.sessions.agents.auth import AgentAuthenticationMiddleware
 from services.sessions.agents.routes import AgentInterviewsController
 from services.sessions.auth.middleware import ClerkAuthenticationMiddleware
 from services.sessions.auth.tokens import session_verifier
 from services.sessions.interviews.participant_tokens import ParticipantTokens
 from services.sessions.interviews.routes import InterviewsController, LiveKitController
-from services.sessions.livekit_server import LiveKitServer
+from services.sessions.organizations.candidate_routes import preview, redeem
 from services.sessions.organizations.erasure import ORGANIZATIONS_FEED
-from services.sessions.organizations.routes import org_router, preview, redeem
+from services.sessions.organizations.routes import org_router
 from services.sessions.recordings.deletions import deletions_task
 from services.sessions.recordings.egress import LiveKitEgress, Upload
 from services.sessions.recordings.egress_queue import egress_tasks

@@ -1,5 +1,5 @@
-"""The organizations' API: recruiters' `/api/org/*` (templates, invites, their interviews) and the candidate's
-`/api/invites/connection-details`."""
+"""The recruiters' API, `/api/org/*`: templates, invites, their interviews (review and decisions), and the admins'
+(`admin_routes`); the candidate's side of an invite is `candidate_routes`."""
 
 import uuid
 from typing import Annotated, Literal
@@ -13,13 +13,11 @@ from services.sessions.interviews.reads import TranscriptPage
 from services.sessions.interviews.routes import (
     NO_STORE,
     SIGNED_IN,
-    START_REFUSALS,
     AuthedRequest,
-    ConnectionDetails,
     InterviewStatus,
 )
-from services.sessions.organizations.access import Recruiter, admin_of, recruiter_of
-from services.sessions.organizations.access_log import AccessPage, list_access
+from services.sessions.organizations.access import Recruiter, recruiter_of
+from services.sessions.organizations.admin_routes import OrganizationController
 from services.sessions.organizations.decision_store import Decision
 from services.sessions.organizations.invite_store import InviteState
 from services.sessions.organizations.invites import (
@@ -29,14 +27,6 @@ from services.sessions.organizations.invites import (
     create_invite,
     list_invites,
     revoke_invite,
-)
-from services.sessions.organizations.org_settings import OrgSettings, OrgSettingsWrite, read_settings, write_settings
-from services.sessions.organizations.redemption import (
-    InvitePreview,
-    PreviewRequest,
-    RedeemRequest,
-    preview_invite,
-    redeem_invite,
 )
 from services.sessions.organizations.review import (
     DecisionWrite,
@@ -273,86 +263,8 @@ class OrgInterviewsController(Controller):
         return await decide(runtime.database, recruiter, interview_id, data)
 
 
-class OrganizationController(Controller):
-    path = "/"
-    tags = ("organizations",)
-
-    @get("/settings", summary="The organization's settings (retention)", responses=problems(*RECRUITER))
-    async def settings(self, recruiter: NamedDependency[Recruiter], runtime: NamedDependency[Runtime]) -> OrgSettings:
-        return await read_settings(runtime.database, recruiter)
-
-    @put(
-        "/settings",
-        summary="Set how long the organization's interviews are kept after they end (admins)",
-        description="`retention_days` 1..3650, or null to keep them. 403 for a role not in ORG_ADMIN_ROLES.",
-        responses=problems(*WITH_BODY, *RECRUITER),
-    )
-    async def write_settings(
-        self, recruiter: NamedDependency[Recruiter], runtime: NamedDependency[Runtime], data: JSONBody[OrgSettingsWrite]
-    ) -> OrgSettings:
-        admin = admin_of(recruiter, runtime.settings.admin_roles)
-        return await write_settings(runtime.database, admin, data)
-
-    @get(
-        "/access-log",
-        summary="Who read what of the organization's interviews, newest first (admins)",
-        responses=problems(400, *RECRUITER),
-    )
-    async def access_log(
-        self,
-        recruiter: NamedDependency[Recruiter],
-        runtime: NamedDependency[Runtime],
-        *,
-        interview_id: FromQuery[uuid.UUID | None] = None,
-        actor: Annotated[str | None, QueryParameter(max_length=64)] = None,
-        cursor: FromQuery[str | None] = None,
-        limit: Limit = 50,
-    ) -> AccessPage:
-        admin = admin_of(recruiter, runtime.settings.admin_roles)
-        return await list_access(
-            runtime.database, admin, interview_id=interview_id, actor=actor, cursor=cursor, limit=limit
-        )
-
-
 org_router = Router(
     path="/org",
     route_handlers=[TemplatesController, InvitesController, OrgInterviewsController, OrganizationController],
     dependencies={"recruiter": Provide(_recruiter, sync_to_thread=False)},
 )
-
-
-@post(
-    "/invites/connection-details",
-    status_code=200,
-    tags=["organizations", "interviews"],
-    summary="Redeem an invite: its interview's connection details (started on first use, yours again after)",
-    description="A first redemption needs `consent` (`POST /api/invites/preview` shows the notice): "
-    "`ai_evaluation: true` for the `template_version` read, `recording` as the candidate chose. Without it: 409 "
-    "`consent-required`, its body carrying `template_version` and the `template` (title, notice, recording, "
-    "max_minutes) to show, and a refusal (`ai_evaluation: false`) is recorded for the recruiters (`declined`). "
-    "404: no invite has this code; 403: it is someone else's (bound to another user, or naming another email than "
-    "your verified primary email); 410: expired, revoked, or its template archived; 409 `interview-ended`: its "
-    "interview has ended; 429: you hold MAX_OPEN_INTERVIEWS_PER_USER open interviews. The code goes in the body, "
-    "never in a URL.",
-    cache_control=NO_STORE,
-    responses=problems(*WITH_BODY, *START_REFUSALS, 404, 409, 410),
-)
-async def redeem(
-    request: AuthedRequest, runtime: NamedDependency[Runtime], data: JSONBody[RedeemRequest]
-) -> ConnectionDetails:
-    return ConnectionDetails.of(await redeem_invite(runtime, request.user, data))
-
-
-@post(
-    "/invites/preview",
-    status_code=200,
-    tags=["organizations", "interviews"],
-    summary="What redeeming an invite asks you to agree to: its template's notice, version and recording",
-    description="Binds and creates nothing. The redemption's refusals: 404 no invite has this code; 403 someone "
-    "else's; 410 expired, revoked or archived. A template without a notice of its own shows the service's default.",
-    responses=problems(*WITH_BODY, *SIGNED_IN, 404, 410),
-)
-async def preview(
-    request: AuthedRequest, runtime: NamedDependency[Runtime], data: JSONBody[PreviewRequest]
-) -> InvitePreview:
-    return await preview_invite(runtime, request.user, data)

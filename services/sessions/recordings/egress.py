@@ -1,8 +1,8 @@
 """LiveKit's Egress as sessions uses it: record one interview's room as audio (OGG, no manifest) straight into the
 recordings' bucket, stop it, and ask which egresses a room has; through the service's one LiveKit client
-(`livekit_server`), every failure `LiveKitUnavailable`.
+(`libs.common.livekit_api`), every failure `LiveKitUnavailable`.
 
-Never LiveKit's auto egress (`RoomEgress` in a room's or a token's configuration): that starts when the room opens,
+Never LiveKit's auto egress (set in a room's or a token's configuration): that starts when the room opens,
 before the candidate consented."""
 
 from typing import Any
@@ -20,7 +20,7 @@ from livekit.protocol.egress import (
     StopEgressRequest,
 )
 
-from services.sessions.livekit_server import LiveKitServer
+from libs.common.livekit_api import LiveKitServer
 from services.sessions.recordings.storage import Bucket
 
 RUNNING = frozenset({EgressStatus.EGRESS_STARTING, EgressStatus.EGRESS_ACTIVE, EgressStatus.EGRESS_ENDING})
@@ -49,7 +49,7 @@ class Upload(msgspec.Struct, frozen=True, kw_only=True):
 
 
 class LiveKitEgress:
-    """Egress through the service's one LiveKit client (`livekit_server`)."""
+    """Egress through the service's one LiveKit client (`libs.common.livekit_api`)."""
 
     def __init__(self, server: LiveKitServer, upload: Upload) -> None:
         self._server = server

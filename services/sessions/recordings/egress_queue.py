@@ -18,7 +18,7 @@ import uuid
 
 from libs.common.background import Periodic
 from libs.common.db import Database, DatabaseUnavailable
-from services.sessions.livekit_server import LiveKitUnavailable
+from libs.common.livekit_api import LiveKitUnavailable
 from services.sessions.metrics import EGRESS_CALLS, RECORDINGS
 from services.sessions.recordings import store
 from services.sessions.recordings.egress import RUNNING, LiveKitEgress

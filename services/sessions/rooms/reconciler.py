@@ -27,7 +27,7 @@ import msgspec
 
 from libs.common.background import Periodic
 from libs.common.db import Database, DatabaseUnavailable
-from services.sessions.livekit_server import LiveKitUnavailable
+from libs.common.livekit_api import LiveKitUnavailable
 from services.sessions.metrics import (
     INTERVIEWS_ACTIVATED,
     INTERVIEWS_ENDED,

@@ -14,7 +14,7 @@ import logging
 
 from libs.common.background import Periodic
 from libs.common.db import Database, DatabaseUnavailable
-from services.sessions.livekit_server import LiveKitUnavailable
+from libs.common.livekit_api import LiveKitUnavailable
 from services.sessions.metrics import ROOM_REMOVALS
 from services.sessions.rooms import removal_store as store
 from services.sessions.rooms.room_service import LiveKitRooms

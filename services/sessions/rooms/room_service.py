@@ -1,9 +1,9 @@
 """LiveKit's RoomService as the sessions service uses it: which rooms exist, delete a room, remove a participant;
-through the service's one LiveKit client (`livekit_server`), every failure `LiveKitUnavailable`."""
+through the service's one LiveKit client (`libs.common.livekit_api`), every failure `LiveKitUnavailable`."""
 
 from livekit.api import DeleteRoomRequest, ListRoomsRequest, RoomParticipantIdentity
 
-from services.sessions.livekit_server import LiveKitServer
+from libs.common.livekit_api import LiveKitServer
 
 NOT_FOUND = frozenset({"not_found"})
 

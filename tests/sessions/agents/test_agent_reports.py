@@ -13,8 +13,8 @@ from hypothesis import strategies as st
 
 from deploy.dev.stack import ServiceProcess
 from libs.common.db import Database
+from libs.common.livekit_api import LiveKitServer
 from services.sessions.app import create_app
-from services.sessions.livekit_server import LiveKitServer
 from services.sessions.rooms.reconciler import reconcile_once
 from services.sessions.rooms.room_service import LiveKitRooms
 from tests.sessions.conftest import sessions_settings_for

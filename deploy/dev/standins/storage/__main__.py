@@ -22,8 +22,10 @@ def main() -> None:
     serve.add_argument("--port", type=int, default=9000)
     serve.add_argument("--bucket", default=os.environ.get("RECORDINGS_S3_BUCKET", "recordings"))
     args = parser.parse_args()
+    if args.host != "127.0.0.1":
+        parser.error("the storage stand-in serves loopback only (--host 127.0.0.1)")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
-    server = ThreadedMotoServer(ip_address=args.host, port=args.port, verbose=False)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=args.port, verbose=False)
     server.start()
     s3 = boto3.client(
         "s3",

@@ -1,7 +1,7 @@
-"""The LiveKit server's API as sessions calls it: one livekit-api client (one aiohttp session of keep-alive
-connections) for the app's life, shared by RoomService (`rooms.room_service`) and Egress (`recordings.egress`), at
-`LIVEKIT_API_URL`, with region failover off (it would look regions up over the network); every failure is
-`LiveKitUnavailable`, a not-found one nothing when the caller says it is fine."""
+"""A LiveKit server's API: one livekit-api client (one aiohttp session of keep-alive connections) for the app's life,
+shared by whatever calls its services (sessions' RoomService and Egress), with region failover off (it would look
+regions up over the network); every failure is `LiveKitUnavailable`, a not-found one nothing when the caller says it
+is fine."""
 
 from typing import Any, Self
 
