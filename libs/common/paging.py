@@ -40,18 +40,32 @@ def keyset_page(rows: Sequence[KeyedT], limit: int) -> tuple[list[KeyedT], str |
     return one_page(rows, limit, lambda last: encode_keyset(last.created_at, last.id))
 
 
-def encode_keyset(created_at: datetime, row_id: uuid.UUID) -> str:
-    """A cursor for lists ordered newest first by (created_at, id)."""
+def encode_keyset(created_at: datetime, row_id: uuid.UUID | int) -> str:
+    """A cursor for lists ordered newest first by (a time, an id): a uuid, or a bigserial's number."""
     raw = f"{created_at.isoformat()}|{row_id}"
     return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
 
 
 def decode_keyset(cursor: str) -> tuple[datetime, uuid.UUID]:
-    """The (created_at, id) of an `encode_keyset` cursor; `InvalidCursor` (400) for anything else."""
+    """The (created_at, id) of an `encode_keyset` cursor of uuid ids; `InvalidCursor` (400) for anything else."""
+    return decode_position(cursor, uuid.UUID)
+
+
+def bigserial(text: str) -> int:
+    """A bigserial's number as a cursor wrote it; ValueError for anything a bigint cannot hold."""
+    number = int(text)
+    if not 0 < number < 2**63:
+        raise ValueError("not a bigserial")
+    return number
+
+
+def decode_position(cursor: str, id_of: Callable[[str], T]) -> tuple[datetime, T]:
+    """The (time, id) of an `encode_keyset` cursor, its id read by `id_of` (`uuid.UUID`, `bigserial`), which raises
+    ValueError for an id it does not take; `InvalidCursor` (400) for anything else."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         created_at, row_id = raw.split("|")
-        position = datetime.fromisoformat(created_at), uuid.UUID(row_id)
+        position = datetime.fromisoformat(created_at), id_of(row_id)
     except (binascii.Error, UnicodeDecodeError, ValueError) as error:
         raise InvalidCursor(_NOT_OURS) from error
     # Ours are always UTC; another offset can carry a date past what PostgreSQL or datetime can hold.

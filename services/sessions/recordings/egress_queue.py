@@ -14,7 +14,6 @@ LiveKit has said nothing of for two minutes is looked up with `ListEgress` and a
 
 import asyncio
 import logging
-import uuid
 
 from libs.common.background import Periodic
 from libs.common.db import Database, DatabaseUnavailable
@@ -44,8 +43,7 @@ async def _started_egress(egress: LiveKitEgress, work: store.EgressWork) -> str:
     running = [info for info in await egress.of_room(work.room_name) if info.status in RUNNING]
     if running:
         return running[0].egress_id
-    key_name = work.object_key.rsplit("/", 1)[1]
-    return (await egress.start(work.room_name, f"{store.prefix_of(work.interview_id)}{key_name}")).egress_id
+    return (await egress.start(work.room_name, work.object_key)).egress_id
 
 
 async def _handle(database: Database, egress: LiveKitEgress, work: store.EgressWork, first_retry: float) -> None:
@@ -126,8 +124,3 @@ def egress_tasks(database: Database, egress: LiveKitEgress, first_retry: float) 
         Periodic(name="egress", run_round=queue_round, every_seconds=POLL_SECONDS, outages=outages),
         Periodic(name="egress_check", run_round=stale_round, every_seconds=STALE_CHECK_SECONDS, outages=outages),
     ]
-
-
-def new_key_name() -> str:
-    """The random part of a recording's object key."""
-    return uuid.uuid4().hex

@@ -15,6 +15,7 @@ import msgspec
 from libs.common.db import rows_affected
 
 PREFIX = "recordings/"
+"""Every recording's object lives under `PREFIX<interview id>/` (`prefix_of`, and the statements below)."""
 
 
 def prefix_of(interview_id: uuid.UUID) -> str:
@@ -22,13 +23,14 @@ def prefix_of(interview_id: uuid.UUID) -> str:
     return f"{PREFIX}{interview_id}/"
 
 
-async def request_on_join(conn: asyncpg.Connection, room_name: str, clerk_id: str, key_name: str) -> bool:
+async def request_on_join(conn: asyncpg.Connection, room_name: str, clerk_id: str) -> bool:
     """Queue the recording of the interview in `room_name` if its candidate `clerk_id` joined it, its template
     version records and their recording consent stands now; at most one per interview, ever (a rejoin or a
-    redelivered join changes nothing). Whether one was queued now."""
+    redelivered join changes nothing). Its object key is under `prefix_of` the interview, its name random. Whether
+    one was queued now."""
     queued = await conn.fetchval(
         """INSERT INTO recordings (id, interview_id, room_name, object_key, status)
-           SELECT $3, i.id, i.room_name, 'recordings/' || i.id || '/' || $4 || '.ogg', 'requested'
+           SELECT $3, i.id, i.room_name, $5 || i.id || '/' || $4 || '.ogg', 'requested'
            FROM interviews i
            JOIN template_versions v ON v.template = i.template_id AND v.version = i.template_version AND v.recording
            WHERE i.room_name = $1 AND i.clerk_id = $2 AND i.status = 'active'
@@ -38,7 +40,8 @@ async def request_on_join(conn: asyncpg.Connection, room_name: str, clerk_id: st
         room_name,
         clerk_id,
         uuid.uuid4(),
-        key_name,
+        uuid.uuid4().hex,
+        PREFIX,
     )
     return bool(queued)
 
@@ -210,9 +213,10 @@ async def erase_recordings(conn: asyncpg.Connection, interview_ids: list[uuid.UU
                WHERE interview_id = ANY($1::uuid[]) AND status <> 'erased'
                RETURNING interview_id)
            INSERT INTO storage_deletions (object_prefix, reason)
-           SELECT 'recordings/' || interview_id || '/', $2 FROM erased""",
+           SELECT $3 || interview_id || '/', $2 FROM erased""",
         interview_ids,
         reason,
+        PREFIX,
     )
     return rows_affected(queued)
 

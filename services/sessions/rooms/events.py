@@ -18,7 +18,6 @@ from livekit.protocol.models import DisconnectReason
 from libs.common.clerk_ids import is_clerk_user_id
 from services.sessions.metrics import INTERVIEWS_ACTIVATED, INTERVIEWS_ENDED, LIVEKIT_WEBHOOKS, RECORDINGS
 from services.sessions.recordings import store as recording_store
-from services.sessions.recordings.egress_queue import new_key_name
 from services.sessions.recordings.events import EGRESS_EVENTS, apply_egress_event
 from services.sessions.rooms import event_store as room_event_store
 from services.sessions.rooms import removal_store as room_removal_store
@@ -45,9 +44,7 @@ async def _joined(runtime: Runtime, event: WebhookEvent, at: datetime) -> str:
             joined_ms=participant.joined_at_ms or participant.joined_at * 1000,
         )
         consenting = applied.outcome == "applied" and not applied.refused and runtime.settings.recording_enabled
-        if consenting and await recording_store.request_on_join(
-            conn, event.room.name, participant.identity, new_key_name()
-        ):
+        if consenting and await recording_store.request_on_join(conn, event.room.name, participant.identity):
             RECORDINGS.labels("requested").inc()
     if applied.before in ("created", "expired"):
         INTERVIEWS_ACTIVATED.inc()
